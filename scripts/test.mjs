@@ -1,0 +1,60 @@
+// `npm test`: format check, typecheck, lint, then every test tier that needs no Electron binary,
+// ending with one plain line `N passed, N failed[, N skipped]` that CI reads.
+// `--chaos` runs the slow fault-injection tier instead of the fast tiers.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const chaos = process.argv.includes('--chaos');
+const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+
+function step(name, cmd, args) {
+  process.stdout.write(`\n== ${name}\n`);
+  const r = spawnSync(cmd, args, { stdio: 'inherit' });
+  if (r.status !== 0) {
+    process.stdout.write(`== ${name}: FAILED (exit ${r.status ?? r.signal})\n`);
+    failed += 1;
+    return false;
+  }
+  passed += 1;
+  return true;
+}
+
+function vitest(name, extra) {
+  const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-test-')), 'report.json');
+  process.stdout.write(`\n== ${name}\n`);
+  const r = spawnSync(npx, ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extra], {
+    stdio: 'inherit',
+  });
+  if (!fs.existsSync(report)) {
+    process.stdout.write(`== ${name}: no report (exit ${r.status ?? r.signal})\n`);
+    failed += 1;
+    return;
+  }
+  const json = JSON.parse(fs.readFileSync(report, 'utf8'));
+  passed += json.numPassedTests ?? 0;
+  failed += json.numFailedTests ?? 0;
+  skipped += (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0);
+  // A suite that failed to load has no tests but is a failure all the same.
+  const brokenSuites = (json.testResults ?? []).filter((s) => s.status === 'failed' && (s.assertionResults ?? []).length === 0).length;
+  failed += brokenSuites;
+  if (r.status !== 0 && (json.numFailedTests ?? 0) === 0 && brokenSuites === 0) failed += 1;
+}
+
+if (chaos) {
+  vitest('chaos tests', ['--config', 'vitest.chaos.config.ts']);
+} else {
+  step('format check', npx, ['prettier', '--check', '.']);
+  step('typecheck', npx, ['tsc', '-p', 'tsconfig.json', '--noEmit']);
+  step('lint', npx, ['eslint', '.']);
+  step('build cli', process.execPath, ['scripts/build-cli.mjs']);
+  vitest('unit and integration tests', []);
+  if (fs.existsSync('e2e/run.mjs')) step('browser e2e', process.execPath, ['e2e/run.mjs']);
+}
+
+process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
+process.exit(failed > 0 ? 1 : 0);

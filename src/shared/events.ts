@@ -1,0 +1,134 @@
+/**
+ * Events the supervisor emits. The same objects go to `vigil up --json` (one per line), to the
+ * history store, and (wrapped as `{seq, ts, type, payload}`) to the WebSocket stream and IPC.
+ */
+import type {
+  Health,
+  Lifecycle,
+  ProbeResult,
+  Reason,
+  SystemState,
+  BreakerState,
+  DisplayStatus,
+} from './model.js';
+
+export type SystemEventName =
+  | 'system-ready'
+  | 'system-degraded'
+  | 'system-critical'
+  | 'emergency-shutdown'
+  | 'stack-starting'
+  | 'stack-stopping'
+  | 'stack-stopped'
+  | 'launch-failed'
+  | 'config-reloaded'
+  | 'config-rejected';
+
+export interface CriticalChainStep {
+  readonly service: string;
+  /** Milliseconds from the stack's start to this service meeting its condition. */
+  readonly atMs: number;
+  /** Milliseconds this step itself took (start to ready). */
+  readonly tookMs: number;
+}
+
+/** A lifecycle change of one service. */
+export interface ServiceEvent {
+  readonly type: 'service_event';
+  readonly ts: number;
+  readonly service: string;
+  readonly from: Lifecycle;
+  readonly to: Lifecycle;
+  readonly status: DisplayStatus;
+  readonly generation: number;
+  readonly pid: number | null;
+  readonly reason: Reason;
+  /** For `waiting`: the dependencies it is blocked on. */
+  readonly blockedBy?: readonly string[];
+  /** For `backoff`: wall-clock time of the next attempt. */
+  readonly nextAttemptAt?: number;
+}
+
+/** A probe result, and the health it leads to. */
+export interface HealthEvent {
+  readonly type: 'health_update';
+  readonly ts: number;
+  readonly service: string;
+  readonly generation: number;
+  readonly result: ProbeResult;
+  readonly from: Health;
+  readonly to: Health;
+  readonly consecutiveFailures: number;
+  readonly consecutiveSuccesses: number;
+}
+
+export type HealingAction =
+  | 'restart_scheduled'
+  | 'restart'
+  | 'graceful_restart'
+  | 'dependency_restart'
+  | 'reset'
+  | 'quarantine'
+  | 'release'
+  | 'breaker_open'
+  | 'breaker_half_open'
+  | 'breaker_closed'
+  | 'give_up'
+  | 'stack_restart'
+  | 'counter_reset'
+  | 'limit_exceeded'
+  | 'recommendation';
+
+/** Something the healing engine decided or did. */
+export interface HealingEvent {
+  readonly type: 'healing_event';
+  readonly ts: number;
+  readonly service: string;
+  readonly action: HealingAction;
+  readonly reason: Reason;
+  readonly attempt: number;
+  /** 1 immediate, 2 graceful, 3 dependency, 4 quarantine. */
+  readonly rung?: number;
+  readonly delayMs?: number;
+  readonly breaker?: BreakerState;
+  readonly generation: number;
+}
+
+/** Whole-system changes and milestones (system-ready with its critical chain, etc). */
+export interface StatusEvent {
+  readonly type: 'status_update';
+  readonly ts: number;
+  readonly system: SystemState;
+  readonly event?: SystemEventName;
+  readonly message: string;
+  readonly readyInMs?: number;
+  readonly criticalChain?: readonly CriticalChainStep[];
+  readonly failing?: readonly string[];
+}
+
+export interface LogEvent {
+  readonly type: 'log';
+  readonly ts: number;
+  readonly service: string;
+  readonly stream: 'stdout' | 'stderr';
+  readonly line: string;
+  readonly seq: number;
+}
+
+export type VigilEvent = ServiceEvent | HealthEvent | HealingEvent | StatusEvent | LogEvent;
+export type VigilEventType = VigilEvent['type'];
+export const EVENT_TYPES: readonly VigilEventType[] = [
+  'status_update',
+  'health_update',
+  'healing_event',
+  'service_event',
+  'log',
+];
+
+/** What a stream subscriber receives. */
+export interface StreamMessage<T = unknown> {
+  readonly seq: number;
+  readonly ts: number;
+  readonly type: VigilEventType | 'snapshot';
+  readonly payload: T;
+}

@@ -1,0 +1,285 @@
+/**
+ * Vigil's data model: the normalised stack definition and the runtime states that every layer
+ * (core, transports, renderer) shares. Pure types and a few pure helpers; no side effects.
+ *
+ * Durations are milliseconds, sizes are bytes, times are epoch milliseconds (wall clock) unless a
+ * name says `mono` (monotonic milliseconds, only meaningful inside one process).
+ */
+
+export const LIFECYCLES = [
+  'pending',
+  'waiting',
+  'starting',
+  'running',
+  'backoff',
+  'stopping',
+  'stopped',
+  'completed',
+  'failed',
+  'quarantined',
+] as const;
+export type Lifecycle = (typeof LIFECYCLES)[number];
+
+export const HEALTHS = ['unknown', 'healthy', 'degraded', 'unhealthy', 'timeout'] as const;
+export type Health = (typeof HEALTHS)[number];
+
+/** The seed-compatible single status derived from lifecycle and health. */
+export const DISPLAY_STATUSES = [
+  'healthy',
+  'degraded',
+  'unhealthy',
+  'timeout',
+  'quarantined',
+  'stopped',
+] as const;
+export type DisplayStatus = (typeof DISPLAY_STATUSES)[number];
+
+export type SystemState = 'healthy' | 'degraded' | 'critical';
+export type Priority = 'critical' | 'high' | 'medium' | 'low';
+export type DependencyCondition = 'started' | 'healthy' | 'completed';
+export type RestartPolicy = 'always' | 'on-failure' | 'never';
+export type RecoveryStrategy = 'restart' | 'restart_with_reset' | 'degraded' | 'stack_restart';
+export type LaunchMode = 'serial' | 'parallel';
+export type OnCritical = 'keep_running' | 'shutdown';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+/** A command is either run through the shell (`sh -c`) or exec'd directly from an argv list. */
+export type CommandSpec =
+  | { readonly kind: 'shell'; readonly script: string }
+  | { readonly kind: 'argv'; readonly argv: readonly string[] };
+
+export interface DependencySpec {
+  readonly name: string;
+  readonly condition: DependencyCondition;
+  readonly optional: boolean;
+}
+
+export type ProbeSpec =
+  | {
+      readonly type: 'http';
+      readonly host: string;
+      readonly port: number;
+      readonly path: string;
+      readonly expectStatus: number;
+      readonly headers: Readonly<Record<string, string>>;
+    }
+  | { readonly type: 'tcp'; readonly host: string; readonly port: number }
+  | { readonly type: 'exec'; readonly command: CommandSpec }
+  | { readonly type: 'log'; readonly pattern: string }
+  | { readonly type: 'process' }
+  /** `port` declared and no `health`: /health, /api/health, /status, /ping in turn, then TCP. */
+  | { readonly type: 'default'; readonly host: string; readonly port: number };
+
+export type ProbeType = ProbeSpec['type'];
+
+export interface HealthSpec {
+  readonly probe: ProbeSpec;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly failureThreshold: number;
+  readonly recoveryThreshold: number;
+  readonly startPeriodMs: number;
+  readonly startIntervalMs: number;
+}
+
+export interface RestartSpec {
+  readonly policy: RestartPolicy;
+  /** Delay before attempt 1..N; the last entry repeats when there are more attempts. */
+  readonly backoffMs: readonly number[];
+  /** 0..1: each delay is multiplied by a random factor in [1 - jitter, 1 + jitter]. */
+  readonly jitter: number;
+}
+
+export interface LimitsSpec {
+  readonly memoryBytes?: number;
+  readonly cpuPercent?: number;
+  /** Maximum number of processes (RLIMIT_NPROC-like bound on the service's tree). */
+  readonly processes?: number;
+}
+
+export interface StopSpec {
+  readonly signal: string;
+  readonly timeoutMs: number;
+}
+
+/** Where a key was found in the stack file, for messages that point at it. */
+export interface SourceLocation {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+}
+
+export interface ServiceSpec {
+  readonly name: string;
+  readonly command: CommandSpec;
+  /** Absolute working directory. */
+  readonly cwd: string;
+  /** The environment the service gets on top of Vigil's own (env files, then `env`). */
+  readonly env: Readonly<Record<string, string>>;
+  /** Names of env keys whose values must never be logged or shown (e.g. *_TOKEN, *_SECRET, *PASSWORD*). */
+  readonly secretEnv: readonly string[];
+  readonly port?: number;
+  readonly priority: Priority;
+  readonly required: boolean;
+  /** Explicit phase from the file, if any; the effective phase comes from the graph. */
+  readonly phase?: number;
+  readonly launch: LaunchMode;
+  readonly version?: string;
+  readonly capabilities: readonly string[];
+  readonly dependsOn: readonly DependencySpec[];
+  readonly health: HealthSpec;
+  readonly restart: RestartSpec;
+  readonly recovery: RecoveryStrategy;
+  readonly reset?: CommandSpec;
+  readonly stop: StopSpec;
+  readonly oneshot: boolean;
+  readonly limits: LimitsSpec;
+  readonly maxRestartAttempts: number;
+  readonly startupTimeoutMs: number;
+  /** Where the service's key is in the stack file (absent for registered external services). */
+  readonly source?: SourceLocation;
+}
+
+export interface StackSettings {
+  readonly healthCheckIntervalMs: number;
+  readonly healthCheckTimeoutMs: number;
+  readonly startupTimeoutMs: number;
+  readonly shutdownTimeoutMs: number;
+  readonly maxRestartAttempts: number;
+  readonly circuitBreaker: { readonly threshold: number; readonly resetAfterMs: number };
+  readonly parallelLaunchLimit: number;
+  readonly stableAfterMs: number;
+  readonly retentionMs: number;
+  readonly onCritical: OnCritical;
+  readonly logLevel: LogLevel;
+}
+
+export interface StackConfig {
+  /** Absolute path of the stack file. */
+  readonly file: string;
+  /** Directory of the stack file; relative paths resolve from here. */
+  readonly dir: string;
+  readonly version: 1;
+  readonly name: string;
+  readonly settings: StackSettings;
+  readonly services: readonly ServiceSpec[];
+}
+
+/** Defaults of SPEC §2 (from the reference orchestrator's config). */
+export const DEFAULT_SETTINGS: StackSettings = {
+  healthCheckIntervalMs: 5_000,
+  healthCheckTimeoutMs: 2_000,
+  startupTimeoutMs: 60_000,
+  shutdownTimeoutMs: 30_000,
+  maxRestartAttempts: 7,
+  circuitBreaker: { threshold: 3, resetAfterMs: 60_000 },
+  parallelLaunchLimit: 10,
+  stableAfterMs: 60_000,
+  retentionMs: 7 * 24 * 3_600_000,
+  onCritical: 'keep_running',
+  logLevel: 'info',
+};
+
+export const DEFAULT_BACKOFF_MS: readonly number[] = [
+  1_000, 5_000, 15_000, 30_000, 60_000, 60_000, 60_000,
+];
+
+export const DEFAULT_HEALTH = {
+  failureThreshold: 3,
+  recoveryThreshold: 2,
+  startPeriodMs: 0,
+  startIntervalMs: 200,
+} as const;
+
+/** Service names are identifiers: they end up in file names, URLs and HTML. */
+export const SERVICE_NAME_RE = /^[a-z0-9][a-z0-9_-]*$/;
+export const SERVICE_NAME_MAX = 64;
+
+export function isValidServiceName(name: string): boolean {
+  return name.length <= SERVICE_NAME_MAX && SERVICE_NAME_RE.test(name);
+}
+
+/** Reasons a restart or a state change happened: a closed set (SPEC §4). */
+export type ReasonKind =
+  | 'exit'
+  | 'signal'
+  | 'probe'
+  | 'memory_limit'
+  | 'manual'
+  | 'config_change'
+  | 'dependency_recovery'
+  | 'breaker_trial'
+  | 'startup_timeout'
+  | 'spawn_error'
+  | 'port_in_use'
+  | 'dependency'
+  | 'stack_restart'
+  | 'launch'
+  | 'shutdown';
+
+export type Actor = 'ui' | 'cli' | 'api' | 'vigil';
+
+export interface Reason {
+  readonly kind: ReasonKind;
+  /** A sentence a person can read: "exited with code 1", "http probe failed: 503". */
+  readonly message: string;
+  readonly exitCode?: number | null;
+  readonly signal?: string | null;
+  readonly probe?: ProbeType;
+  readonly detail?: string;
+  readonly by?: Actor;
+  readonly dependency?: string;
+}
+
+export interface ProbeResult {
+  readonly ok: boolean;
+  /** True when the probe did not answer within its timeout. */
+  readonly timedOut: boolean;
+  readonly latencyMs: number;
+  readonly probe: ProbeType;
+  /** Status code, error text or output tail. */
+  readonly detail: string;
+  /** Wall-clock time the probe finished. */
+  readonly ts: number;
+}
+
+export interface BreakerView {
+  readonly state: BreakerState;
+  readonly failures: number;
+  readonly reason: string | null;
+  /** Wall-clock time of the next half-open trial, when open. */
+  readonly nextTrialAt: number | null;
+  readonly trips: number;
+}
+
+/** Derive the seed-compatible status from the two state fields. */
+export function displayStatus(lifecycle: Lifecycle, health: Health): DisplayStatus {
+  switch (lifecycle) {
+    case 'quarantined':
+      return 'quarantined';
+    case 'stopped':
+    case 'completed':
+    case 'pending':
+      return 'stopped';
+    case 'failed':
+      return 'unhealthy';
+    case 'waiting':
+    case 'starting':
+    case 'backoff':
+    case 'stopping':
+      return health === 'timeout' ? 'timeout' : health === 'unhealthy' ? 'unhealthy' : 'degraded';
+    case 'running':
+      switch (health) {
+        case 'healthy':
+          return 'healthy';
+        case 'unknown':
+        case 'degraded':
+          return 'degraded';
+        case 'unhealthy':
+          return 'unhealthy';
+        case 'timeout':
+          return 'timeout';
+      }
+  }
+}
