@@ -1,0 +1,298 @@
+/**
+ * The API contract, declared once. Every command has a name, an HTTP method and path, a validated
+ * input (path parameters, query and JSON body are merged into one object) and a typed output.
+ * REST routes, the OpenAPI document, Electron IPC handlers, the preload bridge and every client
+ * are built by iterating over this object; nothing is written by hand per command.
+ */
+import { z } from 'zod';
+import { SERVICE_NAME_MAX, SERVICE_NAME_RE, type Actor } from './model.js';
+import type {
+  ActionResponse,
+  CheckNowResponse,
+  DependenciesResponse,
+  HealingHistoryResponse,
+  HealthStatusResponse,
+  LogsResponse,
+  OkResponse,
+  RegisterResponse,
+  ReloadResponse,
+  ReportResponse,
+  ServiceDetailView,
+  ServiceHistoryResponse,
+  ServicesResponse,
+  StatsResponse,
+  StatusResponse,
+} from './views.js';
+
+export type HttpMethod = 'GET' | 'POST';
+
+export interface CommandDef<I extends z.ZodType, O> {
+  readonly method: HttpMethod;
+  /** Express-style path; `:name` segments are filled from the input. */
+  readonly path: string;
+  readonly input: I;
+  readonly summary: string;
+  /** True when the command changes state (POST only; never reachable by GET). */
+  readonly mutates: boolean;
+  /** Phantom field carrying the output type; never set at run time. */
+  readonly __output?: O;
+}
+
+function command<O>() {
+  return <I extends z.ZodType>(def: Omit<CommandDef<I, O>, '__output'>): CommandDef<I, O> => def;
+}
+
+export const serviceName = z
+  .string()
+  .max(SERVICE_NAME_MAX)
+  .regex(SERVICE_NAME_RE, 'service names are lowercase identifiers: [a-z0-9][a-z0-9_-]*');
+
+const nameParam = z.object({ name: serviceName }).strict();
+const empty = z.object({}).strict();
+/** Query values arrive as strings; numbers are coerced and bounded. */
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** A time bound: epoch ms, ISO date, or a duration back from now (`1h`, `30m`, `7d`). */
+const timeBound = z.union([z.number(), z.string().max(64)]);
+
+export const contract = {
+  getStatus: command<StatusResponse>()({
+    method: 'GET',
+    path: '/orchestrator/status',
+    input: empty,
+    summary: 'Whole system: services, health, composite status, uptime, recent healing',
+    mutates: false,
+  }),
+  listServices: command<ServicesResponse>()({
+    method: 'GET',
+    path: '/orchestrator/services',
+    input: empty,
+    summary: 'Every service with its status',
+    mutates: false,
+  }),
+  getService: command<ServiceDetailView>()({
+    method: 'GET',
+    path: '/orchestrator/services/:name',
+    input: nameParam,
+    summary:
+      'One service: spec, states, health history (last 100), dependencies, dependents, phase, breaker, metrics',
+    mutates: false,
+  }),
+  getServiceHistory: command<ServiceHistoryResponse>()({
+    method: 'GET',
+    path: '/orchestrator/services/:name/history',
+    input: z
+      .object({
+        name: serviceName,
+        since: timeBound.optional(),
+        until: timeBound.optional(),
+        points: int(1, 2000).optional(),
+      })
+      .strict(),
+    summary:
+      'Health and resource history of one service, downsampled for charts, with restart markers',
+    mutates: false,
+  }),
+  getHealthStatus: command<HealthStatusResponse>()({
+    method: 'GET',
+    path: '/orchestrator/health-status',
+    input: empty,
+    summary: 'System health metrics',
+    mutates: false,
+  }),
+  getDependencies: command<DependenciesResponse>()({
+    method: 'GET',
+    path: '/orchestrator/dependencies',
+    input: empty,
+    summary: 'Nodes, edges, phases, startup and shutdown order, text rendering',
+    mutates: false,
+  }),
+  getHealingHistory: command<HealingHistoryResponse>()({
+    method: 'GET',
+    path: '/orchestrator/healing-history',
+    input: z
+      .object({
+        limit: int(1, 10_000).optional(),
+        service: serviceName.optional(),
+        since: timeBound.optional(),
+        until: timeBound.optional(),
+      })
+      .strict(),
+    summary: 'Healing events, newest first',
+    mutates: false,
+  }),
+  restartService: command<ActionResponse>()({
+    method: 'POST',
+    path: '/orchestrator/restart/:name',
+    input: z.object({ name: serviceName, force: z.boolean().optional() }).strict(),
+    summary: 'Restart a service; `force` overrides quarantine',
+    mutates: true,
+  }),
+  startService: command<ActionResponse>()({
+    method: 'POST',
+    path: '/orchestrator/start/:name',
+    input: nameParam,
+    summary: 'Start a stopped service',
+    mutates: true,
+  }),
+  stopService: command<ActionResponse>()({
+    method: 'POST',
+    path: '/orchestrator/stop/:name',
+    input: nameParam,
+    summary: 'Stop a service (no automatic restart until started again)',
+    mutates: true,
+  }),
+  quarantineService: command<ActionResponse>()({
+    method: 'POST',
+    path: '/orchestrator/quarantine/:name',
+    input: z.object({ name: serviceName, reason: z.string().max(500).optional() }).strict(),
+    summary: 'Stop a service and hold it in quarantine',
+    mutates: true,
+  }),
+  releaseService: command<ActionResponse>()({
+    method: 'POST',
+    path: '/orchestrator/release/:name',
+    input: nameParam,
+    summary: 'Release a quarantined service: reset its counters and start it again',
+    mutates: true,
+  }),
+  startAll: command<OkResponse>()({
+    method: 'POST',
+    path: '/orchestrator/start-all',
+    input: empty,
+    summary: 'Start every stopped service in dependency order',
+    mutates: true,
+  }),
+  stopAll: command<OkResponse>()({
+    method: 'POST',
+    path: '/orchestrator/stop-all',
+    input: empty,
+    summary: 'Stop every service in reverse dependency order (Vigil keeps running)',
+    mutates: true,
+  }),
+  checkHealthNow: command<CheckNowResponse>()({
+    method: 'POST',
+    path: '/orchestrator/health/check-now',
+    input: empty,
+    summary: 'Probe every service now and return the results',
+    mutates: true,
+  }),
+  getStats: command<StatsResponse>()({
+    method: 'GET',
+    path: '/orchestrator/stats',
+    input: empty,
+    summary: 'Counters, restarts, MTTR, uptime % over 1 h / 24 h / 7 d',
+    mutates: false,
+  }),
+  getLogs: command<LogsResponse>()({
+    method: 'GET',
+    path: '/orchestrator/logs/:name',
+    input: z
+      .object({
+        name: serviceName,
+        tail: int(1, 10_000).optional(),
+        since: int(0, Number.MAX_SAFE_INTEGER).optional(),
+      })
+      .strict(),
+    summary: 'Recent log lines of a service (`since` = last seen sequence number)',
+    mutates: false,
+  }),
+  getReport: command<ReportResponse>()({
+    method: 'GET',
+    path: '/orchestrator/report',
+    input: z
+      .object({
+        format: z.enum(['md', 'html', 'json', 'csv']).optional(),
+        since: timeBound.optional(),
+        until: timeBound.optional(),
+      })
+      .strict(),
+    summary: 'Healing report for a time range (default: since the stack started)',
+    mutates: false,
+  }),
+  reload: command<ReloadResponse>()({
+    method: 'POST',
+    path: '/orchestrator/reload',
+    input: empty,
+    summary: 'Re-read the stack file and apply the difference',
+    mutates: true,
+  }),
+  register: command<RegisterResponse>()({
+    method: 'POST',
+    path: '/orchestrator/register',
+    input: z
+      .object({
+        name: serviceName,
+        url: z.url({ protocol: /^https?$/ }),
+        health_path: z.string().max(200).startsWith('/').optional(),
+        heartbeat_interval: int(100, 3_600_000).optional(),
+        version: z.string().max(64).optional(),
+        capabilities: z.array(z.string().max(64)).max(50).optional(),
+        depends_on: z.array(serviceName).max(100).optional(),
+      })
+      .strict(),
+    summary: 'An external service registers itself (then keeps itself alive with heartbeats)',
+    mutates: true,
+  }),
+  heartbeat: command<OkResponse>()({
+    method: 'POST',
+    path: '/orchestrator/heartbeat/:name',
+    input: nameParam,
+    summary: 'Heartbeat of a registered service',
+    mutates: true,
+  }),
+  shutdown: command<OkResponse>()({
+    method: 'POST',
+    path: '/orchestrator/shutdown',
+    input: empty,
+    summary: 'Stop every service in reverse dependency order and exit Vigil',
+    mutates: true,
+  }),
+} as const;
+
+export type Contract = typeof contract;
+export type CommandName = keyof Contract;
+export const COMMAND_NAMES = Object.keys(contract) as CommandName[];
+
+export type InputOf<K extends CommandName> = z.input<Contract[K]['input']>;
+export type ParsedInputOf<K extends CommandName> = z.output<Contract[K]['input']>;
+export type OutputOf<K extends CommandName> =
+  Contract[K] extends CommandDef<z.ZodType, infer O> ? O : never;
+
+/** Who is calling: recorded as the author of manual actions. */
+export interface CallContext {
+  readonly actor: Actor;
+}
+
+/** What the supervisor implements and every client exposes. */
+export type VigilApi = {
+  readonly [K in CommandName]: (input: ParsedInputOf<K>, ctx: CallContext) => Promise<OutputOf<K>>;
+};
+
+/** What a client (renderer, CLI) calls: inputs before validation, no context (the transport sets it). */
+export type VigilClient = {
+  readonly [K in CommandName]: (input: InputOf<K>) => Promise<OutputOf<K>>;
+};
+
+/** Routes outside the command set, with their own handlers. */
+export const EXTRA_ROUTES = {
+  stream: '/orchestrator/stream',
+  openapi: '/orchestrator/openapi.json',
+  metrics: '/metrics',
+  /** Unauthenticated liveness: answers `{"ok":true}` and nothing else. */
+  liveness: '/healthz',
+} as const;
+
+export const DEFAULT_API_PORT = 9000;
+export const DEFAULT_API_HOST = '127.0.0.1';
+/** Request bodies larger than this are refused with 413. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** Fills `:name` segments of a command's path from its input. */
+export function buildPath(path: string, input: Readonly<Record<string, unknown>>): string {
+  return path.replace(/:([a-z_]+)/g, (_, key: string) => encodeURIComponent(String(input[key])));
+}
+
+/** Names of the path parameters of a command path. */
+export function pathParams(path: string): string[] {
+  return [...path.matchAll(/:([a-z_]+)/g)].map((m) => m[1]!);
+}

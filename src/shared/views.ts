@@ -1,0 +1,329 @@
+/**
+ * What the API returns: the wire shapes of the contract. Keys are snake_case, like the stack file
+ * and the payloads of the reference orchestrators that scripts already read (`restart_count`,
+ * `startup_order`, `composite_health`, `uptime_1h`, ...). Times are ISO-8601 strings on the wire
+ * where a person reads them and epoch milliseconds where a program charts them (`*_ms`, `ts`).
+ */
+import type {
+  BreakerView,
+  DependencyCondition,
+  DisplayStatus,
+  Health,
+  Lifecycle,
+  Priority,
+  ProbeResult,
+  Reason,
+  SystemState,
+} from './model.js';
+import type { HealingEvent, StatusEvent } from './events.js';
+
+export interface ServiceDependencyView {
+  readonly required: readonly string[];
+  readonly optional: readonly string[];
+  readonly conditions: Readonly<Record<string, DependencyCondition>>;
+  readonly dependents: readonly string[];
+  readonly layer: number;
+}
+
+export interface ServiceMetricsView {
+  readonly cpu_percent: number | null;
+  readonly rss_bytes: number | null;
+  readonly processes: number | null;
+  readonly uptime_percentage: number | null;
+  readonly avg_response_time_ms: number | null;
+  readonly probe_count: number;
+  readonly probe_failures: number;
+}
+
+/** One service as lists and the stream show it. */
+export interface ServiceView {
+  readonly name: string;
+  readonly status: DisplayStatus;
+  readonly lifecycle: Lifecycle;
+  readonly health: Health;
+  readonly pid: number | null;
+  readonly generation: number;
+  readonly port: number | null;
+  readonly priority: Priority;
+  readonly required: boolean;
+  readonly is_critical: boolean;
+  readonly oneshot: boolean;
+  readonly registered: boolean;
+  readonly phase: number;
+  readonly restart_count: number;
+  readonly restart_attempts: number;
+  readonly last_restart: string | null;
+  readonly last_restart_reason: Reason | null;
+  readonly last_error: string | null;
+  readonly blocked_by: readonly string[];
+  readonly next_attempt_at: string | null;
+  readonly since: string;
+  readonly started_at: string | null;
+  readonly consecutive_failures: number;
+  readonly last_check: ProbeResult | null;
+  readonly breaker: BreakerView;
+  readonly quarantine_reason: string | null;
+  readonly version: string | null;
+  readonly capabilities: readonly string[];
+  readonly dependencies: ServiceDependencyView;
+  readonly metrics: ServiceMetricsView;
+}
+
+export interface ServiceDetailView extends ServiceView {
+  /** The normalised definition (env values of secret keys are masked). */
+  readonly spec: Readonly<Record<string, unknown>>;
+  /** The last 100 probe results, newest first. */
+  readonly health_history: readonly ProbeResult[];
+  readonly log_file: string | null;
+}
+
+export interface SystemView {
+  readonly name: string;
+  readonly stack_file: string;
+  readonly status: SystemState;
+  readonly composite_health: 'healthy' | 'degraded' | 'unhealthy' | 'unknown';
+  readonly is_ready: boolean;
+  readonly initialized: boolean;
+  readonly started_at: string;
+  readonly uptime_ms: number;
+  readonly ready_in_ms: number | null;
+  readonly counts: Readonly<Record<DisplayStatus, number>>;
+  readonly failing: readonly string[];
+  readonly stopping: boolean;
+}
+
+export interface StatusResponse {
+  readonly success: true;
+  readonly system: SystemView;
+  readonly services: readonly ServiceView[];
+  readonly recent_healing: readonly HealingEvent[];
+  readonly last_status_event: StatusEvent | null;
+}
+
+export interface ServicesResponse {
+  readonly success: true;
+  readonly total_services: number;
+  readonly services: readonly ServiceView[];
+  readonly is_ready: boolean;
+  readonly initialized: boolean;
+}
+
+export interface HealthStatusResponse {
+  readonly success: true;
+  readonly status: 'ok' | 'degraded' | 'critical';
+  readonly composite_health: SystemView['composite_health'];
+  readonly system: SystemState;
+  readonly services: Readonly<
+    Record<
+      string,
+      {
+        readonly status: DisplayStatus;
+        readonly health: Health;
+        readonly last_check: ProbeResult | null;
+        readonly consecutive_failures: number;
+        readonly uptime_1h: number | null;
+      }
+    >
+  >;
+  readonly unhealthy_services: readonly string[];
+  readonly degraded_services: readonly string[];
+  readonly resources: {
+    readonly cpu_count: number;
+    readonly total_memory_bytes: number;
+    readonly load_average: readonly number[];
+    readonly services_cpu_percent: number;
+    readonly services_rss_bytes: number;
+    readonly supervisor_rss_bytes: number;
+  };
+}
+
+export interface DependenciesResponse {
+  readonly success: true;
+  readonly nodes: readonly {
+    readonly name: string;
+    readonly phase: number;
+    readonly status: DisplayStatus;
+    readonly required: boolean;
+  }[];
+  readonly edges: readonly {
+    readonly from: string;
+    readonly to: string;
+    readonly condition: DependencyCondition;
+    readonly optional: boolean;
+  }[];
+  readonly phases: readonly (readonly string[])[];
+  readonly startup_order: readonly string[];
+  readonly shutdown_order: readonly string[];
+  readonly dependencies: Readonly<
+    Record<
+      string,
+      {
+        readonly dependencies: readonly string[];
+        readonly optional_dependencies: readonly string[];
+        readonly dependents: readonly string[];
+        readonly layer: number;
+      }
+    >
+  >;
+  readonly visualization: string;
+}
+
+export interface HealingHistoryResponse {
+  readonly success: true;
+  readonly events: readonly HealingEvent[];
+}
+
+export interface ActionResponse {
+  readonly success: true;
+  readonly service: string;
+  readonly status: DisplayStatus;
+  readonly lifecycle: Lifecycle;
+  readonly restart_count: number;
+  readonly last_restart: string | null;
+  readonly message: string;
+}
+
+export interface CheckNowResponse {
+  readonly success: true;
+  readonly timestamp: string;
+  readonly composite_health: SystemView['composite_health'];
+  readonly results: Readonly<
+    Record<
+      string,
+      {
+        readonly service_name: string;
+        readonly status: Health;
+        readonly timestamp: string;
+        readonly message: string;
+        readonly response_time_ms: number;
+        readonly ok: boolean;
+        readonly probe: string;
+      }
+    >
+  >;
+}
+
+export interface UptimeWindows {
+  readonly '1h': number | null;
+  readonly '24h': number | null;
+  readonly '7d': number | null;
+}
+
+export interface StatsResponse {
+  readonly success: true;
+  readonly metrics: {
+    readonly total_services: number;
+    readonly running_services: number;
+    readonly healthy_services: number;
+    readonly unhealthy_services: number;
+    readonly failed_services: number;
+    readonly stopped_services: number;
+    readonly quarantined_services: number;
+    readonly total_restarts: number;
+    readonly is_ready: boolean;
+    readonly initialized: boolean;
+    readonly uptime_ms: number;
+    readonly mttr_ms: number | null;
+    readonly uptime_percentage: UptimeWindows;
+  };
+  readonly service_details: Readonly<
+    Record<
+      string,
+      {
+        readonly restarts: number;
+        readonly mttr_ms: number | null;
+        readonly longest_outage_ms: number;
+        readonly uptime_percentage: UptimeWindows;
+        readonly breaker_trips: number;
+        readonly quarantines: number;
+      }
+    >
+  >;
+}
+
+export interface LogLine {
+  readonly seq: number;
+  readonly ts: number;
+  readonly stream: 'stdout' | 'stderr';
+  readonly line: string;
+}
+
+export interface LogsResponse {
+  readonly success: true;
+  readonly service: string;
+  readonly lines: readonly LogLine[];
+  /** Highest sequence number seen; pass it back as `since` to get only newer lines. */
+  readonly last_seq: number;
+  readonly file: string | null;
+}
+
+export interface HistoryPoint {
+  readonly ts: number;
+  readonly count: number;
+  readonly ok: number;
+  readonly failed: number;
+  readonly timed_out: number;
+  readonly latency_avg_ms: number | null;
+  readonly latency_max_ms: number | null;
+}
+
+export interface ResourcePoint {
+  readonly ts: number;
+  readonly cpu_percent: number | null;
+  readonly rss_bytes: number | null;
+}
+
+export interface ServiceHistoryResponse {
+  readonly success: true;
+  readonly service: string;
+  readonly since: number;
+  readonly until: number;
+  readonly health: readonly HistoryPoint[];
+  readonly resources: readonly ResourcePoint[];
+  /** Restarts in the range, for chart markers. */
+  readonly restarts: readonly {
+    readonly ts: number;
+    readonly reason: Reason;
+    readonly action: string;
+  }[];
+}
+
+export type ReportFormat = 'md' | 'html' | 'json' | 'csv';
+
+export interface ReportResponse {
+  readonly format: ReportFormat;
+  readonly content_type: string;
+  readonly filename: string;
+  readonly body: string;
+}
+
+export interface ReloadResponse {
+  readonly success: boolean;
+  readonly applied: boolean;
+  readonly changes: {
+    readonly added: readonly string[];
+    readonly removed: readonly string[];
+    readonly restarted: readonly string[];
+    readonly updated_in_place: readonly string[];
+    readonly unchanged: readonly string[];
+  };
+  readonly errors: readonly {
+    readonly message: string;
+    readonly file: string;
+    readonly line: number;
+    readonly col: number;
+    readonly path: string;
+  }[];
+}
+
+export interface RegisterResponse {
+  readonly success: true;
+  readonly service: string;
+  readonly heartbeat_interval_ms: number;
+  readonly message: string;
+}
+
+export interface OkResponse {
+  readonly success: true;
+  readonly message: string;
+}
