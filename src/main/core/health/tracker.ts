@@ -1,0 +1,80 @@
+/**
+ * Health tracking: how one probe result moves a service's health. Pure; the monitor feeds it.
+ *
+ * Counters belong to one run of the service (a restart starts again from `initialCounters`).
+ *
+ * On a success (`result.ok`):
+ * - consecutive failures reset to 0, consecutive successes count up;
+ * - `unknown` or `degraded` -> `healthy` at once (the first success of a run is readiness; a blip
+ *   below the failure threshold is forgiven by one success);
+ * - `healthy` stays `healthy`;
+ * - `unhealthy` / `timeout` -> `healthy` only once `recoveryThreshold` consecutive successes have
+ *   been seen; until then the health stays as it was.
+ *
+ * On a failure:
+ * - while `inStartPeriod` and the run has never been healthy, the failure does not count: health
+ *   stays `unknown` and both counters reset;
+ * - otherwise consecutive successes reset to 0 and consecutive failures count up;
+ * - at or past `failureThreshold` the health is `timeout` when this failing result timed out and
+ *   `unhealthy` otherwise;
+ * - below the threshold the health is `degraded` (from `unknown`, `healthy` or `degraded`): a
+ *   service that never became healthy and is past its start period degrades the same way. A
+ *   service that is already `unhealthy`/`timeout` (for instance halfway through its recovery)
+ *   stays bad, taking the kind of this failure (`timeout` or `unhealthy`).
+ *
+ * Thresholds below 1 are treated as 1.
+ */
+import type { Health, HealthSpec, ProbeResult } from '../../../shared/model.js';
+
+export interface HealthCounters {
+  readonly health: Health;
+  readonly consecutiveFailures: number;
+  readonly consecutiveSuccesses: number;
+  /** Whether this run has been healthy at least once. */
+  readonly everHealthy: boolean;
+}
+
+export const initialCounters: HealthCounters = Object.freeze({
+  health: 'unknown',
+  consecutiveFailures: 0,
+  consecutiveSuccesses: 0,
+  everHealthy: false,
+});
+
+function isBad(health: Health): boolean {
+  return health === 'unhealthy' || health === 'timeout';
+}
+
+export function nextHealth(
+  prev: HealthCounters,
+  result: ProbeResult,
+  spec: Pick<HealthSpec, 'failureThreshold' | 'recoveryThreshold'>,
+  inStartPeriod: boolean,
+): HealthCounters {
+  const failureThreshold = Math.max(1, spec.failureThreshold);
+  const recoveryThreshold = Math.max(1, spec.recoveryThreshold);
+
+  if (result.ok) {
+    const consecutiveSuccesses = prev.consecutiveSuccesses + 1;
+    const healthy = !isBad(prev.health) || consecutiveSuccesses >= recoveryThreshold;
+    return {
+      health: healthy ? 'healthy' : prev.health,
+      consecutiveFailures: 0,
+      consecutiveSuccesses,
+      everHealthy: prev.everHealthy || healthy,
+    };
+  }
+
+  if (inStartPeriod && !prev.everHealthy) {
+    return { ...initialCounters };
+  }
+
+  const consecutiveFailures = prev.consecutiveFailures + 1;
+  const bad = consecutiveFailures >= failureThreshold || isBad(prev.health);
+  return {
+    health: !bad ? 'degraded' : result.timedOut ? 'timeout' : 'unhealthy',
+    consecutiveFailures,
+    consecutiveSuccesses: 0,
+    everHealthy: prev.everHealthy,
+  };
+}
