@@ -1,0 +1,48 @@
+/**
+ * The `log` probe's other half: watches a run's output lines for the readiness pattern. The
+ * pattern is a regular expression; one that does not compile is matched as plain text. Lines are
+ * tested as written and with terminal colour codes removed, so `listening on` matches a coloured
+ * `\x1b[32mlistening\x1b[0m on`.
+ */
+
+export interface LogMatcher {
+  feed(line: string): void;
+  /** Whether a line has matched since the matcher was created or last reset. */
+  readonly matched: boolean;
+  /** Forget the match (a new run of the service). */
+  reset(): void;
+}
+
+/** Longer lines are only searched in their first part (a bound on regex work per line). */
+const MAX_LINE_CHARS = 64 * 1024;
+
+// eslint-disable-next-line no-control-regex
+const ANSI_RE = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g;
+
+export function stripAnsi(line: string): string {
+  return line.includes('\x1b') ? line.replace(ANSI_RE, '') : line;
+}
+
+export function createLogMatcher(pattern: string): LogMatcher {
+  let test: (line: string) => boolean;
+  try {
+    const re = new RegExp(pattern);
+    test = (line) => re.test(line);
+  } catch {
+    test = (line) => line.includes(pattern);
+  }
+  let matched = false;
+  return {
+    feed(line) {
+      if (matched) return;
+      const text = line.length > MAX_LINE_CHARS ? line.slice(0, MAX_LINE_CHARS) : line;
+      matched = test(text) || (text.includes('\x1b') && test(stripAnsi(text)));
+    },
+    get matched() {
+      return matched;
+    },
+    reset() {
+      matched = false;
+    },
+  };
+}
