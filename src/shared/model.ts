@@ -87,7 +87,7 @@ export interface RestartSpec {
   readonly policy: RestartPolicy;
   /** Delay before attempt 1..N; the last entry repeats when there are more attempts. */
   readonly backoffMs: readonly number[];
-  /** 0..1: each delay is multiplied by a random factor in [1 - jitter, 1 + jitter]. */
+  /** 0..1: each delay is multiplied by a random factor in [1, 1 + jitter] (never shorter than configured). */
   readonly jitter: number;
 }
 
@@ -164,6 +164,8 @@ export interface StackConfig {
   readonly name: string;
   readonly settings: StackSettings;
   readonly services: readonly ServiceSpec[];
+  /** Absolute paths of every env file the stack read (watched for hot reload with the stack file). */
+  readonly envFiles?: readonly string[];
 }
 
 /** Defaults of SPEC §2 (from the reference orchestrator's config). */

@@ -1,0 +1,311 @@
+/**
+ * `vigil up`: runs a stack in the foreground. Loads and validates the stack file, takes the data
+ * directory's lock, opens the history, serves the API (and the browser UI with `--ui`), launches
+ * the services, and on Ctrl-C or SIGTERM stops them in reverse dependency order. A second Ctrl-C
+ * kills whatever is left at once.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import pc from 'picocolors';
+import { DEFAULT_API_HOST, DEFAULT_API_PORT } from '../../../shared/contract.js';
+import { VigilError } from '../../../shared/errors.js';
+import type { LogLevel } from '../../../shared/model.js';
+import {
+  type CliIO,
+  type CommandFn,
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+  findStackFile,
+} from '../io.js';
+import { formatIssue, loadStack } from '../../core/config/index.js';
+import { createLogger } from '../../core/logger.js';
+import { Supervisor } from '../../core/supervisor.js';
+import { createApi, eventSource } from '../../core/api.js';
+import { HistoryStore } from '../../core/store/index.js';
+import { acquireDataDirLock, defaultDataDir } from '../../core/store/lock.js';
+import { startHttpServer } from '../../transport/http.js';
+import { prometheusMetrics } from '../../core/metrics.js';
+import { createPrinter } from '../output.js';
+import { packageRoot, readOrCreateToken } from '../paths.js';
+import { createReloader } from '../../core/reload.js';
+
+export const UP_USAGE = `usage: vigil up [-f FILE] [--ui] [--port 9000] [--host 127.0.0.1] [--data-dir DIR] [--token T] [--json] [--logs] [--no-api]`;
+
+interface UpOptions {
+  file?: string;
+  ui: boolean;
+  port: number;
+  host: string;
+  dataDir: string;
+  token?: string;
+  json: boolean;
+  logs: boolean;
+  api: boolean;
+}
+
+function parse(argv: readonly string[], io: CliIO): UpOptions | string {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        file: { type: 'string', short: 'f' },
+        ui: { type: 'boolean', default: false },
+        port: { type: 'string', short: 'p' },
+        host: { type: 'string' },
+        'data-dir': { type: 'string' },
+        token: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        logs: { type: 'boolean', default: false },
+        'no-api': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      allowPositionals: false,
+      strict: true,
+    }));
+  } catch (err) {
+    return (err as Error).message;
+  }
+  if (values.help) return 'help';
+  const port = values.port === undefined ? DEFAULT_API_PORT : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    return `--port must be a number from 0 to 65535, got "${values.port}"`;
+  const dataDir = values['data-dir']
+    ? path.resolve(io.cwd, values['data-dir'])
+    : defaultDataDir(io.env);
+  const token = values.token ?? io.env.VIGIL_TOKEN;
+  return {
+    ...(values.file !== undefined ? { file: values.file } : {}),
+    ui: values.ui ?? false,
+    port,
+    host: values.host ?? DEFAULT_API_HOST,
+    dataDir,
+    ...(token ? { token } : {}),
+    json: values.json ?? false,
+    logs: values.logs ?? false,
+    api: !(values['no-api'] ?? false),
+  };
+}
+
+/** Which stack file to run: -f, ./vigil.yaml, or the bundled demo stack. */
+function stackFile(opts: UpOptions, io: CliIO): string {
+  const found = findStackFile(opts.file, io.cwd);
+  if (found) return found;
+  return path.join(packageRoot(), 'examples', 'demo', 'vigil.yaml');
+}
+
+export interface UpHandle {
+  readonly supervisor: Supervisor;
+  readonly url: string | null;
+  /** Resolves with the exit code once Vigil has stopped. */
+  readonly done: Promise<number>;
+  stop(): Promise<void>;
+}
+
+export const upCommand: CommandFn = async (argv, io) => {
+  const handle = await runUp(argv, io, { signals: true });
+  if (typeof handle === 'number') return handle;
+  return handle.done;
+};
+
+/** Starts Vigil; returns an exit code when it could not start, else a handle (tests use it in-process). */
+export async function runUp(
+  argv: readonly string[],
+  io: CliIO,
+  opts: { signals: boolean },
+): Promise<UpHandle | number> {
+  const parsed = parse(argv, io);
+  if (parsed === 'help') {
+    io.stdout.write(UP_USAGE + '\n');
+    return EXIT_OK;
+  }
+  if (typeof parsed === 'string') {
+    io.stderr.write(`vigil up: ${parsed}\n${UP_USAGE}\n`);
+    return EXIT_USAGE;
+  }
+  const o = parsed;
+  const file = stackFile(o, io);
+  const color = Boolean(io.stderr.isTTY);
+  const loaded = loadStack(file, { env: io.env });
+  for (const w of loaded.warnings) io.stderr.write(formatIssue(w, { color }) + '\n');
+  if (!loaded.ok) {
+    let source: string | undefined;
+    try {
+      source = fs.readFileSync(file, 'utf8');
+    } catch {
+      source = undefined;
+    }
+    for (const e of loaded.errors)
+      io.stderr.write(
+        formatIssue(e, { color, ...(source !== undefined ? { source } : {}) }) + '\n',
+      );
+    io.stderr.write(
+      `vigil up: ${loaded.errors.length} error${loaded.errors.length === 1 ? '' : 's'} in ${file}; nothing was started\n`,
+    );
+    return EXIT_USAGE;
+  }
+  const config = loaded.config;
+
+  try {
+    fs.mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    io.stderr.write(
+      `vigil up: cannot create the data directory ${o.dataDir}: ${(err as Error).message}\n`,
+    );
+    return EXIT_FAILURE;
+  }
+  let lock;
+  try {
+    lock = acquireDataDirLock(o.dataDir, {
+      pid: process.pid,
+      startTime: null,
+      startedAt: Date.now(),
+      stackFile: config.file,
+    });
+  } catch (err) {
+    io.stderr.write(`vigil up: ${(err as Error).message}\n`);
+    return EXIT_FAILURE;
+  }
+
+  const logger = createLogger({
+    level: config.settings.logLevel as LogLevel,
+    dir: path.join(o.dataDir, 'logs'),
+    console: io.stderr,
+    color,
+  });
+  const token = o.token ?? readOrCreateToken(o.dataDir);
+  logger.addSecret(token);
+  for (const s of config.services)
+    for (const k of s.secretEnv) if (s.env[k]) logger.addSecret(s.env[k]);
+
+  const store = HistoryStore.open(o.dataDir, { logger });
+  if (store.degraded) logger.warn(`history is not being saved: ${store.degraded}`);
+
+  const supervisor = new Supervisor({ config, dataDir: o.dataDir, logger, store });
+  const printer = createPrinter(io.stdout, {
+    json: o.json,
+    logs: o.logs,
+    live: () => liveLine(supervisor),
+  });
+  const unsubscribe = supervisor.subscribe((ev) => printer.print(ev));
+
+  let resolveDone!: (code: number) => void;
+  const done = new Promise<number>((r) => (resolveDone = r));
+  let finishing = false;
+  let server: Awaited<ReturnType<typeof startHttpServer>> | null = null;
+  const reloader = createReloader(supervisor, { logger, env: io.env });
+
+  const finish = async (how: 'stopped' | 'emergency-shutdown' = 'stopped'): Promise<void> => {
+    if (finishing) return;
+    finishing = true;
+    reloader.close();
+    await supervisor.shutdown(how);
+    printer.close();
+    unsubscribe();
+    await server?.close().catch(() => undefined);
+    store.close();
+    lock.release();
+    logger.info('vigil stopped');
+    (logger as { close?: () => void }).close?.();
+    if (opts.signals) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      process.off('SIGHUP', onSignal);
+    }
+    resolveDone(EXIT_OK);
+  };
+
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals === 1) {
+      printer.clearLive();
+      io.stderr.write(
+        `\nvigil: ${sig} received, stopping ${supervisor.runners.size} services (again to kill at once)\n`,
+      );
+      void finish();
+    } else {
+      io.stderr.write('vigil: stopping now (SIGKILL)\n');
+      void supervisor.forceKill();
+    }
+  };
+  if (opts.signals) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    process.on('SIGHUP', onSignal);
+  }
+
+  const api = createApi(supervisor, {
+    shutdown: () => void finish(),
+    reload: (actor) => reloader.reload(actor),
+  });
+
+  if (o.api) {
+    try {
+      server = await startHttpServer({
+        api,
+        events: eventSource(supervisor),
+        host: o.host,
+        port: o.port,
+        token,
+        logger,
+        metrics: () => prometheusMetrics(supervisor),
+        ...(o.ui ? { staticDir: path.join(packageRoot(), 'out', 'renderer') } : {}),
+      });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const msg =
+        code === 'EADDRINUSE'
+          ? `port ${o.port} on ${o.host} is already in use; pick another with --port (or --no-api)`
+          : (err as Error).message;
+      io.stderr.write(`vigil up: cannot serve the API: ${msg}\n`);
+      store.close();
+      lock.release();
+      return EXIT_FAILURE;
+    }
+    lock.update({ api: { url: server.url } });
+    if (!o.json) {
+      io.stderr.write(`vigil: API ${server.url} (token in ${path.join(o.dataDir, 'api-token')})\n`);
+      if (o.ui) {
+        const uiDir = path.join(packageRoot(), 'out', 'renderer', 'index.html');
+        if (!fs.existsSync(uiDir))
+          io.stderr.write('vigil: the browser UI is not built; run `npm run build`\n');
+        io.stderr.write(`vigil: open ${server.url}/?token=${token}\n`);
+      }
+    } else if (o.ui) {
+      io.stderr.write(`vigil: open ${server.url}/?token=${token}\n`);
+    }
+  }
+  if (!o.json) {
+    io.stderr.write(
+      `vigil: ${config.name}: ${config.services.length} services from ${path.relative(io.cwd, config.file) || config.file}, data in ${o.dataDir}\n`,
+    );
+  }
+  supervisor.subscribe((ev) => {
+    if (ev.type === 'status_update' && ev.event === 'emergency-shutdown')
+      void finish('emergency-shutdown');
+  });
+  reloader.watch();
+  void supervisor.start().catch((err: unknown) => {
+    const e = err instanceof VigilError ? err.message : String(err);
+    logger.error(`launch failed: ${e}`);
+  });
+
+  return {
+    supervisor,
+    url: server?.url ?? null,
+    done,
+    stop: () => finish(),
+  };
+}
+
+function liveLine(sup: Supervisor): string {
+  const counts = new Map<string, number>();
+  for (const r of sup.runners.values()) counts.set(r.lifecycle, (counts.get(r.lifecycle) ?? 0) + 1);
+  const parts = [...counts.entries()].map(([k, v]) => `${v} ${k}`);
+  const state = sup.systemState();
+  const paint = state === 'healthy' ? pc.green : state === 'critical' ? pc.red : pc.yellow;
+  return `${paint(`● ${state}`)}  ${parts.join(' · ')}`;
+}

@@ -1,0 +1,72 @@
+/**
+ * The `vigil` command line. Each command is a `CommandFn` in ./commands; this file only dispatches.
+ * Exit codes: 0 ok, 1 failure, 2 usage or invalid stack.
+ */
+import { type CliIO, type CommandFn, EXIT_OK, EXIT_USAGE } from './io.js';
+import { upCommand } from './commands/up.js';
+import { validateCommand } from './commands/validate.js';
+import { graphCommand } from './commands/graph.js';
+
+interface Entry {
+  readonly run: CommandFn;
+  readonly usage: string;
+}
+
+const COMMANDS: Readonly<Record<string, Entry>> = {
+  up: {
+    run: upCommand,
+    usage:
+      'up [-f FILE] [--ui] [--port 9000] [--host 127.0.0.1] [--data-dir DIR] [--token T] [--json]   run a stack in the foreground',
+  },
+  validate: {
+    run: validateCommand,
+    usage: 'validate [-f FILE] [--json]                     check a stack file',
+  },
+  graph: {
+    run: graphCommand,
+    usage: 'graph [-f FILE] [--format text|mermaid|json|dot]   print the dependency graph',
+  },
+};
+
+export const VERSION = '0.1.0';
+
+function help(): string {
+  const lines = Object.values(COMMANDS).map((c) => `  vigil ${c.usage}`);
+  return [
+    'vigil: launches a local stack in dependency order, watches its health and heals it.',
+    '',
+    'usage:',
+    ...lines,
+    '',
+    'With no stack file, `vigil up` runs the bundled demo stack.',
+    'Exit codes: 0 ok, 1 failure, 2 usage error or invalid stack file.',
+  ].join('\n');
+}
+
+export async function run(argv: readonly string[], io: CliIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    io.stdout.write(help() + '\n');
+    return name === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  if (name === '--version' || name === 'version') {
+    io.stdout.write(`vigil ${VERSION}\n`);
+    return EXIT_OK;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    io.stderr.write(`vigil: unknown command "${name}"\n\n${help()}\n`);
+    return EXIT_USAGE;
+  }
+  return cmd.run(rest, io);
+}
+
+/** Entry point of the bundled CLI (bin/vigil.js). */
+export async function main(argv: readonly string[]): Promise<number> {
+  return run(argv, {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+  });
+}

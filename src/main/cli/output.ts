@@ -1,0 +1,123 @@
+/**
+ * How `vigil up` shows what happens: one JSON object per line with `--json`; otherwise readable
+ * lines (coloured on a TTY), and on a TTY a one-line live summary of phases and states.
+ */
+import pc from 'picocolors';
+import type { VigilEvent } from '../../shared/events.js';
+import type { DisplayStatus, Health, Lifecycle } from '../../shared/model.js';
+import { formatDuration } from '../../shared/duration.js';
+
+export interface EventPrinter {
+  print(ev: VigilEvent): void;
+  /** Clears the live line before other output (logs, errors). */
+  clearLive(): void;
+  close(): void;
+}
+
+const time = (ts: number): string => new Date(ts).toTimeString().slice(0, 8);
+
+function paintStatus(s: DisplayStatus | Lifecycle | Health, color: boolean): string {
+  if (!color) return s;
+  switch (s) {
+    case 'healthy':
+    case 'running':
+    case 'completed':
+      return pc.green(s);
+    case 'degraded':
+    case 'starting':
+    case 'waiting':
+    case 'backoff':
+    case 'stopping':
+      return pc.yellow(s);
+    case 'unhealthy':
+    case 'timeout':
+    case 'failed':
+    case 'quarantined':
+      return pc.red(s);
+    default:
+      return pc.dim(s);
+  }
+}
+
+/** A sentence for one event, or null for events not worth a line (probe results, logs). */
+export function describeEvent(ev: VigilEvent, color = false): string | null {
+  const c = (s: string, f: (x: string) => string) => (color ? f(s) : s);
+  switch (ev.type) {
+    case 'service_event': {
+      const pid = ev.pid !== null && ev.to === 'starting' ? ` pid ${ev.pid}` : '';
+      const why =
+        ev.to === 'waiting'
+          ? ` (blocked by ${(ev.blockedBy ?? []).join(', ')})`
+          : ev.to === 'backoff' && ev.nextAttemptAt
+            ? ` (${ev.reason.message}; next attempt in ${formatDuration(Math.max(0, ev.nextAttemptAt - ev.ts))})`
+            : ev.reason.message && ev.to !== 'starting'
+              ? ` (${ev.reason.message})`
+              : '';
+      return `${c(time(ev.ts), pc.dim)} ${c(ev.service, pc.bold)} ${paintStatus(ev.to, color)}${pid}${why}`;
+    }
+    case 'health_update':
+      if (ev.from === ev.to) return null;
+      return `${c(time(ev.ts), pc.dim)} ${c(ev.service, pc.bold)} health ${paintStatus(ev.to, color)} (${ev.result.detail})`;
+    case 'healing_event': {
+      const delay = ev.delayMs !== undefined ? ` in ${formatDuration(ev.delayMs)}` : '';
+      const attempt = ev.attempt ? ` attempt ${ev.attempt}` : '';
+      return `${c(time(ev.ts), pc.dim)} ${c(ev.service, pc.bold)} ${c(ev.action.replace(/_/g, ' '), pc.cyan)}${attempt}${delay}: ${ev.reason.message}`;
+    }
+    case 'status_update': {
+      const text = ev.message;
+      const paint =
+        ev.system === 'healthy' ? pc.green : ev.system === 'critical' ? pc.red : pc.yellow;
+      return `${c(time(ev.ts), pc.dim)} ${c(text, paint)}`;
+    }
+    case 'log':
+      return null;
+  }
+}
+
+export function createPrinter(
+  out: NodeJS.WritableStream & { isTTY?: boolean },
+  opts: { json: boolean; logs?: boolean; live?: () => string },
+): EventPrinter {
+  const tty = Boolean(out.isTTY);
+  let liveShown = false;
+  const clearLive = (): void => {
+    if (liveShown) {
+      out.write('\r\x1b[2K');
+      liveShown = false;
+    }
+  };
+  const showLive = (): void => {
+    if (!tty || !opts.live) return;
+    const text = opts.live();
+    const width = (out as { columns?: number }).columns ?? 120;
+    out.write(`\r\x1b[2K${text.slice(0, Math.max(20, width - 1))}`);
+    liveShown = true;
+  };
+  return {
+    print(ev) {
+      if (opts.json) {
+        out.write(JSON.stringify(ev) + '\n');
+        return;
+      }
+      if (ev.type === 'log') {
+        if (!opts.logs) return;
+        clearLive();
+        out.write(`${tty ? pc.dim(`${ev.service} |`) : `${ev.service} |`} ${ev.line}\n`);
+        showLive();
+        return;
+      }
+      const line = describeEvent(ev, tty);
+      if (line === null) {
+        if (ev.type === 'health_update') showLive();
+        return;
+      }
+      clearLive();
+      out.write(line + '\n');
+      showLive();
+    },
+    clearLive,
+    close() {
+      clearLive();
+    },
+  };
+}

@@ -1,0 +1,152 @@
+/**
+ * Hot reload: the stack file and its env files are watched; a valid change is applied as a
+ * difference (see Supervisor.applyConfig), an invalid one is rejected with its errors and the
+ * running stack keeps the last good configuration. Every outcome is a status event, so the history
+ * keeps an audit trail of configuration changes.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Actor } from '../../shared/model.js';
+import type { ReloadResponse } from '../../shared/views.js';
+import { loadStack } from './config/index.js';
+import type { Logger } from './logger.js';
+import type { Supervisor } from './supervisor.js';
+
+export interface Reloader {
+  /** Starts watching the stack file and its env files. */
+  watch(): void;
+  reload(actor: Actor | 'watch'): Promise<ReloadResponse>;
+  close(): void;
+}
+
+const DEBOUNCE_MS = 250;
+
+function digest(files: readonly string[]): string {
+  const h = crypto.createHash('sha256');
+  for (const f of files) {
+    h.update(f);
+    try {
+      h.update(fs.readFileSync(f));
+    } catch {
+      h.update('\0missing');
+    }
+  }
+  return h.digest('hex');
+}
+
+export function createReloader(
+  sup: Supervisor,
+  opts: { logger: Logger; env: Readonly<Record<string, string | undefined>> },
+): Reloader {
+  let watchers: fs.FSWatcher[] = [];
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let running: Promise<ReloadResponse> | null = null;
+  let again = false;
+  let lastDigest = '';
+  const files = (): string[] => [sup.config.file, ...(sup.config.envFiles ?? [])];
+
+  const apply = async (actor: Actor | 'watch'): Promise<ReloadResponse> => {
+    const result = loadStack(sup.config.file, { env: opts.env });
+    const none = { added: [], removed: [], restarted: [], updated_in_place: [], unchanged: [] };
+    if (!result.ok) {
+      const errors = result.errors.map((e) => ({
+        message: e.message,
+        file: e.file,
+        line: e.line,
+        col: e.col,
+        path: e.path,
+      }));
+      const first = errors[0];
+      const where = first
+        ? `${path.basename(first.file)}:${first.line}:${first.col}`
+        : sup.config.file;
+      sup.emit({
+        type: 'status_update',
+        ts: sup.clock.wallNow(),
+        system: sup.systemState(),
+        event: 'config-rejected',
+        message: `stack file change rejected (${where}: ${first?.message ?? 'invalid'}); still running the last good configuration`,
+      });
+      opts.logger.error(`stack file change rejected: ${where}: ${first?.message ?? ''}`);
+      return { success: false, applied: false, changes: none, errors };
+    }
+    const changes = await sup.applyConfig(result.config);
+    lastDigest = digest(files());
+    const summary = (['added', 'removed', 'restarted', 'updated_in_place'] as const)
+      .filter((k) => changes[k].length > 0)
+      .map((k) => `${k.replace(/_/g, ' ')}: ${changes[k].join(', ')}`)
+      .join('; ');
+    sup.emit({
+      type: 'status_update',
+      ts: sup.clock.wallNow(),
+      system: sup.systemState(),
+      event: 'config-reloaded',
+      message: `stack file reloaded (${actor === 'watch' ? 'file changed' : `requested by ${actor}`}): ${summary || 'no changes'}`,
+    });
+    rewatch();
+    return { success: true, applied: true, changes, errors: [] };
+  };
+
+  const reload = (actor: Actor | 'watch'): Promise<ReloadResponse> => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = apply(actor).finally(() => {
+      running = null;
+      if (again) {
+        again = false;
+        void reload('watch');
+      }
+    });
+    return running;
+  };
+
+  const onChange = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = null;
+      const d = digest(files());
+      if (d === lastDigest) return;
+      lastDigest = d;
+      void reload('watch');
+    }, DEBOUNCE_MS);
+  };
+
+  function rewatch(): void {
+    for (const w of watchers) w.close();
+    watchers = [];
+    // Watch directories: editors replace files by rename, which a file watch would lose.
+    const byDir = new Map<string, Set<string>>();
+    for (const f of files()) {
+      const dir = path.dirname(f);
+      if (!byDir.has(dir)) byDir.set(dir, new Set());
+      byDir.get(dir)!.add(path.basename(f));
+    }
+    for (const [dir, names] of byDir) {
+      try {
+        const w = fs.watch(dir, { persistent: false }, (_ev, name) => {
+          if (name === null || names.has(name.toString())) onChange();
+        });
+        w.on('error', () => undefined);
+        watchers.push(w);
+      } catch (err) {
+        opts.logger.warn(`cannot watch ${dir} for changes: ${String(err)}`);
+      }
+    }
+  }
+
+  return {
+    watch() {
+      lastDigest = digest(files());
+      rewatch();
+    },
+    reload,
+    close() {
+      if (timer) clearTimeout(timer);
+      for (const w of watchers) w.close();
+      watchers = [];
+    },
+  };
+}

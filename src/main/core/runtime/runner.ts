@@ -1,0 +1,974 @@
+/**
+ * One service at run time: the imperative shell around the pure rules. It spawns and stops the
+ * process, runs its health monitor, feeds exits and probe results to the healing engine and
+ * carries out its decisions. Every change of lifecycle or health is an event.
+ *
+ * Concurrency rules:
+ * - Each spawned process is a generation; callbacks from an older generation are ignored, so a
+ *   stale exit never touches the new instance.
+ * - Operations (start, stop, restart, quarantine, release) run one at a time through a queue;
+ *   a restart requested while one is already queued joins it.
+ * - A service only leaves `waiting` when every dependency meets its condition.
+ */
+import {
+  displayStatus,
+  type Health,
+  type Lifecycle,
+  type ProbeResult,
+  type Reason,
+  type ServiceSpec,
+  type StackSettings,
+} from '../../../shared/model.js';
+import type { HealingAction, VigilEvent } from '../../../shared/events.js';
+import { VigilError } from '../../../shared/errors.js';
+import { formatDuration } from '../../../shared/duration.js';
+import { type Clock, type TimerHandle, monoToWall } from '../clock.js';
+import type { Logger } from '../logger.js';
+import {
+  breakerView,
+  initialHealingState,
+  manualRestart,
+  nextStableResetAt,
+  onFailure,
+  onHealthy,
+  onNotHealthy,
+  onTick,
+  onTrialStarted,
+  policyFor,
+  quarantine as quarantineState,
+  release as releaseState,
+  type Decision,
+  type Failure,
+  type HealingNote,
+  type HealingPolicy,
+  type HealingState,
+} from '../healing/index.js';
+import { initialCounters, nextHealth, type HealthCounters } from '../health/tracker.js';
+import { HealthMonitor } from '../health/monitor.js';
+import { createProbeRunner } from '../health/probes.js';
+import { createLogMatcher, type LogMatcher } from '../health/log-matcher.js';
+import {
+  ServiceLogs,
+  findPortHolder,
+  isPortInUse,
+  killMarked,
+  spawnService,
+  stopService,
+  type ServiceProcess,
+} from '../process/index.js';
+import { blockedBy, type ServiceFacts } from '../lifecycle/rules.js';
+import type { Gate } from './gate.js';
+import { SerialQueue } from './gate.js';
+import { runExec } from '../health/exec-probe.js';
+
+export interface RunnerContext {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly settings: StackSettings;
+  /** Base environment of every service (Vigil's own), before the service's env. */
+  readonly baseEnv: Readonly<Record<string, string>>;
+  /** Identifies this Vigil run; with the service name it marks every process it spawns. */
+  readonly runMarker: string;
+  readonly logsDir: string;
+  /** Bounds how many services are starting at once (launch and recovery). */
+  readonly gate: Gate;
+  readonly random: () => number;
+  emit(ev: VigilEvent): void;
+  lookup(name: string): ServiceFacts | undefined;
+  /** The runner's facts changed: re-evaluate dependents and the system state. */
+  changed(name: string): void;
+  /** Rung 3 of the ladder: restart a dependency that fails its own probe. */
+  restartDependency(name: string, reason: Reason): void;
+  /** Recovery strategy `stack_restart`. */
+  restartStack(reason: Reason): void;
+  /** A process was spawned or ended: keep the orphan ledger current. */
+  recordProcess(
+    entry:
+      | { service: string; pid: number; startTime: string | null; command: string; marker: string }
+      | { forget: number },
+  ): void;
+}
+
+interface Timers {
+  backoff: TimerHandle | null;
+  startup: TimerHandle | null;
+  stable: TimerHandle | null;
+  overdue: TimerHandle | null;
+}
+
+const NO_TIMERS = (): Timers => ({ backoff: null, startup: null, stable: null, overdue: null });
+
+function commandText(spec: ServiceSpec): string {
+  return spec.command.kind === 'shell' ? spec.command.script : spec.command.argv.join(' ');
+}
+
+function exitReason(code: number | null, signal: string | null, error?: string): Reason {
+  if (error) return { kind: 'spawn_error', message: `could not start: ${error}`, detail: error };
+  if (signal) return { kind: 'signal', message: `killed by ${signal}`, signal, exitCode: null };
+  return { kind: 'exit', message: `exited with code ${code}`, exitCode: code, signal: null };
+}
+
+export class ServiceRunner {
+  spec: ServiceSpec;
+  phase: number;
+  private policy: HealingPolicy;
+  private ctx: RunnerContext;
+
+  lifecycle: Lifecycle = 'pending';
+  counters: HealthCounters = initialCounters;
+  healing: HealingState = initialHealingState;
+  generation = 0;
+  proc: ServiceProcess | null = null;
+  /** Wanted up (started by the launch or a person) or down (stopped, quarantined). */
+  desired: 'up' | 'down' = 'down';
+  stoppedByUser = false;
+  blocked: string[] = [];
+  restartCount = 0;
+  lastRestart: { ts: number; reason: Reason } | null = null;
+  lastError: string | null = null;
+  lastProbe: ProbeResult | null = null;
+  sinceWall: number;
+  startedAtWall: number | null = null;
+  nextAttemptAtMono: number | null = null;
+  /** Monotonic time the service was first asked to come up in this up-cycle (critical chain). */
+  upRequestedAtMono: number | null = null;
+  /** Monotonic time the current generation was spawned and became ready. */
+  spawnedAtMono: number | null = null;
+  readyAtMono: number | null = null;
+  /** Since when the service has been wanted up but not ready (for "down past startup timeout"). */
+  notReadySinceMono: number | null = null;
+  overdue = false;
+  metrics: { cpuPercent: number | null; rssBytes: number | null; processes: number | null } = {
+    cpuPercent: null,
+    rssBytes: null,
+    processes: null,
+  };
+  cpuOverSince: number | null = null;
+
+  readonly logs: ServiceLogs;
+  private monitor: HealthMonitor | null = null;
+  private matcher: LogMatcher | null;
+  private readonly probeRunner;
+  private timers: Timers = NO_TIMERS();
+  private releaseGate: (() => void) | null = null;
+  private readonly ops = new SerialQueue();
+  private queuedRestart: Promise<void> | null = null;
+  /** Generation whose exit is expected because Vigil is stopping it. */
+  private stoppingGen = -1;
+  /** The decision waiting for dependencies (rung 3) or a free slot. */
+  private pending: Extract<Decision, { do: 'restart' }> | null = null;
+  private disposed = false;
+
+  constructor(spec: ServiceSpec, phase: number, ctx: RunnerContext) {
+    this.spec = spec;
+    this.phase = phase;
+    this.ctx = ctx;
+    this.policy = policyFor(spec, ctx.settings);
+    this.sinceWall = ctx.clock.wallNow();
+    this.logs = new ServiceLogs({ name: spec.name, logsDir: ctx.logsDir });
+    this.matcher =
+      spec.health.probe.type === 'log' ? createLogMatcher(spec.health.probe.pattern) : null;
+    this.probeRunner = createProbeRunner(spec.health.probe);
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  get marker(): string {
+    return `${this.ctx.runMarker}:${this.spec.name}`;
+  }
+
+  get health(): Health {
+    return this.counters.health;
+  }
+
+  get pid(): number | null {
+    return this.proc?.pid ?? null;
+  }
+
+  facts(): ServiceFacts {
+    return {
+      name: this.name,
+      lifecycle: this.lifecycle,
+      health: this.counters.health,
+      required: this.spec.required,
+      priority: this.spec.priority,
+      oneshot: this.spec.oneshot,
+      overdue: this.overdue,
+      stoppedByUser: this.stoppedByUser,
+    };
+  }
+
+  breaker() {
+    return breakerView(this.healing, (m) => monoToWall(this.ctx.clock, m));
+  }
+
+  /** Applies a changed definition that needs no restart (health and restart settings). */
+  updateSpec(spec: ServiceSpec, phase: number): void {
+    this.spec = spec;
+    this.phase = phase;
+    this.policy = policyFor(spec, this.ctx.settings);
+    this.matcher =
+      spec.health.probe.type === 'log' ? createLogMatcher(spec.health.probe.pattern) : null;
+    if (this.monitor) {
+      this.monitor.stop();
+      this.monitor = null;
+      if (this.proc) this.startMonitor(this.generation);
+    }
+  }
+
+  // ─── state changes ────────────────────────────────────────────────────────────────────────
+
+  private setLifecycle(to: Lifecycle, reason: Reason, extra: { blockedBy?: string[] } = {}): void {
+    const from = this.lifecycle;
+    const blocked = extra.blockedBy ?? [];
+    const sameBlock = blocked.join(',') === this.blocked.join(',');
+    if (from === to && (to !== 'waiting' || sameBlock)) return;
+    this.lifecycle = to;
+    this.blocked = to === 'waiting' ? blocked : [];
+    this.sinceWall = this.ctx.clock.wallNow();
+    if (to !== 'backoff') this.nextAttemptAtMono = null;
+    this.trackReadiness();
+    this.ctx.emit({
+      type: 'service_event',
+      ts: this.sinceWall,
+      service: this.name,
+      from,
+      to,
+      status: displayStatus(to, this.counters.health),
+      generation: this.generation,
+      pid: this.pid,
+      reason,
+      ...(to === 'waiting' ? { blockedBy: this.blocked } : {}),
+      ...(to === 'backoff' && this.nextAttemptAtMono !== null
+        ? { nextAttemptAt: monoToWall(this.ctx.clock, this.nextAttemptAtMono) }
+        : {}),
+    });
+    this.ctx.changed(this.name);
+  }
+
+  private healingEvent(
+    action: HealingAction,
+    reason: Reason,
+    extra: { attempt?: number; rung?: number; delayMs?: number } = {},
+  ): void {
+    this.ctx.emit({
+      type: 'healing_event',
+      ts: this.ctx.clock.wallNow(),
+      service: this.name,
+      action,
+      reason,
+      attempt: extra.attempt ?? this.healing.attempts,
+      ...(extra.rung !== undefined ? { rung: extra.rung } : {}),
+      ...(extra.delayMs !== undefined ? { delayMs: extra.delayMs } : {}),
+      breaker: this.healing.breaker.state,
+      generation: this.generation,
+    });
+  }
+
+  private notes(notes: readonly HealingNote[], reason: Reason): void {
+    for (const n of notes) this.healingEvent(n.action, { ...reason, message: n.message });
+  }
+
+  /** Keeps `notReadySince` and the overdue deadline (down past the startup timeout) current. */
+  private trackReadiness(): void {
+    const ready =
+      (this.lifecycle === 'running' &&
+        this.counters.health !== 'unhealthy' &&
+        this.counters.health !== 'timeout') ||
+      this.lifecycle === 'completed';
+    const wanted = this.desired === 'up' && !this.stoppedByUser;
+    if (ready || !wanted || this.lifecycle === 'quarantined' || this.lifecycle === 'failed') {
+      this.notReadySinceMono = null;
+      this.timers.overdue?.cancel();
+      this.timers.overdue = null;
+      const wasOverdue = this.overdue;
+      this.overdue = false;
+      if (wasOverdue) this.ctx.changed(this.name);
+      return;
+    }
+    if (this.notReadySinceMono !== null) return;
+    this.notReadySinceMono = this.ctx.clock.now();
+    const limit = this.spec.startupTimeoutMs;
+    this.timers.overdue?.cancel();
+    this.timers.overdue = this.ctx.clock.setTimeout(() => {
+      this.timers.overdue = null;
+      if (this.notReadySinceMono === null) return;
+      this.overdue = true;
+      this.ctx.changed(this.name);
+    }, limit);
+  }
+
+  // ─── starting ─────────────────────────────────────────────────────────────────────────────
+
+  /** The launch or a person wants it up. */
+  requestUp(reason: Reason): void {
+    if (this.disposed) return;
+    this.desired = 'up';
+    this.stoppedByUser = false;
+    if (this.upRequestedAtMono === null) this.upRequestedAtMono = this.ctx.clock.now();
+    if (this.lifecycle === 'quarantined') return;
+    if (this.proc || this.lifecycle === 'backoff' || this.lifecycle === 'stopping') return;
+    this.tryStart(reason);
+  }
+
+  /** A dependency changed: a waiting service may go now. */
+  dependencyChanged(): void {
+    if (this.lifecycle === 'waiting' && this.desired === 'up' && !this.proc) {
+      this.tryStart({ kind: 'dependency', message: 'dependencies ready' });
+    }
+  }
+
+  private tryStart(reason: Reason): void {
+    const blocking = blockedBy(this.spec.dependsOn, (n) => this.ctx.lookup(n));
+    if (blocking.length > 0) {
+      this.setLifecycle(
+        'waiting',
+        {
+          kind: 'dependency',
+          message: `blocked by ${blocking.join(', ')}`,
+          dependency: blocking[0]!,
+        },
+        { blockedBy: blocking },
+      );
+      return;
+    }
+    void this.spawnNow(reason);
+  }
+
+  private spawning = false;
+
+  private async spawnNow(reason: Reason): Promise<void> {
+    if (this.spawning || this.proc) return;
+    this.spawning = true;
+    try {
+      const release = await this.ctx.gate.acquire();
+      if (this.desired !== 'up' || this.proc || this.disposed || this.lifecycle === 'quarantined') {
+        release();
+        return;
+      }
+      // Dependencies may have gone down while this service waited for a slot.
+      const blocking = blockedBy(this.spec.dependsOn, (n) => this.ctx.lookup(n));
+      if (blocking.length > 0) {
+        release();
+        this.setLifecycle(
+          'waiting',
+          {
+            kind: 'dependency',
+            message: `blocked by ${blocking.join(', ')}`,
+            dependency: blocking[0]!,
+          },
+          { blockedBy: blocking },
+        );
+        return;
+      }
+      this.releaseGate = release;
+      const decision = this.pending;
+      this.pending = null;
+      if (decision?.runReset && this.spec.reset) await this.runReset();
+      if (this.spec.port !== undefined && (await isPortInUse(this.spec.port))) {
+        const holder = findPortHolder(this.spec.port);
+        const who = holder ? ` by pid ${holder.pid} (${holder.command})` : '';
+        const message = `port ${this.spec.port} is already in use${who}; free it or change the service's port`;
+        this.freeGate();
+        this.lastError = message;
+        this.ctx.logger.error(`${this.name}: ${message}`);
+        // Not a crash loop: a held port will not free itself because Vigil retries.
+        this.setLifecycle('failed', { kind: 'port_in_use', message, detail: who });
+        return;
+      }
+      this.spawnProcess(reason);
+    } finally {
+      this.spawning = false;
+    }
+  }
+
+  private spawnProcess(reason: Reason): void {
+    const gen = ++this.generation;
+    this.counters = initialCounters;
+    this.matcher?.reset();
+    const env: Record<string, string> = { ...this.ctx.baseEnv, ...this.spec.env };
+    if (this.spec.port !== undefined && env.PORT === undefined) env.PORT = String(this.spec.port);
+    const proc = spawnService(
+      {
+        name: this.name,
+        command: this.spec.command,
+        cwd: this.spec.cwd,
+        env,
+        marker: this.marker,
+        ...(this.spec.limits.processes !== undefined
+          ? { maxProcesses: this.spec.limits.processes }
+          : {}),
+      },
+      (stream, line) => this.onOutput(gen, stream, line),
+    );
+    this.proc = proc;
+    this.spawnedAtMono = this.ctx.clock.now();
+    this.readyAtMono = null;
+    this.startedAtWall = this.ctx.clock.wallNow();
+    this.ctx.recordProcess({
+      service: this.name,
+      pid: proc.pid,
+      startTime: proc.startTime,
+      command: commandText(this.spec),
+      marker: this.marker,
+    });
+    this.setLifecycle('starting', reason);
+    proc.exited.then(
+      (info) => this.onExit(gen, proc, info.code, info.signal, info.error),
+      (err: unknown) => this.onExit(gen, proc, null, null, String(err)),
+    );
+    if (proc.exitInfo === null) {
+      this.startMonitor(gen);
+      this.timers.startup?.cancel();
+      this.timers.startup = this.ctx.clock.setTimeout(() => {
+        this.timers.startup = null;
+        if (gen !== this.generation || this.lifecycle !== 'starting') return;
+        const message = `not ready within the startup timeout of ${formatDuration(this.spec.startupTimeoutMs)}`;
+        this.lastError = message;
+        this.fail({ kind: 'start_failed', reason: { kind: 'startup_timeout', message } });
+      }, this.spec.startupTimeoutMs);
+    }
+  }
+
+  private async runReset(): Promise<void> {
+    const reset = this.spec.reset!;
+    const reason: Reason = { kind: 'exit', message: 'running the reset command before restart' };
+    const env: Record<string, string> = { ...this.ctx.baseEnv, ...this.spec.env };
+    const outcome = await runExec(reset, {
+      cwd: this.spec.cwd,
+      env,
+      timeoutMs: this.spec.stop.timeoutMs,
+    });
+    const ok = outcome.kind === 'exited' && outcome.code === 0;
+    const detail =
+      outcome.kind === 'exited'
+        ? `exit ${outcome.code ?? outcome.signal}${outcome.output ? `: ${outcome.output}` : ''}`
+        : outcome.kind === 'timeout'
+          ? `timed out after ${formatDuration(this.spec.stop.timeoutMs)}`
+          : outcome.kind === 'spawn_error'
+            ? `${outcome.code} ${outcome.file}`
+            : 'aborted';
+    this.healingEvent('reset', {
+      ...reason,
+      message: ok ? 'reset command succeeded' : `reset command failed: ${detail}`,
+      detail,
+    });
+  }
+
+  private startMonitor(gen: number): void {
+    const startedAt = this.spawnedAtMono ?? this.ctx.clock.now();
+    const env: Record<string, string> = { ...this.ctx.baseEnv, ...this.spec.env };
+    this.monitor = new HealthMonitor({
+      spec: this.spec.health,
+      clock: this.ctx.clock,
+      startedAtMono: startedAt,
+      run: () =>
+        this.probeRunner.run(this.spec.health.timeoutMs, {
+          cwd: this.spec.cwd,
+          env,
+          isAlive: () => this.proc !== null && this.proc.exitInfo === null,
+          logMatched: () => this.matcher?.matched ?? false,
+        }),
+      onResult: (result) => this.onProbe(gen, result),
+    });
+    this.monitor.start();
+  }
+
+  private freeGate(): void {
+    this.releaseGate?.();
+    this.releaseGate = null;
+  }
+
+  private onOutput(gen: number, stream: 'stdout' | 'stderr', line: string): void {
+    const entry = this.logs.append(stream, line, this.ctx.clock.wallNow());
+    if (gen === this.generation && this.matcher && !this.matcher.matched) {
+      this.matcher.feed(line);
+      if (this.matcher.matched && this.lifecycle === 'starting') void this.monitor?.checkNow();
+    }
+    this.ctx.emit({
+      type: 'log',
+      ts: entry.ts,
+      service: this.name,
+      stream,
+      line: entry.line,
+      seq: entry.seq,
+    });
+  }
+
+  // ─── health ───────────────────────────────────────────────────────────────────────────────
+
+  private onProbe(gen: number, result: ProbeResult): void {
+    if (gen !== this.generation || !this.proc) return;
+    this.lastProbe = result;
+    const prev = this.counters;
+    // Before its first success a starting service is only bounded by its startup timeout.
+    const inStart =
+      this.lifecycle === 'starting' ||
+      (this.spawnedAtMono !== null &&
+        this.ctx.clock.now() - this.spawnedAtMono < this.spec.health.startPeriodMs);
+    const next = nextHealth(prev, result, this.spec.health, inStart);
+    this.counters = next;
+    this.ctx.emit({
+      type: 'health_update',
+      ts: result.ts,
+      service: this.name,
+      generation: gen,
+      result,
+      from: prev.health,
+      to: next.health,
+      consecutiveFailures: next.consecutiveFailures,
+      consecutiveSuccesses: next.consecutiveSuccesses,
+    });
+    if (next.health === 'healthy') {
+      const step = onHealthy(this.policy, this.healing, this.ctx.clock.now());
+      this.healing = step.state;
+      this.notes(step.notes, { kind: 'probe', message: 'healthy', probe: result.probe });
+      this.scheduleStableCheck();
+    } else if (prev.health === 'healthy') {
+      this.healing = onNotHealthy(this.policy, this.healing, this.ctx.clock.now());
+    }
+    if (this.lifecycle === 'starting' && next.health === 'healthy') {
+      this.timers.startup?.cancel();
+      this.timers.startup = null;
+      this.readyAtMono = this.ctx.clock.now();
+      this.lastError = null;
+      this.freeGate();
+      this.setLifecycle('running', {
+        kind: 'probe',
+        message: `ready: ${result.detail}`,
+        probe: result.probe,
+      });
+      return;
+    }
+    if (prev.health !== next.health) {
+      this.trackReadiness();
+      this.ctx.changed(this.name);
+    }
+    if (
+      this.lifecycle === 'running' &&
+      (next.health === 'unhealthy' || next.health === 'timeout') &&
+      prev.health !== next.health
+    ) {
+      const message = `${result.probe} probe ${next.health === 'timeout' ? 'timed out' : 'failed'} ${next.consecutiveFailures} times: ${result.detail}`;
+      this.lastError = message;
+      this.fail({
+        kind: 'unhealthy',
+        reason: { kind: 'probe', message, probe: result.probe, detail: result.detail },
+      });
+    }
+  }
+
+  private scheduleStableCheck(): void {
+    const due = nextStableResetAt(this.policy, this.healing);
+    this.timers.stable?.cancel();
+    this.timers.stable = null;
+    if (due === null) return;
+    this.timers.stable = this.ctx.clock.setTimeout(
+      () => {
+        this.timers.stable = null;
+        const step = onTick(this.policy, this.healing, this.ctx.clock.now());
+        this.healing = step.state;
+        this.notes(step.notes, { kind: 'probe', message: 'stable' });
+        this.ctx.changed(this.name);
+      },
+      Math.max(0, due - this.ctx.clock.now()),
+    );
+  }
+
+  /** Probe now (API check-now); null when the service has no live process. */
+  async checkNow(): Promise<ProbeResult | null> {
+    if (!this.monitor || !this.proc) return null;
+    return this.monitor.checkNow();
+  }
+
+  // ─── exits and failures ───────────────────────────────────────────────────────────────────
+
+  private onExit(
+    gen: number,
+    proc: ServiceProcess,
+    code: number | null,
+    signal: string | null,
+    error?: string,
+  ): void {
+    if (gen !== this.generation || this.proc !== proc) return; // stale: an older instance
+    this.proc = null;
+    this.monitor?.stop();
+    this.monitor = null;
+    this.timers.startup?.cancel();
+    this.timers.startup = null;
+    this.freeGate();
+    this.ctx.recordProcess({ forget: proc.pid });
+    // Leftovers in the group (children of a crashed leader) would hold ports and pipes.
+    proc.signalGroup('SIGKILL');
+    if (this.stoppingGen === gen) return; // the stop that asked for it handles the state
+    const reason = exitReason(code, signal, error);
+    this.lastError = error ?? (code === 0 && !signal ? null : reason.message);
+    const failure: Failure = error
+      ? { kind: 'start_failed', reason }
+      : { kind: 'exit', code, signal, reason };
+    this.fail(failure);
+  }
+
+  /** Feeds a failure of the current instance to the healing engine and carries out its decision. */
+  private fail(failure: Failure): void {
+    if (this.desired === 'down') return;
+    const outcome = onFailure(
+      this.policy,
+      this.healing,
+      failure,
+      this.ctx.clock.now(),
+      this.ctx.random,
+    );
+    this.healing = outcome.state;
+    this.timers.stable?.cancel();
+    this.timers.stable = null;
+    this.notes(outcome.notes, failure.reason);
+    void this.apply(outcome.decision, failure);
+  }
+
+  private async apply(decision: Decision, failure: Failure): Promise<void> {
+    const reason = failure.reason;
+    switch (decision.do) {
+      case 'complete':
+        this.setLifecycle('completed', reason);
+        return;
+      case 'none':
+        if (failure.kind === 'unhealthy') return; // keeps running unhealthy: policy says leave it
+        if (failure.kind === 'exit' && failure.code === 0 && !failure.signal) {
+          this.setLifecycle('stopped', reason);
+        } else {
+          this.setLifecycle('failed', { ...reason, detail: decision.why });
+        }
+        return;
+      case 'quarantine':
+        await this.killForRecovery('graceful');
+        this.desired = 'down';
+        this.healingEvent('quarantine', { ...reason, message: decision.reason });
+        this.setLifecycle('quarantined', { ...reason, message: decision.reason });
+        return;
+      case 'give_up':
+        await this.killForRecovery('graceful');
+        this.desired = 'down';
+        this.healingEvent('give_up', { ...reason, message: decision.reason });
+        this.setLifecycle('failed', { ...reason, message: decision.reason });
+        return;
+      case 'stack_restart':
+      case 'restart': {
+        await this.killForRecovery(decision.do === 'restart' ? decision.mode : 'graceful');
+        if (this.desired === 'down') return;
+        this.healingEvent('restart_scheduled', reason, {
+          attempt: decision.attempt,
+          ...(decision.do === 'restart' ? { rung: decision.rung } : {}),
+          delayMs: decision.delayMs,
+        });
+        this.nextAttemptAtMono = this.ctx.clock.now() + decision.delayMs;
+        this.setLifecycle('backoff', reason);
+        this.timers.backoff?.cancel();
+        this.timers.backoff = this.ctx.clock.setTimeout(() => {
+          this.timers.backoff = null;
+          if (this.desired !== 'up' || this.lifecycle !== 'backoff') return;
+          if (decision.do === 'stack_restart') {
+            this.healingEvent('stack_restart', reason, { attempt: decision.attempt });
+            this.ctx.restartStack({
+              kind: 'stack_restart',
+              message: `stack restart after ${this.name} failed: ${reason.message}`,
+            });
+            return;
+          }
+          this.performRestart(decision, reason);
+        }, decision.delayMs);
+        return;
+      }
+    }
+  }
+
+  /** Stops a still-running instance before a restart or quarantine (unhealthy, timeouts). */
+  private async killForRecovery(mode: 'immediate' | 'graceful' | 'dependencies'): Promise<void> {
+    const proc = this.proc;
+    if (!proc) return;
+    const gen = this.generation;
+    this.stoppingGen = gen;
+    this.monitor?.stop();
+    this.monitor = null;
+    this.setLifecycle('stopping', { kind: 'probe', message: 'stopping the failing instance' });
+    if (mode === 'immediate') await stopService(proc, 'SIGKILL', 0);
+    else await stopService(proc, this.spec.stop.signal as NodeJS.Signals, this.spec.stop.timeoutMs);
+    this.afterStopped(proc, gen);
+  }
+
+  private afterStopped(proc: ServiceProcess, gen: number): void {
+    if (this.proc === proc && this.generation === gen) {
+      this.proc = null;
+      this.ctx.recordProcess({ forget: proc.pid });
+    }
+    this.timers.startup?.cancel();
+    this.timers.startup = null;
+    this.freeGate();
+  }
+
+  private performRestart(decision: Extract<Decision, { do: 'restart' }>, reason: Reason): void {
+    if (decision.breakerTrial) {
+      const step = onTrialStarted(this.healing, this.ctx.clock.now());
+      this.healing = step.state;
+      this.notes(step.notes, { kind: 'breaker_trial', message: 'breaker trial' });
+    }
+    const action: HealingAction =
+      decision.mode === 'immediate'
+        ? 'restart'
+        : decision.mode === 'graceful'
+          ? 'graceful_restart'
+          : 'dependency_restart';
+    const why: Reason = decision.breakerTrial
+      ? { ...reason, kind: 'breaker_trial', message: `breaker trial after: ${reason.message}` }
+      : reason;
+    this.restartCount += 1;
+    this.lastRestart = { ts: this.ctx.clock.wallNow(), reason: why };
+    if (decision.mode === 'dependencies') {
+      for (const dep of this.spec.dependsOn) {
+        const facts = this.ctx.lookup(dep.name);
+        if (!facts) continue;
+        const failing =
+          facts.lifecycle === 'failed' ||
+          facts.lifecycle === 'backoff' ||
+          (facts.lifecycle === 'running' &&
+            (facts.health === 'unhealthy' || facts.health === 'timeout'));
+        if (failing) {
+          this.ctx.restartDependency(dep.name, {
+            kind: 'dependency_recovery',
+            message: `restarted for ${this.name}, which kept failing (${reason.message})`,
+            dependency: this.name,
+          });
+        }
+      }
+    }
+    this.healingEvent(action, why, {
+      attempt: decision.attempt,
+      rung: decision.rung,
+      delayMs: decision.delayMs,
+    });
+    this.pending = decision;
+    this.tryStart(why);
+  }
+
+  // ─── operations (serialised) ──────────────────────────────────────────────────────────────
+
+  /** Stops the service on purpose; no automatic restart until started again. */
+  stop(
+    reason: Reason,
+    opts: { byUser?: boolean; signal?: NodeJS.Signals; onSlow?: (ms: number) => void } = {},
+  ): Promise<void> {
+    return this.ops.run(() => this.doStop(reason, opts));
+  }
+
+  private async doStop(
+    reason: Reason,
+    opts: { byUser?: boolean; signal?: NodeJS.Signals; onSlow?: (ms: number) => void },
+  ): Promise<void> {
+    this.desired = 'down';
+    if (opts.byUser !== false) this.stoppedByUser = true;
+    this.pending = null;
+    this.cancelTimers();
+    const proc = this.proc;
+    if (proc) {
+      const gen = this.generation;
+      this.stoppingGen = gen;
+      this.monitor?.stop();
+      this.monitor = null;
+      this.setLifecycle('stopping', reason);
+      await stopService(
+        proc,
+        opts.signal ?? (this.spec.stop.signal as NodeJS.Signals),
+        this.spec.stop.timeoutMs,
+        {
+          ...(opts.onSlow ? { onSlow: opts.onSlow } : {}),
+        },
+      );
+      this.afterStopped(proc, gen);
+    }
+    // Descendants that left the process group (setsid) still carry the marker.
+    killMarked(this.marker, 'SIGKILL');
+    if (this.lifecycle !== 'quarantined' && this.lifecycle !== 'completed')
+      this.setLifecycle('stopped', reason);
+    else this.trackReadiness();
+  }
+
+  /** Starts a stopped service (manual). */
+  start(reason: Reason): Promise<void> {
+    return this.ops.run(async () => {
+      if (this.lifecycle === 'quarantined') {
+        throw new VigilError(
+          'QUARANTINED',
+          `${this.name} is quarantined (${this.healing.quarantine?.reason ?? 'manual'}); release it first`,
+        );
+      }
+      if (this.proc || this.lifecycle === 'starting' || this.lifecycle === 'running') return;
+      this.cancelTimers();
+      this.upRequestedAtMono = null;
+      this.requestUp(reason);
+    });
+  }
+
+  /** Restarts now (manual, config change, dependency recovery). Joins a restart already queued. */
+  restart(reason: Reason, opts: { force?: boolean } = {}): Promise<void> {
+    const outcome = manualRestart(this.healing, opts.force ?? false);
+    if (!outcome.allowed) {
+      return Promise.reject(
+        new VigilError('QUARANTINED', `${this.name}: ${outcome.why ?? 'quarantined'}`),
+      );
+    }
+    if (this.queuedRestart) return this.queuedRestart;
+    const run = this.ops.run(async () => {
+      this.queuedRestart = null;
+      const again = manualRestart(this.healing, opts.force ?? false);
+      if (!again.allowed)
+        throw new VigilError('QUARANTINED', `${this.name}: ${again.why ?? 'quarantined'}`);
+      const wasQuarantined = this.lifecycle === 'quarantined';
+      this.healing = again.state;
+      if (wasQuarantined)
+        this.healingEvent('release', {
+          ...reason,
+          message: `quarantine cleared by forced restart (${reason.message})`,
+        });
+      this.cancelTimers();
+      this.pending = null;
+      const proc = this.proc;
+      if (proc) {
+        const gen = this.generation;
+        this.stoppingGen = gen;
+        this.monitor?.stop();
+        this.monitor = null;
+        this.setLifecycle('stopping', reason);
+        await stopService(proc, this.spec.stop.signal as NodeJS.Signals, this.spec.stop.timeoutMs);
+        this.afterStopped(proc, gen);
+      }
+      this.restartCount += 1;
+      this.lastRestart = { ts: this.ctx.clock.wallNow(), reason };
+      this.healingEvent('restart', reason, { attempt: 0 });
+      this.desired = 'up';
+      this.stoppedByUser = false;
+      this.upRequestedAtMono = this.ctx.clock.now();
+      if (this.lifecycle !== 'stopped') this.setLifecycle('stopped', reason);
+      this.tryStart(reason);
+    });
+    this.queuedRestart = run;
+    return run;
+  }
+
+  /** Holds the service down until released. */
+  quarantine(reason: Reason): Promise<void> {
+    return this.ops.run(async () => {
+      this.healing = quarantineState(this.healing, reason.message, this.ctx.clock.now());
+      this.desired = 'down';
+      this.cancelTimers();
+      const proc = this.proc;
+      if (proc) {
+        const gen = this.generation;
+        this.stoppingGen = gen;
+        this.monitor?.stop();
+        this.monitor = null;
+        this.setLifecycle('stopping', reason);
+        await stopService(proc, this.spec.stop.signal as NodeJS.Signals, this.spec.stop.timeoutMs);
+        this.afterStopped(proc, gen);
+      }
+      this.healingEvent('quarantine', reason);
+      this.setLifecycle('quarantined', reason);
+    });
+  }
+
+  /** Clears quarantine (or a give-up) and brings the service back. */
+  release(reason: Reason): Promise<void> {
+    return this.ops.run(async () => {
+      if (
+        this.lifecycle !== 'quarantined' &&
+        !this.healing.gaveUp &&
+        this.healing.quarantine === null
+      ) {
+        throw new VigilError(
+          'CONFLICT',
+          `${this.name} is not quarantined (it is ${this.lifecycle})`,
+        );
+      }
+      this.healing = releaseState(this.healing);
+      this.healingEvent('release', reason, { attempt: 0 });
+      this.lastError = null;
+      this.upRequestedAtMono = this.ctx.clock.now();
+      this.setLifecycle('stopped', reason);
+      this.requestUp(reason);
+    });
+  }
+
+  /** A dependency restart asked by a dependent (rung 3) or a stack restart. */
+  restartForRecovery(reason: Reason): void {
+    if (this.lifecycle === 'quarantined') return;
+    if (this.lifecycle === 'backoff') {
+      // Already on its way back: bring the attempt forward.
+      this.timers.backoff?.cancel();
+      this.timers.backoff = null;
+      this.restartCount += 1;
+      this.lastRestart = { ts: this.ctx.clock.wallNow(), reason };
+      this.healingEvent('restart', reason);
+      this.tryStart(reason);
+      return;
+    }
+    void this.restart(reason, { force: false }).catch(() => undefined);
+  }
+
+  /** Resource sample from the supervisor's sampler. */
+  onSample(sample: { cpuPercent: number | null; rssBytes: number; processes: number }): void {
+    this.metrics = {
+      cpuPercent: sample.cpuPercent,
+      rssBytes: sample.rssBytes,
+      processes: sample.processes,
+    };
+    const limits = this.spec.limits;
+    if (!this.proc || this.lifecycle !== 'running') return;
+    if (limits.memoryBytes !== undefined && sample.rssBytes > limits.memoryBytes) {
+      const message = `memory ${Math.round(sample.rssBytes / 1048576)} MB over the limit of ${Math.round(limits.memoryBytes / 1048576)} MB`;
+      this.healingEvent('limit_exceeded', { kind: 'memory_limit', message });
+      this.lastError = message;
+      this.fail({ kind: 'unhealthy', reason: { kind: 'memory_limit', message } });
+      return;
+    }
+    if (limits.processes !== undefined && sample.processes > limits.processes) {
+      const message = `${sample.processes} processes over the limit of ${limits.processes}`;
+      this.healingEvent('limit_exceeded', { kind: 'memory_limit', message });
+      this.proc.signalGroup('SIGKILL');
+      killMarked(this.marker, 'SIGKILL');
+      return;
+    }
+    if (limits.cpuPercent !== undefined && sample.cpuPercent !== null) {
+      const now = this.ctx.clock.now();
+      if (sample.cpuPercent > limits.cpuPercent) {
+        if (this.cpuOverSince === null) this.cpuOverSince = now;
+        else if (now - this.cpuOverSince >= 30_000) {
+          this.healingEvent('recommendation', {
+            kind: 'probe',
+            message: `CPU ${sample.cpuPercent.toFixed(0)}% above the limit of ${limits.cpuPercent}% for ${formatDuration(now - this.cpuOverSince)}: consider throttling this service`,
+          });
+          this.cpuOverSince = now;
+        }
+      } else this.cpuOverSince = null;
+    }
+  }
+
+  private cancelTimers(): void {
+    for (const key of Object.keys(this.timers) as (keyof Timers)[]) {
+      if (key === 'overdue') continue;
+      this.timers[key]?.cancel();
+      this.timers[key] = null;
+    }
+    this.nextAttemptAtMono = null;
+  }
+
+  /** Final: stop timers and close files (the process must already be stopped). */
+  dispose(): void {
+    this.disposed = true;
+    this.cancelTimers();
+    this.timers.overdue?.cancel();
+    this.monitor?.stop();
+    this.freeGate();
+    this.logs.close();
+  }
+}

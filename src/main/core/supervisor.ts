@@ -1,0 +1,662 @@
+/**
+ * The supervisor: wires the graph, the per-service runners, the history store and the event
+ * stream together. It launches the stack phase by phase, keeps dependents waiting while their
+ * dependencies are down, assesses the whole system after every change, and stops everything in
+ * reverse dependency order. The API (api.ts) reads and commands it; it never talks to a transport.
+ */
+import crypto from 'node:crypto';
+import path from 'node:path';
+import type { Reason, ServiceSpec, StackConfig, SystemState } from '../../shared/model.js';
+import type {
+  CriticalChainStep,
+  StatusEvent,
+  SystemEventName,
+  VigilEvent,
+} from '../../shared/events.js';
+import { VigilError } from '../../shared/errors.js';
+import { formatDuration } from '../../shared/duration.js';
+import { type Clock, systemClock } from './clock.js';
+import { type Logger, silentLogger } from './logger.js';
+import { buildGraph, type StackGraph } from './graph/index.js';
+import { assessSystem, type ServiceFacts, type SystemAssessment } from './lifecycle/rules.js';
+import { Gate } from './runtime/gate.js';
+import { ServiceRunner, type RunnerContext } from './runtime/runner.js';
+import { ProcessLedger, sweepOrphans } from './process/index.js';
+import { sampleTrees, CpuMeter } from './resources/index.js';
+import type { HistoryStore } from './store/index.js';
+
+export interface SupervisorOptions {
+  readonly config: StackConfig;
+  readonly dataDir: string;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** History; null keeps nothing (tests, dry runs). */
+  readonly store?: HistoryStore | null;
+  readonly random?: () => number;
+  /** Environment every service inherits (default: Vigil's own). */
+  readonly baseEnv?: Readonly<Record<string, string | undefined>>;
+  /** Resource sampling period; 0 disables sampling. */
+  readonly sampleIntervalMs?: number;
+}
+
+export type Listener = (ev: VigilEvent) => void;
+
+export class Supervisor {
+  config: StackConfig;
+  graph: StackGraph;
+  readonly runners = new Map<string, ServiceRunner>();
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly store: HistoryStore | null;
+  readonly dataDir: string;
+  readonly runMarker: string;
+  readonly startedAtWall: number;
+  readonly startedAtMono: number;
+  runId: number | null = null;
+
+  private readonly listeners = new Set<Listener>();
+  private readonly gate: Gate;
+  private readonly ledger: ProcessLedger;
+  private readonly cpu = new CpuMeter();
+  private readonly random: () => number;
+  private readonly baseEnv: Record<string, string>;
+  private readonly sampleIntervalMs: number;
+  private sampleTimer: ReturnType<typeof setInterval> | null = null;
+  private assessQueued = false;
+  private lastAssessment: SystemAssessment | null = null;
+  private lastSystemEvent: SystemEventName | null = null;
+  lastStatusEvent: StatusEvent | null = null;
+  /** Set once every required service has been ready in this launch. */
+  readyInMs: number | null = null;
+  private launchStartMono: number;
+  private launching = false;
+  stopping = false;
+  private stopped = false;
+  private phaseWaiters: (() => void)[] = [];
+  private stackRestartInFlight = false;
+
+  constructor(opts: SupervisorOptions) {
+    this.config = opts.config;
+    this.clock = opts.clock ?? systemClock;
+    this.logger = opts.logger ?? silentLogger;
+    this.store = opts.store ?? null;
+    this.dataDir = opts.dataDir;
+    this.random = opts.random ?? Math.random;
+    this.sampleIntervalMs = opts.sampleIntervalMs ?? 5_000;
+    this.baseEnv = {};
+    for (const [k, v] of Object.entries(opts.baseEnv ?? process.env))
+      if (v !== undefined) this.baseEnv[k] = v;
+    this.runMarker = `vigil-${crypto.randomBytes(6).toString('hex')}`;
+    this.startedAtWall = this.clock.wallNow();
+    this.startedAtMono = this.clock.now();
+    this.launchStartMono = this.startedAtMono;
+    this.gate = new Gate(this.config.settings.parallelLaunchLimit);
+    this.ledger = new ProcessLedger(this.dataDir);
+    this.graph = buildGraph(this.config.services);
+    for (const spec of this.config.services) this.addRunner(spec);
+  }
+
+  get logsDir(): string {
+    return path.join(this.dataDir, 'logs', 'services');
+  }
+
+  // ─── events ───────────────────────────────────────────────────────────────────────────────
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(ev: VigilEvent): void {
+    if (this.store && this.runId !== null && ev.type !== 'log') this.store.record(this.runId, ev);
+    if (ev.type === 'status_update') this.lastStatusEvent = ev;
+    for (const l of this.listeners) {
+      try {
+        l(ev);
+      } catch (err) {
+        this.logger.error(`event listener failed: ${String(err)}`);
+      }
+    }
+  }
+
+  private statusEvent(
+    event: SystemEventName | undefined,
+    message: string,
+    extra: Partial<StatusEvent> = {},
+  ): void {
+    const a = this.lastAssessment ?? this.assess();
+    this.emit({
+      type: 'status_update',
+      ts: this.clock.wallNow(),
+      system: a.state,
+      ...(event ? { event } : {}),
+      message,
+      failing: a.failing,
+      ...extra,
+    });
+  }
+
+  // ─── runners ──────────────────────────────────────────────────────────────────────────────
+
+  private context(): RunnerContext {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const sup = this;
+    return {
+      clock: this.clock,
+      logger: this.logger,
+      get settings() {
+        return sup.config.settings;
+      },
+      baseEnv: this.baseEnv,
+      runMarker: this.runMarker,
+      logsDir: this.logsDir,
+      gate: this.gate,
+      random: this.random,
+      emit: (ev) => this.emit(ev),
+      lookup: (name) => this.runners.get(name)?.facts(),
+      changed: (name) => this.changed(name),
+      restartDependency: (name, reason) => this.runners.get(name)?.restartForRecovery(reason),
+      restartStack: (reason) => void this.restartStack(reason),
+      recordProcess: (entry) => {
+        try {
+          if ('forget' in entry) this.ledger.forget(entry.forget);
+          else this.ledger.record(entry);
+        } catch (err) {
+          this.logger.warn(`could not update the process ledger: ${String(err)}`);
+        }
+      },
+    };
+  }
+
+  private addRunner(spec: ServiceSpec): ServiceRunner {
+    const node = this.graph.nodes.get(spec.name);
+    const runner = new ServiceRunner(spec, node?.phase ?? 0, this.context());
+    this.runners.set(spec.name, runner);
+    return runner;
+  }
+
+  runner(name: string): ServiceRunner {
+    const r = this.runners.get(name);
+    if (!r) {
+      const known = [...this.runners.keys()];
+      throw new VigilError('UNKNOWN_SERVICE', `unknown service "${name}"`, {
+        field: 'name',
+        ...(known.length ? { hint: `services: ${known.slice(0, 20).join(', ')}` } : {}),
+      });
+    }
+    return r;
+  }
+
+  facts(): ServiceFacts[] {
+    return [...this.runners.values()].map((r) => r.facts());
+  }
+
+  /** A runner changed: wake its waiting dependents and re-assess the system (coalesced). */
+  private changed(name: string): void {
+    const node = this.graph.nodes.get(name);
+    if (node) for (const d of node.dependents) this.runners.get(d)?.dependencyChanged();
+    const waiters = this.phaseWaiters;
+    this.phaseWaiters = [];
+    for (const w of waiters) w();
+    if (!this.assessQueued) {
+      this.assessQueued = true;
+      queueMicrotask(() => {
+        this.assessQueued = false;
+        this.reassess();
+      });
+    }
+  }
+
+  assess(): SystemAssessment {
+    return assessSystem(this.facts());
+  }
+
+  private reassess(): void {
+    if (this.stopped) return;
+    const prev = this.lastAssessment;
+    const a = this.assess();
+    this.lastAssessment = a;
+    if (!this.stopping && a.ready && this.readyInMs === null && this.launching) {
+      this.readyInMs = Math.round(this.clock.now() - this.launchStartMono);
+      const chain = this.criticalChain();
+      const chainText = chain.map((s) => `${s.service} +${formatDuration(s.tookMs)}`).join(' → ');
+      this.lastSystemEvent = 'system-ready';
+      this.statusEvent(
+        'system-ready',
+        `system ready in ${formatDuration(this.readyInMs)}${chainText ? ` (critical chain: ${chainText})` : ''}`,
+        { readyInMs: this.readyInMs, criticalChain: chain },
+      );
+      return;
+    }
+    if (
+      this.stopping ||
+      (prev && prev.state === a.state && prev.critical.join() === a.critical.join())
+    )
+      return;
+    // While the launch is still bringing services up, only failures are news.
+    if (a.state === 'critical' && this.lastSystemEvent !== 'system-critical') {
+      this.lastSystemEvent = 'system-critical';
+      this.statusEvent('system-critical', `system critical: ${a.critical.join(', ')} down`, {
+        failing: a.failing,
+      });
+      if (this.config.settings.onCritical === 'shutdown' && !this.stopping) {
+        this.statusEvent(
+          'emergency-shutdown',
+          `emergency shutdown: ${a.critical.join(', ')} down and on_critical is shutdown`,
+        );
+        void this.shutdown('emergency-shutdown');
+      }
+      return;
+    }
+    if (
+      a.state === 'degraded' &&
+      a.failing.length > 0 &&
+      this.lastSystemEvent !== 'system-degraded'
+    ) {
+      this.lastSystemEvent = 'system-degraded';
+      this.statusEvent('system-degraded', `system degraded: ${a.failing.join(', ')} not healthy`);
+      return;
+    }
+    if (
+      a.state === 'healthy' &&
+      this.lastSystemEvent !== 'system-ready' &&
+      this.readyInMs !== null
+    ) {
+      this.lastSystemEvent = 'system-ready';
+      this.statusEvent('system-ready', 'system healthy again');
+      return;
+    }
+    if (!prev || prev.state !== a.state) this.statusEvent(undefined, `system ${a.state}`);
+  }
+
+  /** The dependency path that determined when the system became ready, slowest first link last. */
+  criticalChain(): CriticalChainStep[] {
+    let last: ServiceRunner | null = null;
+    for (const r of this.runners.values()) {
+      if (!r.spec.required || (r.readyAtMono === null && r.lifecycle !== 'completed')) continue;
+      const at = r.readyAtMono ?? 0;
+      if (!last || at > (last.readyAtMono ?? 0)) last = r;
+    }
+    const chain: CriticalChainStep[] = [];
+    const seen = new Set<string>();
+    while (last && !seen.has(last.name)) {
+      seen.add(last.name);
+      const ready = last.readyAtMono ?? this.clock.now();
+      const spawned = last.spawnedAtMono ?? ready;
+      chain.unshift({
+        service: last.name,
+        atMs: Math.round(ready - this.launchStartMono),
+        tookMs: Math.round(ready - spawned),
+      });
+      let next: ServiceRunner | null = null;
+      for (const d of last.spec.dependsOn) {
+        const dep = this.runners.get(d.name);
+        if (!dep || dep.readyAtMono === null) continue;
+        if (!next || dep.readyAtMono > (next.readyAtMono ?? 0)) next = dep;
+      }
+      last = next;
+    }
+    return chain;
+  }
+
+  // ─── launch ───────────────────────────────────────────────────────────────────────────────
+
+  /** Sweeps orphans of a previous run, opens the run in history and launches the stack. */
+  async start(): Promise<void> {
+    try {
+      const swept = await sweepOrphans(this.ledger);
+      for (const k of swept.killed) {
+        this.logger.warn(
+          `ended orphan of a previous run: ${k.service} (pid ${k.pid}, ${k.command})`,
+        );
+      }
+      for (const s of swept.skipped) this.logger.debug(`left pid ${s.entry.pid} alone: ${s.why}`);
+    } catch (err) {
+      this.logger.warn(`orphan sweep failed: ${String(err)}`);
+    }
+    if (this.store) {
+      this.runId = this.store.beginRun({
+        stackName: this.config.name,
+        stackFile: this.config.file,
+        startedAt: this.startedAtWall,
+      });
+    }
+    this.startSampling();
+    await this.launch({ kind: 'launch', message: 'stack launch' });
+  }
+
+  /** Brings every service up, phase by phase; resolves when every phase has been started. */
+  async launch(reason: Reason): Promise<void> {
+    this.launching = true;
+    this.readyInMs = null;
+    this.lastSystemEvent = null;
+    this.launchStartMono = this.clock.now();
+    for (const r of this.runners.values()) r.upRequestedAtMono = null;
+    this.statusEvent(
+      'stack-starting',
+      `starting ${this.runners.size} services in ${this.graph.phases.length} phases`,
+    );
+    for (let p = 0; p < this.graph.phases.length; p++) {
+      if (this.stopping) return;
+      const names = this.orderWithinPhase(this.graph.phases[p] ?? []);
+      const serial = names.filter((n) => this.runners.get(n)?.spec.launch === 'serial');
+      for (const n of names) {
+        if (this.runners.get(n)?.spec.launch !== 'serial') this.runners.get(n)?.requestUp(reason);
+      }
+      for (const n of serial) {
+        if (this.stopping) return;
+        const r = this.runners.get(n)!;
+        r.requestUp(reason);
+        await this.waitUntil(() => settledReady(r), r.spec.startupTimeoutMs);
+      }
+      await this.waitUntil(
+        () => names.every((n) => settledStarted(this.runners.get(n)!, (d) => this.runners.get(d))),
+        this.config.settings.startupTimeoutMs,
+      );
+    }
+    this.changed('');
+  }
+
+  /** Serial services of a phase in dependency order (explicit phases may put a dependency beside its dependent). */
+  private orderWithinPhase(names: readonly string[]): string[] {
+    const inPhase = new Set(names);
+    const out: string[] = [];
+    const seen = new Set<string>();
+    const visit = (n: string): void => {
+      if (seen.has(n)) return;
+      seen.add(n);
+      for (const d of this.runners.get(n)?.spec.dependsOn ?? [])
+        if (inPhase.has(d.name)) visit(d.name);
+      out.push(n);
+    };
+    for (const n of names) visit(n);
+    return out;
+  }
+
+  /** Resolves when `pred` holds (checked after every change) or after `timeoutMs`. */
+  private waitUntil(pred: () => boolean, timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      let done = false;
+      const timer = this.clock.setTimeout(() => finish(), timeoutMs);
+      const finish = (): void => {
+        if (done) return;
+        done = true;
+        timer.cancel();
+        resolve();
+      };
+      const check = (): void => {
+        if (done) return;
+        if (pred() || this.stopping) finish();
+        else this.phaseWaiters.push(check);
+      };
+      check();
+    });
+  }
+
+  // ─── operations ───────────────────────────────────────────────────────────────────────────
+
+  /** Stops every service, dependents before their dependencies (phases in reverse). */
+  async stopAll(
+    reason: Reason,
+    opts: { byUser?: boolean; signal?: NodeJS.Signals } = {},
+  ): Promise<void> {
+    const phases = [...this.graph.phases].reverse();
+    const known = new Set(phases.flat());
+    const extra = [...this.runners.keys()].filter((n) => !known.has(n));
+    for (const names of [extra, ...phases]) {
+      await Promise.all(
+        names.map((n) => {
+          const r = this.runners.get(n);
+          if (!r) return Promise.resolve();
+          return r.stop(reason, {
+            byUser: opts.byUser ?? true,
+            ...(opts.signal ? { signal: opts.signal } : {}),
+            onSlow: (ms) => {
+              const msg = `waiting for ${n} to stop (${formatDuration(ms)} so far, SIGKILL after ${formatDuration(r.spec.stop.timeoutMs)})`;
+              this.logger.warn(msg);
+              this.statusEvent('stack-stopping', msg);
+            },
+          });
+        }),
+      );
+    }
+  }
+
+  /** Starts every stopped service again, in order (manual "start all"). */
+  async startAll(reason: Reason): Promise<void> {
+    for (const r of this.runners.values()) {
+      if (r.lifecycle === 'quarantined') continue;
+      r.stoppedByUser = false;
+    }
+    await this.launch(reason);
+  }
+
+  /** Recovery strategy `stack_restart`: the whole stack down and up again, in order. */
+  async restartStack(reason: Reason): Promise<void> {
+    if (this.stackRestartInFlight || this.stopping) return;
+    this.stackRestartInFlight = true;
+    try {
+      this.statusEvent(undefined, `restarting the whole stack: ${reason.message}`);
+      await this.stopAll(reason, { byUser: false });
+      await this.launch(reason);
+    } finally {
+      this.stackRestartInFlight = false;
+    }
+  }
+
+  /** Stops everything and closes the run. Safe to call twice. */
+  async shutdown(
+    how: 'stopped' | 'emergency-shutdown' | 'failed' = 'stopped',
+    signal?: NodeJS.Signals,
+  ): Promise<void> {
+    if (this.stopped) return;
+    if (this.stopping && !signal) return this.shutdownDone;
+    this.stopping = true;
+    this.shutdownDone = (async () => {
+      this.statusEvent('stack-stopping', `stopping ${this.runners.size} services`);
+      this.stopSampling();
+      await this.stopAll(
+        { kind: 'shutdown', message: how === 'stopped' ? 'Vigil is stopping' : how },
+        {
+          byUser: true,
+          ...(signal ? { signal } : {}),
+        },
+      );
+      this.statusEvent('stack-stopped', 'every service stopped');
+      this.stopped = true;
+      for (const r of this.runners.values()) r.dispose();
+      if (this.store && this.runId !== null) {
+        this.store.endRun(this.runId, { endedAt: this.clock.wallNow(), how });
+        this.store.flush();
+      }
+    })();
+    return this.shutdownDone;
+  }
+
+  private shutdownDone: Promise<void> = Promise.resolve();
+
+  /** Ends the stop now: SIGKILL to every group (second Ctrl-C). */
+  async forceKill(): Promise<void> {
+    await Promise.all(
+      [...this.runners.values()].map((r) =>
+        r.stop({ kind: 'shutdown', message: 'forced stop' }, { signal: 'SIGKILL' }),
+      ),
+    );
+  }
+
+  // ─── resources ────────────────────────────────────────────────────────────────────────────
+
+  private startSampling(): void {
+    if (this.sampleIntervalMs <= 0 || this.sampleTimer) return;
+    this.sampleTimer = setInterval(() => this.sample(), this.sampleIntervalMs);
+    this.sampleTimer.unref?.();
+  }
+
+  private stopSampling(): void {
+    if (this.sampleTimer) clearInterval(this.sampleTimer);
+    this.sampleTimer = null;
+  }
+
+  /** One pass over /proc for every service tree. */
+  sample(): void {
+    const live = [...this.runners.values()].filter((r) => r.pid !== null);
+    if (live.length === 0) return;
+    const samples = sampleTrees(live.map((r) => r.pid!));
+    const now = this.clock.now();
+    const ts = this.clock.wallNow();
+    for (const r of live) {
+      const s = samples.get(r.pid!);
+      if (!s) continue;
+      const cpuPercent = this.cpu.update(s.rootPid, s.cpuTicks, now);
+      r.onSample({ cpuPercent, rssBytes: s.rssBytes, processes: s.pids.length });
+      if (this.store && this.runId !== null) {
+        this.store.recordSample(this.runId, {
+          service: r.name,
+          ts,
+          cpuPercent: cpuPercent ?? 0,
+          rssBytes: s.rssBytes,
+        });
+      }
+    }
+  }
+
+  /**
+   * Applies a new, already validated configuration as a difference: removed services are stopped,
+   * added ones started in dependency order, changed ones restarted (reason `config change`) unless
+   * only settings that need no restart changed (health, restart, recovery, limits, priority...).
+   * Unchanged services keep their processes.
+   */
+  async applyConfig(next: StackConfig): Promise<ConfigChanges> {
+    const prev = new Map(this.config.services.map((s) => [s.name, s]));
+    const changes: ConfigChanges = {
+      added: [],
+      removed: [],
+      restarted: [],
+      updated_in_place: [],
+      unchanged: [],
+    };
+    for (const name of prev.keys())
+      if (!next.services.some((s) => s.name === name)) changes.removed.push(name);
+    for (const spec of next.services) {
+      const old = prev.get(spec.name);
+      if (!old) changes.added.push(spec.name);
+      else if (sameSpec(old, spec)) changes.unchanged.push(spec.name);
+      else if (sameSpec(old, spec, SOFT_KEYS)) changes.updated_in_place.push(spec.name);
+      else changes.restarted.push(spec.name);
+    }
+    const reason: Reason = { kind: 'config_change', message: 'stack file changed' };
+    // Dependents of removed services go first, like a shutdown.
+    await Promise.all(
+      changes.removed.map(async (name) => {
+        const r = this.runners.get(name);
+        if (!r) return;
+        await r.stop({ ...reason, message: `removed from the stack file` });
+        r.dispose();
+        this.runners.delete(name);
+      }),
+    );
+    this.config = next;
+    this.graph = buildGraph(next.services);
+    this.gate.setLimit(next.settings.parallelLaunchLimit);
+    for (const spec of next.services) {
+      const phase = this.graph.nodes.get(spec.name)?.phase ?? 0;
+      const r = this.runners.get(spec.name);
+      if (r) r.updateSpec(spec, phase);
+    }
+    await Promise.all(
+      changes.restarted.map((name) =>
+        this.runners
+          .get(name)
+          ?.restart(
+            { ...reason, message: 'definition changed in the stack file' },
+            { force: false },
+          )
+          .catch((err: unknown) =>
+            this.logger.warn(`${name}: not restarted after the config change: ${String(err)}`),
+          ),
+      ),
+    );
+    for (const name of changes.added) this.addRunner(next.services.find((s) => s.name === name)!);
+    for (const name of this.graph.startupOrder) {
+      if (changes.added.includes(name))
+        this.runners.get(name)?.requestUp({ ...reason, message: 'added to the stack file' });
+    }
+    this.changed('');
+    return changes;
+  }
+
+  systemState(): SystemState {
+    return (this.lastAssessment ?? this.assess()).state;
+  }
+}
+
+export interface ConfigChanges {
+  added: string[];
+  removed: string[];
+  restarted: string[];
+  updated_in_place: string[];
+  unchanged: string[];
+}
+
+/** Definition keys whose change applies without restarting the process. */
+const SOFT_KEYS: readonly (keyof ServiceSpec)[] = [
+  'health',
+  'restart',
+  'recovery',
+  'reset',
+  'limits',
+  'maxRestartAttempts',
+  'startupTimeoutMs',
+  'priority',
+  'required',
+  'capabilities',
+  'version',
+  'stop',
+  'phase',
+  'launch',
+  'dependsOn',
+  'source',
+];
+
+function sameSpec(
+  a: ServiceSpec,
+  b: ServiceSpec,
+  ignore: readonly (keyof ServiceSpec)[] = ['source'],
+): boolean {
+  const strip = (s: ServiceSpec): string => {
+    const copy: Record<string, unknown> = { ...s };
+    for (const k of ignore) delete copy[k];
+    return JSON.stringify(copy);
+  };
+  return strip(a) === strip(b);
+}
+
+/** Serial launch: the next serial service waits until this one is ready or has settled otherwise. */
+function settledReady(r: ServiceRunner): boolean {
+  return (
+    r.lifecycle === 'running' ||
+    r.lifecycle === 'completed' ||
+    r.lifecycle === 'failed' ||
+    r.lifecycle === 'quarantined' ||
+    r.lifecycle === 'stopped'
+  );
+}
+
+/** A phase is open for the next one once each of its services has been spawned or can't be. */
+function settledStarted(
+  r: ServiceRunner,
+  lookup: (name: string) => ServiceRunner | undefined,
+): boolean {
+  if (r.lifecycle === 'pending') return r.desired === 'down';
+  if (r.lifecycle !== 'waiting') return true;
+  // Waiting only on dependencies that gave up: it will not move, do not hold the launch for it.
+  return r.blocked.every((d) => {
+    const dep = lookup(d);
+    return (
+      !dep ||
+      dep.lifecycle === 'failed' ||
+      dep.lifecycle === 'quarantined' ||
+      dep.lifecycle === 'stopped'
+    );
+  });
+}

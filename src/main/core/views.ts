@@ -1,0 +1,193 @@
+/**
+ * Builds the wire views of src/shared/views.ts from the supervisor's live state and its history.
+ * Pure reads: nothing here changes state.
+ */
+import type { DisplayStatus, ProbeResult, ServiceSpec } from '../../shared/model.js';
+import { DISPLAY_STATUSES, displayStatus } from '../../shared/model.js';
+import type {
+  DependenciesResponse,
+  ServiceDetailView,
+  ServiceView,
+  StatusResponse,
+  SystemView,
+} from '../../shared/views.js';
+import { monoToWall } from './clock.js';
+import { renderGraph } from './graph/index.js';
+import type { Supervisor } from './supervisor.js';
+import type { ServiceRunner } from './runtime/runner.js';
+
+const iso = (ms: number | null | undefined): string | null =>
+  ms === null || ms === undefined ? null : new Date(ms).toISOString();
+
+const HOUR = 3_600_000;
+
+export function serviceView(sup: Supervisor, r: ServiceRunner): ServiceView {
+  const node = sup.graph.nodes.get(r.name);
+  const now = sup.clock.wallNow();
+  const stats = sup.store?.serviceStats(r.name, { since: now - HOUR, until: now }) ?? null;
+  const required = r.spec.dependsOn.filter((d) => !d.optional).map((d) => d.name);
+  const optional = r.spec.dependsOn.filter((d) => d.optional).map((d) => d.name);
+  return {
+    name: r.name,
+    status: displayStatus(r.lifecycle, r.health),
+    lifecycle: r.lifecycle,
+    health: r.health,
+    pid: r.pid,
+    generation: r.generation,
+    port: r.spec.port ?? null,
+    priority: r.spec.priority,
+    required: r.spec.required,
+    is_critical: r.spec.priority === 'critical',
+    oneshot: r.spec.oneshot,
+    registered: false,
+    phase: r.phase,
+    restart_count: r.restartCount,
+    restart_attempts: r.healing.attempts,
+    last_restart: iso(r.lastRestart?.ts),
+    last_restart_reason: r.lastRestart?.reason ?? null,
+    last_error: r.lastError,
+    blocked_by: r.blocked,
+    next_attempt_at:
+      r.nextAttemptAtMono === null ? null : iso(monoToWall(sup.clock, r.nextAttemptAtMono)),
+    since: new Date(r.sinceWall).toISOString(),
+    started_at: iso(r.startedAtWall),
+    consecutive_failures: r.counters.consecutiveFailures,
+    last_check: r.lastProbe,
+    breaker: r.breaker(),
+    quarantine_reason: r.healing.quarantine?.reason ?? null,
+    version: r.spec.version ?? null,
+    capabilities: r.spec.capabilities,
+    dependencies: {
+      required,
+      optional,
+      conditions: Object.fromEntries(r.spec.dependsOn.map((d) => [d.name, d.condition])),
+      dependents: node ? [...node.dependents] : [],
+      layer: r.phase,
+    },
+    metrics: {
+      cpu_percent: r.metrics.cpuPercent,
+      rss_bytes: r.metrics.rssBytes,
+      processes: r.metrics.processes,
+      uptime_percentage: stats?.uptimePct ?? null,
+      avg_response_time_ms: null,
+      probe_count: stats?.probes ?? 0,
+      probe_failures: stats?.probeFailures ?? 0,
+    },
+  };
+}
+
+/** The definition as the API shows it: secret env values masked. */
+export function specView(spec: ServiceSpec): Record<string, unknown> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(spec.env)) env[k] = spec.secretEnv.includes(k) ? '***' : v;
+  return { ...spec, env };
+}
+
+export function serviceDetail(sup: Supervisor, r: ServiceRunner): ServiceDetailView {
+  const base = serviceView(sup, r);
+  const history: ProbeResult[] =
+    sup.store?.probes(r.name, { limit: 100 }).map((p) => ({
+      ok: p.ok,
+      timedOut: p.timedOut,
+      latencyMs: p.latencyMs,
+      probe: p.probe,
+      detail: p.detail,
+      ts: p.ts,
+    })) ?? (r.lastProbe ? [r.lastProbe] : []);
+  const avg =
+    history.length > 0 ? history.reduce((a, p) => a + p.latencyMs, 0) / history.length : null;
+  return {
+    ...base,
+    metrics: {
+      ...base.metrics,
+      avg_response_time_ms: avg === null ? null : Math.round(avg * 10) / 10,
+    },
+    spec: specView(r.spec),
+    health_history: history,
+    log_file: r.logs.file,
+  };
+}
+
+export function compositeHealth(views: readonly ServiceView[]): SystemView['composite_health'] {
+  if (views.length === 0) return 'unknown';
+  const active = views.filter((v) => v.status !== 'stopped');
+  if (active.length === 0) return 'unknown';
+  if (
+    active.some(
+      (v) => v.status === 'unhealthy' || v.status === 'timeout' || v.status === 'quarantined',
+    )
+  )
+    return 'unhealthy';
+  if (active.some((v) => v.status === 'degraded')) return 'degraded';
+  return 'healthy';
+}
+
+export function systemView(sup: Supervisor, views: readonly ServiceView[]): SystemView {
+  const a = sup.assess();
+  const counts = Object.fromEntries(DISPLAY_STATUSES.map((s) => [s, 0])) as Record<
+    DisplayStatus,
+    number
+  >;
+  for (const v of views) counts[v.status] += 1;
+  return {
+    name: sup.config.name,
+    stack_file: sup.config.file,
+    status: a.state,
+    composite_health: compositeHealth(views),
+    is_ready: a.ready,
+    initialized: sup.runId !== null || sup.readyInMs !== null,
+    started_at: new Date(sup.startedAtWall).toISOString(),
+    uptime_ms: Math.round(sup.clock.now() - sup.startedAtMono),
+    ready_in_ms: sup.readyInMs,
+    counts,
+    failing: a.failing,
+    stopping: sup.stopping,
+  };
+}
+
+export function statusSnapshot(sup: Supervisor): StatusResponse {
+  const services = [...sup.runners.values()].map((r) => serviceView(sup, r));
+  return {
+    success: true,
+    system: systemView(sup, services),
+    services,
+    recent_healing: sup.store?.healing({ limit: 20 }) ?? [],
+    last_status_event: sup.lastStatusEvent,
+  };
+}
+
+export function dependenciesView(sup: Supervisor): DependenciesResponse {
+  const g = sup.graph;
+  const dependencies: Record<string, DependenciesResponse['dependencies'][string]> = {};
+  const nodes: DependenciesResponse['nodes'][number][] = [];
+  for (const [name, node] of g.nodes) {
+    const r = sup.runners.get(name);
+    nodes.push({
+      name,
+      phase: node.phase,
+      status: r ? displayStatus(r.lifecycle, r.health) : 'stopped',
+      required: node.required,
+    });
+    dependencies[name] = {
+      dependencies: node.deps.filter((d) => !d.optional).map((d) => d.name),
+      optional_dependencies: node.deps.filter((d) => d.optional).map((d) => d.name),
+      dependents: [...node.dependents],
+      layer: node.phase,
+    };
+  }
+  return {
+    success: true,
+    nodes,
+    edges: g.edges.map((e) => ({
+      from: e.from,
+      to: e.to,
+      condition: e.condition,
+      optional: e.optional,
+    })),
+    phases: g.phases,
+    startup_order: g.startupOrder,
+    shutdown_order: g.shutdownOrder,
+    dependencies,
+    visualization: renderGraph(g, 'text', { stackName: sup.config.name }),
+  };
+}
