@@ -1,0 +1,334 @@
+/**
+ * One table of cases, run against every transport: in-process, HTTP (a real server on
+ * 127.0.0.1:0) and IPC (a fake ipcMain/ipcRenderer pair). Each command's happy path, bad input,
+ * an unknown service, and the error envelope must look the same whichever way a client calls.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  COMMAND_NAMES,
+  type CommandName,
+  type OutputOf,
+  type VigilApi,
+  type VigilClient,
+} from '../../shared/contract.js';
+import { VigilError } from '../../shared/errors.js';
+import type { Actor } from '../../shared/model.js';
+import { createHttpClient } from '../../shared/client/http.js';
+import { createInProcessClient } from '../../shared/client/inprocess.js';
+import { silentLogger } from '../core/logger.js';
+import { buildBridge } from '../../preload/bridge.js';
+import { FakeVigil } from './fake-api.js';
+import { fakeIpcPair } from './fake-ipc.js';
+import { startHttpServer, type HttpServerHandle } from './http.js';
+import { registerIpcHandlers } from './ipc.js';
+import type { EventSource } from './stream.js';
+
+interface Case<K extends CommandName> {
+  /** A valid call against the fake's services `api` and `db`. */
+  readonly input: unknown;
+  readonly check: (out: OutputOf<K>, fake: FakeVigil) => void;
+  /** An invalid call and the field the error must name. */
+  readonly bad: { readonly input: unknown; readonly field: string };
+  /** A call naming a service that does not exist (commands that take one). */
+  readonly unknown?: unknown;
+}
+
+type Table = { readonly [K in CommandName]: Case<K> };
+
+const ghost = { name: 'ghost' };
+
+const CASES: Table = {
+  getStatus: {
+    input: {},
+    check: (out) => expect(out.services.map((s) => s.name)).toEqual(['api', 'db']),
+    bad: { input: { verbose: true }, field: 'verbose' },
+  },
+  listServices: {
+    input: {},
+    check: (out) => expect(out.total_services).toBe(2),
+    bad: { input: { x: 1 }, field: 'x' },
+  },
+  getService: {
+    input: { name: 'api' },
+    check: (out) => {
+      expect(out.name).toBe('api');
+      expect(out.spec).toEqual({ name: 'api' });
+    },
+    bad: { input: { name: 'Not A Name' }, field: 'name' },
+    unknown: ghost,
+  },
+  getServiceHistory: {
+    input: { name: 'db', points: 50 },
+    check: (out, fake) => {
+      expect(out.service).toBe('db');
+      expect(fake.calls.at(-1)?.input).toEqual({ name: 'db', points: 50 });
+    },
+    bad: { input: { name: 'db', points: 0 }, field: 'points' },
+    unknown: ghost,
+  },
+  getHealthStatus: {
+    input: {},
+    check: (out) => expect(Object.keys(out.services)).toEqual(['api', 'db']),
+    bad: { input: { all: 1 }, field: 'all' },
+  },
+  getDependencies: {
+    input: {},
+    check: (out) => expect(out.startup_order).toEqual(['api', 'db']),
+    bad: { input: { format: 'x' }, field: 'format' },
+  },
+  getHealingHistory: {
+    input: { limit: 5, service: 'api' },
+    check: (out, fake) => {
+      expect(out.events).toEqual([]);
+      // Query strings arrive as text; the contract coerces them back to numbers.
+      expect(fake.calls.at(-1)?.input).toEqual({ limit: 5, service: 'api' });
+    },
+    bad: { input: { limit: 'many' }, field: 'limit' },
+    unknown: { service: 'ghost' },
+  },
+  restartService: {
+    input: { name: 'api', force: true },
+    check: (out, fake) => {
+      expect(out.restart_count).toBe(1);
+      expect(fake.calls.at(-1)?.input).toEqual({ name: 'api', force: true });
+    },
+    bad: { input: { name: 'api', force: 'yes' }, field: 'force' },
+    unknown: ghost,
+  },
+  startService: {
+    input: { name: 'db' },
+    check: (out) => expect(out.lifecycle).toBe('running'),
+    bad: { input: { name: '-db' }, field: 'name' },
+    unknown: ghost,
+  },
+  stopService: {
+    input: { name: 'db' },
+    check: (out) =>
+      expect(out).toMatchObject({ service: 'db', lifecycle: 'stopped', status: 'stopped' }),
+    bad: { input: { name: 'db', now: true }, field: 'now' },
+    unknown: ghost,
+  },
+  quarantineService: {
+    input: { name: 'api', reason: 'flapping' },
+    check: (out, fake) => {
+      expect(out.lifecycle).toBe('quarantined');
+      expect(fake.service('api').quarantine_reason).toBe('flapping');
+    },
+    bad: { input: { name: 'api', reason: 'x'.repeat(501) }, field: 'reason' },
+    unknown: ghost,
+  },
+  releaseService: {
+    input: { name: 'api' },
+    check: (out) => expect(out.message).toBe('released api'),
+    bad: { input: { name: 'a'.repeat(65) }, field: 'name' },
+    unknown: ghost,
+  },
+  startAll: {
+    input: {},
+    check: (out) => expect(out.success).toBe(true),
+    bad: { input: { only: ['api'] }, field: 'only' },
+  },
+  stopAll: {
+    input: {},
+    check: (out, fake) => {
+      expect(out.message).toBe('stopped every service');
+      expect(fake.service('db').lifecycle).toBe('stopped');
+    },
+    bad: { input: { force: true }, field: 'force' },
+  },
+  checkHealthNow: {
+    input: {},
+    check: (out) => expect(out.results['db']?.ok).toBe(true),
+    bad: { input: { service: 'db' }, field: 'service' },
+  },
+  getStats: {
+    input: {},
+    check: (out) => expect(out.metrics.total_services).toBe(2),
+    bad: { input: { window: '1h' }, field: 'window' },
+  },
+  getLogs: {
+    input: { name: 'api', tail: 1 },
+    check: (out) => {
+      expect(out.lines.map((l) => l.line)).toEqual(['second']);
+      expect(out.last_seq).toBe(2);
+    },
+    bad: { input: { name: 'api', tail: 0 }, field: 'tail' },
+    unknown: ghost,
+  },
+  getReport: {
+    input: { format: 'csv', since: '1h' },
+    check: (out) => {
+      expect(out.format).toBe('csv');
+      expect(out.content_type).toMatch(/^text\/csv/);
+      expect(out.filename).toBe('vigil-report.csv');
+      expect(out.body).toBe('service,restarts\napi,0\n');
+    },
+    bad: { input: { format: 'pdf' }, field: 'format' },
+  },
+  reload: {
+    input: {},
+    check: (out) => expect(out.applied).toBe(true),
+    bad: { input: { file: 'x.yaml' }, field: 'file' },
+  },
+  register: {
+    input: {
+      name: 'ext',
+      url: 'http://127.0.0.1:7000',
+      capabilities: ['sql'],
+      heartbeat_interval: 500,
+    },
+    check: (out, fake) => {
+      expect(out.heartbeat_interval_ms).toBe(500);
+      expect(fake.service('ext').registered).toBe(true);
+    },
+    bad: { input: { name: 'ext', url: 'ftp://example.com' }, field: 'url' },
+  },
+  heartbeat: {
+    input: { name: 'db' },
+    check: (out) => expect(out.message).toBe('heartbeat of db'),
+    bad: { input: {}, field: 'name' },
+    unknown: ghost,
+  },
+  shutdown: {
+    input: {},
+    check: (out) => expect(out.message).toBe('shutting down'),
+    bad: { input: { now: 1 }, field: 'now' },
+  },
+};
+
+/** The server and the IPC handlers stay up; each test gets a fresh fake behind them. */
+let current = new FakeVigil();
+const delegatingApi = Object.fromEntries(
+  COMMAND_NAMES.map((name) => [
+    name,
+    (input: unknown, ctx: unknown) =>
+      (current.api[name] as (i: unknown, c: unknown) => Promise<unknown>)(input, ctx),
+  ]),
+) as unknown as VigilApi;
+const delegatingEvents: EventSource = {
+  snapshot: () => current.snapshot(),
+  subscribe: (l) => current.subscribe(l),
+};
+
+interface Transport {
+  readonly name: string;
+  /** The actor the api sees for this transport's calls. */
+  readonly actor: Actor;
+  client(): VigilClient;
+}
+
+let server: HttpServerHandle;
+const TOKEN = 'contract-test-token-0123456789';
+const ipc = fakeIpcPair();
+const bridge = buildBridge(ipc.ipcRenderer);
+const unregister = registerIpcHandlers(ipc.ipcMain, delegatingApi, { isTrustedSender: () => true });
+
+beforeAll(async () => {
+  server = await startHttpServer({
+    api: delegatingApi,
+    events: delegatingEvents,
+    host: '127.0.0.1',
+    port: 0,
+    token: TOKEN,
+    logger: silentLogger,
+    metrics: () => current.metricsText,
+  });
+});
+
+afterAll(async () => {
+  unregister();
+  await server.close();
+});
+
+beforeEach(() => {
+  current = new FakeVigil();
+  current.log('api', 'first');
+  current.log('api', 'second');
+});
+
+const TRANSPORTS: readonly Transport[] = [
+  { name: 'in-process', actor: 'cli', client: () => createInProcessClient(delegatingApi, 'cli') },
+  {
+    name: 'http',
+    actor: 'cli',
+    client: () => createHttpClient({ baseUrl: server.url, token: TOKEN, client: 'cli' }),
+  },
+  { name: 'ipc', actor: 'ui', client: () => bridge },
+];
+
+async function failure(p: Promise<unknown>): Promise<VigilError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(VigilError);
+    return err as VigilError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+const call = (client: VigilClient, name: CommandName, input: unknown): Promise<unknown> =>
+  (client[name] as (i: unknown) => Promise<unknown>)(input);
+
+it('the table covers every command of the contract', () => {
+  expect(Object.keys(CASES).sort()).toEqual([...COMMAND_NAMES].sort());
+});
+
+describe.each(TRANSPORTS)('$name transport', (transport) => {
+  describe.each(COMMAND_NAMES)('%s', (name) => {
+    const c = CASES[name] as Case<CommandName>;
+
+    it('answers the happy path and records who called', async () => {
+      const out = await call(transport.client(), name, c.input);
+      (c.check as (o: unknown, f: FakeVigil) => void)(out, current);
+      const last = current.calls.at(-1);
+      expect(last?.command).toBe(name);
+      expect(last?.actor).toBe(transport.actor);
+    });
+
+    it('refuses bad input with BAD_REQUEST naming the field, before the api runs', async () => {
+      const err = await failure(call(transport.client(), name, c.bad.input));
+      expect(err.code).toBe('BAD_REQUEST');
+      expect(err.status).toBe(400);
+      expect(err.field).toBe(c.bad.field);
+      expect(current.calls).toEqual([]);
+    });
+
+    if (c.unknown !== undefined) {
+      it('propagates UNKNOWN_SERVICE as a 404 with its envelope', async () => {
+        const err = await failure(call(transport.client(), name, c.unknown));
+        expect(err.code).toBe('UNKNOWN_SERVICE');
+        expect(err.status).toBe(404);
+        expect(err.message).toContain('ghost');
+        expect(err.hint).toBe('known services: api, db');
+        const env = err.toEnvelope();
+        expect(Object.keys(env)).toEqual(['error']);
+        expect(env.error).toMatchObject({ code: 'UNKNOWN_SERVICE', field: 'name' });
+      });
+    }
+  });
+
+  it('passes a conflict through with its code and status', async () => {
+    const client = transport.client();
+    await client.quarantineService({ name: 'api' });
+    const err = await failure(client.restartService({ name: 'api' }));
+    expect(err.code).toBe('QUARANTINED');
+    expect(err.status).toBe(409);
+    expect(err.hint).toBe('release it, or restart with force');
+  });
+
+  it('hides an unexpected failure behind INTERNAL without its text', async () => {
+    current.failures.set('getStats', new Error('secret detail at /home/x/y.ts:12'));
+    const err = await failure(transport.client().getStats({}));
+    expect(err.code).toBe('INTERNAL');
+    expect(err.status).toBe(500);
+    expect(err.message).not.toContain('secret');
+    expect(err.stack ?? '').not.toContain('y.ts');
+  });
+
+  it('a quarantined service restarts with force', async () => {
+    const client = transport.client();
+    await client.quarantineService({ name: 'db', reason: 'manual' });
+    const out = await client.restartService({ name: 'db', force: true });
+    expect(out.lifecycle).toBe('running');
+  });
+});

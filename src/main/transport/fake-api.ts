@@ -1,0 +1,498 @@
+/**
+ * An in-memory stand-in for the supervisor: implements the whole contract and the event source
+ * over a few fake services, records every call, and emits events on demand. Used by the transport
+ * and client tests, and handy for working on the UI without real processes.
+ */
+import type { CallContext, CommandName, VigilApi } from '../../shared/contract.js';
+import { VigilError } from '../../shared/errors.js';
+import type { HealthEvent, LogEvent, ServiceEvent, VigilEvent } from '../../shared/events.js';
+import { displayStatus, type Health, type Lifecycle } from '../../shared/model.js';
+import type {
+  ActionResponse,
+  LogLine,
+  ServiceView,
+  StatusResponse,
+  SystemView,
+} from '../../shared/views.js';
+import type { EventSource } from './stream.js';
+
+export interface FakeCall {
+  readonly command: CommandName;
+  readonly input: unknown;
+  readonly actor: CallContext['actor'];
+}
+
+export const FAKE_START = Date.UTC(2026, 0, 1, 10, 0, 0);
+
+export function fakeServiceView(
+  name: string,
+  lifecycle: Lifecycle = 'running',
+  health: Health = 'healthy',
+): ServiceView {
+  return {
+    name,
+    status: displayStatus(lifecycle, health),
+    lifecycle,
+    health,
+    pid: lifecycle === 'running' ? 1000 + name.length : null,
+    generation: 1,
+    port: null,
+    priority: 'medium',
+    required: true,
+    is_critical: false,
+    oneshot: false,
+    registered: false,
+    phase: 0,
+    restart_count: 0,
+    restart_attempts: 0,
+    last_restart: null,
+    last_restart_reason: null,
+    last_error: null,
+    blocked_by: [],
+    next_attempt_at: null,
+    since: new Date(FAKE_START).toISOString(),
+    started_at: new Date(FAKE_START).toISOString(),
+    consecutive_failures: 0,
+    last_check: null,
+    breaker: { state: 'closed', failures: 0, reason: null, nextTrialAt: null, trips: 0 },
+    quarantine_reason: null,
+    version: null,
+    capabilities: [],
+    dependencies: { required: [], optional: [], conditions: {}, dependents: [], layer: 0 },
+    metrics: {
+      cpu_percent: null,
+      rss_bytes: null,
+      processes: null,
+      uptime_percentage: null,
+      avg_response_time_ms: null,
+      probe_count: 0,
+      probe_failures: 0,
+    },
+  };
+}
+
+export class FakeVigil implements EventSource {
+  readonly calls: FakeCall[] = [];
+  private readonly services = new Map<string, ServiceView>();
+  private readonly listeners = new Set<(ev: VigilEvent) => void>();
+  private readonly logs = new Map<string, LogLine[]>();
+  private logSeq = 0;
+  /** Commands that throw this error instead of answering (to test error paths). */
+  readonly failures = new Map<CommandName, unknown>();
+  /** Prometheus text served at /metrics. */
+  metricsText = '# TYPE vigil_services gauge\nvigil_services 2\n';
+
+  constructor(names: readonly string[] = ['api', 'db']) {
+    for (const name of names) {
+      this.services.set(name, fakeServiceView(name));
+      this.logs.set(name, []);
+    }
+  }
+
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
+  service(name: string): ServiceView {
+    const s = this.services.get(name);
+    if (!s) {
+      throw new VigilError('UNKNOWN_SERVICE', `unknown service "${name}"`, {
+        field: 'name',
+        hint: `known services: ${[...this.services.keys()].join(', ')}`,
+      });
+    }
+    return s;
+  }
+
+  snapshot(): StatusResponse {
+    return {
+      success: true,
+      system: this.system(),
+      services: [...this.services.values()],
+      recent_healing: [],
+      last_status_event: null,
+    };
+  }
+
+  subscribe(listener: (ev: VigilEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  emit(ev: VigilEvent): void {
+    for (const l of [...this.listeners]) l(ev);
+  }
+
+  /** Adds a log line (kept for getLogs) and emits it. */
+  log(service: string, line: string, stream: 'stdout' | 'stderr' = 'stdout'): LogEvent {
+    this.logSeq += 1;
+    const ts = FAKE_START + this.logSeq;
+    this.logs.get(service)?.push({ seq: this.logSeq, ts, stream, line });
+    const ev: LogEvent = { type: 'log', ts, service, stream, line, seq: this.logSeq };
+    this.emit(ev);
+    return ev;
+  }
+
+  healthEvent(service: string, ok = true): HealthEvent {
+    const ev: HealthEvent = {
+      type: 'health_update',
+      ts: FAKE_START,
+      service,
+      generation: 1,
+      result: {
+        ok,
+        timedOut: false,
+        latencyMs: 3,
+        probe: 'http',
+        detail: ok ? '200' : '503',
+        ts: FAKE_START,
+      },
+      from: 'healthy',
+      to: ok ? 'healthy' : 'degraded',
+      consecutiveFailures: ok ? 0 : 1,
+      consecutiveSuccesses: ok ? 1 : 0,
+    };
+    this.emit(ev);
+    return ev;
+  }
+
+  serviceEvent(service: string, to: Lifecycle, detail = ''): ServiceEvent {
+    const before = this.service(service);
+    const ev: ServiceEvent = {
+      type: 'service_event',
+      ts: FAKE_START,
+      service,
+      from: before.lifecycle,
+      to,
+      status: displayStatus(to, before.health),
+      generation: before.generation,
+      pid: before.pid,
+      reason: { kind: 'manual', message: `moved to ${to}${detail}`, by: 'api' },
+    };
+    this.emit(ev);
+    return ev;
+  }
+
+  private system(): SystemView {
+    const services = [...this.services.values()];
+    const counts = {
+      healthy: 0,
+      degraded: 0,
+      unhealthy: 0,
+      timeout: 0,
+      quarantined: 0,
+      stopped: 0,
+    };
+    for (const s of services) counts[s.status] += 1;
+    return {
+      name: 'fake',
+      stack_file: 'vigil.yaml',
+      status: 'healthy',
+      composite_health: 'healthy',
+      is_ready: true,
+      initialized: true,
+      started_at: new Date(FAKE_START).toISOString(),
+      uptime_ms: 1000,
+      ready_in_ms: 500,
+      counts,
+      failing: [],
+      stopping: false,
+    };
+  }
+
+  private setLifecycle(
+    name: string,
+    lifecycle: Lifecycle,
+    extra: Partial<ServiceView> = {},
+  ): ServiceView {
+    const s = this.service(name);
+    const next: ServiceView = {
+      ...s,
+      ...extra,
+      lifecycle,
+      status: displayStatus(lifecycle, s.health),
+    };
+    this.services.set(name, next);
+    return next;
+  }
+
+  private action(s: ServiceView, message: string): ActionResponse {
+    return {
+      success: true,
+      service: s.name,
+      status: s.status,
+      lifecycle: s.lifecycle,
+      restart_count: s.restart_count,
+      last_restart: s.last_restart,
+      message,
+    };
+  }
+
+  /** The contract, implemented over the fake state. */
+  readonly api: VigilApi = this.buildApi();
+
+  private buildApi(): VigilApi {
+    const record = <K extends CommandName>(command: K, input: unknown, ctx: CallContext): void => {
+      this.calls.push({ command, input, actor: ctx.actor });
+      const failure = this.failures.get(command);
+      if (failure !== undefined) throw failure;
+    };
+    const ok = (message: string) => ({ success: true as const, message });
+    return {
+      getStatus: async (input, ctx) => {
+        record('getStatus', input, ctx);
+        return this.snapshot();
+      },
+      listServices: async (input, ctx) => {
+        record('listServices', input, ctx);
+        const services = [...this.services.values()];
+        return {
+          success: true,
+          total_services: services.length,
+          services,
+          is_ready: true,
+          initialized: true,
+        };
+      },
+      getService: async (input, ctx) => {
+        record('getService', input, ctx);
+        const s = this.service(input.name);
+        return { ...s, spec: { name: s.name }, health_history: [], log_file: null };
+      },
+      getServiceHistory: async (input, ctx) => {
+        record('getServiceHistory', input, ctx);
+        this.service(input.name);
+        return {
+          success: true,
+          service: input.name,
+          since: FAKE_START,
+          until: FAKE_START + 3_600_000,
+          health: [],
+          resources: [],
+          restarts: [],
+        };
+      },
+      getHealthStatus: async (input, ctx) => {
+        record('getHealthStatus', input, ctx);
+        return {
+          success: true,
+          status: 'ok',
+          composite_health: 'healthy',
+          system: 'healthy',
+          services: Object.fromEntries(
+            [...this.services.values()].map((s) => [
+              s.name,
+              {
+                status: s.status,
+                health: s.health,
+                last_check: s.last_check,
+                consecutive_failures: s.consecutive_failures,
+                uptime_1h: 100,
+              },
+            ]),
+          ),
+          unhealthy_services: [],
+          degraded_services: [],
+          resources: {
+            cpu_count: 2,
+            total_memory_bytes: 1,
+            load_average: [0, 0, 0],
+            services_cpu_percent: 0,
+            services_rss_bytes: 0,
+            supervisor_rss_bytes: 0,
+          },
+        };
+      },
+      getDependencies: async (input, ctx) => {
+        record('getDependencies', input, ctx);
+        const names = [...this.services.keys()];
+        return {
+          success: true,
+          nodes: [...this.services.values()].map((s) => ({
+            name: s.name,
+            phase: s.phase,
+            status: s.status,
+            required: s.required,
+          })),
+          edges: [],
+          phases: [names],
+          startup_order: names,
+          shutdown_order: [...names].reverse(),
+          dependencies: {},
+          visualization: names.join('\n'),
+        };
+      },
+      getHealingHistory: async (input, ctx) => {
+        record('getHealingHistory', input, ctx);
+        if (input.service !== undefined) this.service(input.service);
+        return { success: true, events: [] };
+      },
+      restartService: async (input, ctx) => {
+        record('restartService', input, ctx);
+        const s = this.service(input.name);
+        if (s.lifecycle === 'quarantined' && !input.force) {
+          throw new VigilError('QUARANTINED', `${input.name} is quarantined`, {
+            hint: 'release it, or restart with force',
+          });
+        }
+        const next = this.setLifecycle(input.name, 'running', {
+          restart_count: s.restart_count + 1,
+          last_restart: new Date(FAKE_START).toISOString(),
+        });
+        return this.action(next, `restarted ${input.name}`);
+      },
+      startService: async (input, ctx) => {
+        record('startService', input, ctx);
+        return this.action(this.setLifecycle(input.name, 'running'), `started ${input.name}`);
+      },
+      stopService: async (input, ctx) => {
+        record('stopService', input, ctx);
+        return this.action(this.setLifecycle(input.name, 'stopped'), `stopped ${input.name}`);
+      },
+      quarantineService: async (input, ctx) => {
+        record('quarantineService', input, ctx);
+        const next = this.setLifecycle(input.name, 'quarantined', {
+          quarantine_reason: input.reason ?? 'manual',
+        });
+        return this.action(next, `quarantined ${input.name}`);
+      },
+      releaseService: async (input, ctx) => {
+        record('releaseService', input, ctx);
+        const next = this.setLifecycle(input.name, 'running', { quarantine_reason: null });
+        return this.action(next, `released ${input.name}`);
+      },
+      startAll: async (input, ctx) => {
+        record('startAll', input, ctx);
+        for (const name of this.services.keys()) this.setLifecycle(name, 'running');
+        return ok('started every service');
+      },
+      stopAll: async (input, ctx) => {
+        record('stopAll', input, ctx);
+        for (const name of this.services.keys()) this.setLifecycle(name, 'stopped');
+        return ok('stopped every service');
+      },
+      checkHealthNow: async (input, ctx) => {
+        record('checkHealthNow', input, ctx);
+        const timestamp = new Date(FAKE_START).toISOString();
+        return {
+          success: true,
+          timestamp,
+          composite_health: 'healthy',
+          results: Object.fromEntries(
+            [...this.services.keys()].map((name) => [
+              name,
+              {
+                service_name: name,
+                status: 'healthy' as const,
+                timestamp,
+                message: '200',
+                response_time_ms: 3,
+                ok: true,
+                probe: 'http',
+              },
+            ]),
+          ),
+        };
+      },
+      getStats: async (input, ctx) => {
+        record('getStats', input, ctx);
+        const n = this.services.size;
+        return {
+          success: true,
+          metrics: {
+            total_services: n,
+            running_services: n,
+            healthy_services: n,
+            unhealthy_services: 0,
+            failed_services: 0,
+            stopped_services: 0,
+            quarantined_services: 0,
+            total_restarts: 0,
+            is_ready: true,
+            initialized: true,
+            uptime_ms: 1000,
+            mttr_ms: null,
+            uptime_percentage: { '1h': 100, '24h': 100, '7d': 100 },
+          },
+          service_details: {},
+        };
+      },
+      getLogs: async (input, ctx) => {
+        record('getLogs', input, ctx);
+        this.service(input.name);
+        const all = this.logs.get(input.name) ?? [];
+        const newer = input.since !== undefined ? all.filter((l) => l.seq > input.since!) : all;
+        const lines = input.tail !== undefined ? newer.slice(-input.tail) : newer;
+        return {
+          success: true,
+          service: input.name,
+          lines,
+          last_seq: all.length > 0 ? all[all.length - 1]!.seq : (input.since ?? 0),
+          file: null,
+        };
+      },
+      getReport: async (input, ctx) => {
+        record('getReport', input, ctx);
+        const format = input.format ?? 'md';
+        const types = {
+          md: 'text/markdown; charset=utf-8',
+          html: 'text/html; charset=utf-8',
+          json: 'application/json; charset=utf-8',
+          csv: 'text/csv; charset=utf-8',
+        } as const;
+        const bodies = {
+          md: '# Healing report\n\nNothing broke.\n',
+          html: '<!doctype html><title>Healing report</title><h1>Healing report</h1>',
+          json: JSON.stringify({ services: [...this.services.keys()] }),
+          csv: 'service,restarts\napi,0\n',
+        } as const;
+        return {
+          format,
+          content_type: types[format],
+          filename: `vigil-report.${format}`,
+          body: bodies[format],
+        };
+      },
+      reload: async (input, ctx) => {
+        record('reload', input, ctx);
+        return {
+          success: true,
+          applied: true,
+          changes: {
+            added: [],
+            removed: [],
+            restarted: [],
+            updated_in_place: [],
+            unchanged: [...this.services.keys()],
+          },
+          errors: [],
+        };
+      },
+      register: async (input, ctx) => {
+        record('register', input, ctx);
+        if (this.services.has(input.name)) {
+          throw new VigilError('CONFLICT', `${input.name} already exists`);
+        }
+        this.services.set(input.name, { ...fakeServiceView(input.name), registered: true });
+        this.logs.set(input.name, []);
+        return {
+          success: true,
+          service: input.name,
+          heartbeat_interval_ms: input.heartbeat_interval ?? 30_000,
+          message: `registered ${input.name}`,
+        };
+      },
+      heartbeat: async (input, ctx) => {
+        record('heartbeat', input, ctx);
+        this.service(input.name);
+        return ok(`heartbeat of ${input.name}`);
+      },
+      shutdown: async (input, ctx) => {
+        record('shutdown', input, ctx);
+        return ok('shutting down');
+      },
+    };
+  }
+}
