@@ -50,6 +50,7 @@ import { createLogMatcher, type LogMatcher } from '../health/log-matcher.js';
 import {
   ServiceLogs,
   findPortHolder,
+  groupMembers,
   isPortInUse,
   killMarked,
   spawnService,
@@ -100,6 +101,15 @@ const NO_TIMERS = (): Timers => ({ backoff: null, startup: null, stable: null, o
 
 function commandText(spec: ServiceSpec): string {
   return spec.command.kind === 'shell' ? spec.command.script : spec.command.argv.join(' ');
+}
+
+/** SIGKILL what is left of a process group and wait (bounded) until it is empty. */
+async function reapGroup(proc: ServiceProcess): Promise<void> {
+  proc.signalGroup('SIGKILL');
+  const deadline = performance.now() + 2_000;
+  while (groupMembers(proc.pid).length > 0 && performance.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 function exitReason(code: number | null, signal: string | null, error?: string): Reason {
@@ -600,9 +610,14 @@ export class ServiceRunner {
     this.timers.startup = null;
     this.freeGate();
     this.ctx.recordProcess({ forget: proc.pid });
-    // Leftovers in the group (children of a crashed leader) would hold ports and pipes.
-    proc.signalGroup('SIGKILL');
     if (this.stoppingGen === gen) return; // the stop that asked for it handles the state
+    // Leftovers in the group (children of a crashed leader) would hold ports and pipes: they go
+    // before anything else happens, so a restart never races them for the port.
+    void reapGroup(proc).then(() => this.afterExit(gen, code, signal, error));
+  }
+
+  private afterExit(gen: number, code: number | null, signal: string | null, error?: string): void {
+    if (gen !== this.generation || this.proc !== null) return;
     const reason = exitReason(code, signal, error);
     this.lastError = error ?? (code === 0 && !signal ? null : reason.message);
     const failure: Failure = error
