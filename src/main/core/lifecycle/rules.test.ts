@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import {
+  assessSystem,
+  blockedBy,
+  canTransition,
+  conditionMet,
+  isDown,
+  type ServiceFacts,
+} from './rules.js';
+
+const facts = (over: Partial<ServiceFacts> & { name: string }): ServiceFacts => ({
+  lifecycle: 'running',
+  health: 'healthy',
+  required: true,
+  priority: 'medium',
+  oneshot: false,
+  overdue: false,
+  stoppedByUser: false,
+  ...over,
+});
+
+describe('dependency conditions', () => {
+  it('started is met once the process is spawned', () => {
+    expect(conditionMet('started', { lifecycle: 'starting', health: 'unknown' })).toBe(true);
+    expect(conditionMet('started', { lifecycle: 'waiting', health: 'unknown' })).toBe(false);
+    expect(conditionMet('started', { lifecycle: 'backoff', health: 'unknown' })).toBe(false);
+  });
+  it('healthy needs a ready, healthy (or degraded below threshold) dependency', () => {
+    expect(conditionMet('healthy', { lifecycle: 'starting', health: 'unknown' })).toBe(false);
+    expect(conditionMet('healthy', { lifecycle: 'running', health: 'healthy' })).toBe(true);
+    expect(conditionMet('healthy', { lifecycle: 'running', health: 'degraded' })).toBe(true);
+    expect(conditionMet('healthy', { lifecycle: 'running', health: 'unhealthy' })).toBe(false);
+    expect(conditionMet('healthy', { lifecycle: 'completed', health: 'unknown' })).toBe(true);
+  });
+  it('completed needs a oneshot that exited 0', () => {
+    expect(conditionMet('completed', { lifecycle: 'running', health: 'healthy' })).toBe(false);
+    expect(conditionMet('completed', { lifecycle: 'completed', health: 'unknown' })).toBe(true);
+  });
+});
+
+describe('blockedBy', () => {
+  const states: Record<string, Pick<ServiceFacts, 'lifecycle' | 'health'>> = {
+    db: { lifecycle: 'starting', health: 'unknown' },
+    cache: { lifecycle: 'running', health: 'healthy' },
+    metrics: { lifecycle: 'failed', health: 'unknown' },
+    search: { lifecycle: 'starting', health: 'unknown' },
+  };
+  const lookup = (n: string) => states[n];
+  it('lists required dependencies that do not meet their condition', () => {
+    expect(
+      blockedBy(
+        [
+          { name: 'db', condition: 'healthy', optional: false },
+          { name: 'cache', condition: 'healthy', optional: false },
+        ],
+        lookup,
+      ),
+    ).toEqual(['db']);
+  });
+  it('does not wait for an optional dependency that gave up or does not exist', () => {
+    expect(
+      blockedBy(
+        [
+          { name: 'metrics', condition: 'healthy', optional: true },
+          { name: 'ghost', condition: 'healthy', optional: true },
+        ],
+        lookup,
+      ),
+    ).toEqual([]);
+  });
+  it('waits for an optional dependency that is still on its way up', () => {
+    expect(blockedBy([{ name: 'search', condition: 'healthy', optional: true }], lookup)).toEqual([
+      'search',
+    ]);
+  });
+  it('a missing required dependency blocks', () => {
+    expect(blockedBy([{ name: 'ghost', condition: 'started', optional: false }], lookup)).toEqual([
+      'ghost',
+    ]);
+  });
+});
+
+describe('system assessment', () => {
+  it('is healthy when every service is ready', () => {
+    const a = assessSystem([
+      facts({ name: 'a' }),
+      facts({ name: 'm', oneshot: true, lifecycle: 'completed', health: 'unknown' }),
+    ]);
+    expect(a).toEqual({ state: 'healthy', critical: [], failing: [], ready: true });
+  });
+  it('is critical when a required service is quarantined', () => {
+    const a = assessSystem([
+      facts({ name: 'a' }),
+      facts({ name: 'db', lifecycle: 'quarantined', health: 'unknown' }),
+    ]);
+    expect(a.state).toBe('critical');
+    expect(a.critical).toEqual(['db']);
+  });
+  it('is degraded, not critical, when an optional service is down', () => {
+    const a = assessSystem([
+      facts({ name: 'a' }),
+      facts({ name: 'flaky', required: false, lifecycle: 'backoff' }),
+    ]);
+    expect(a.state).toBe('degraded');
+    expect(a.failing).toEqual(['flaky']);
+    expect(a.ready).toBe(true);
+  });
+  it('a critical-priority service crash-looping makes the system critical', () => {
+    const a = assessSystem([facts({ name: 'db', priority: 'critical', lifecycle: 'backoff' })]);
+    expect(a.state).toBe('critical');
+  });
+  it('a required service down past its startup timeout is critical', () => {
+    const a = assessSystem([
+      facts({ name: 'api', lifecycle: 'waiting', health: 'unknown', overdue: true }),
+    ]);
+    expect(a.state).toBe('critical');
+  });
+  it('a service stopped on purpose counts neither as down nor as not ready', () => {
+    const s = facts({ name: 'api', lifecycle: 'stopped', health: 'unknown', stoppedByUser: true });
+    expect(isDown(s)).toBe(false);
+    expect(assessSystem([s]).state).toBe('healthy');
+  });
+  it('starting services make the system degraded and not ready', () => {
+    const a = assessSystem([facts({ name: 'api', lifecycle: 'starting', health: 'unknown' })]);
+    expect(a.state).toBe('degraded');
+    expect(a.ready).toBe(false);
+  });
+});
+
+describe('transitions', () => {
+  it('allows the documented paths and refuses nonsense', () => {
+    expect(canTransition('pending', 'waiting')).toBe(true);
+    expect(canTransition('starting', 'running')).toBe(true);
+    expect(canTransition('running', 'backoff')).toBe(true);
+    expect(canTransition('quarantined', 'running')).toBe(false);
+    expect(canTransition('completed', 'running')).toBe(false);
+  });
+});
