@@ -255,7 +255,7 @@ describe('HistoryStore: recording', () => {
   it('reports the write rate of health rows (printed, not asserted)', () => {
     const store = openStore(tempDir());
     const run = store.beginRun({ stackName: 's', stackFile: '/f', startedAt: T0 });
-    const n = 100_000;
+    const n = 50_000;
     const events: HealthEvent[] = [];
     for (let i = 0; i < n; i++) events.push(probeEvent(`svc-${i % 100}`, T0 + i));
     const t = performance.now();
@@ -519,6 +519,16 @@ describe('HistoryStore: damage and failures', () => {
     store.record(run, probeEvent('api', T0));
     expect(store.probes('api')).toHaveLength(1);
     expect(store.runs()).toHaveLength(1);
+  });
+
+  it('keeps working in memory when the database file cannot be opened', () => {
+    const dir = tempDir();
+    fs.mkdirSync(path.join(dir, 'vigil.db')); // a directory where the file should be
+    const store = openStore(dir);
+    expect(store.degraded).toMatch(/history is not being saved.*cannot open .*vigil\.db/);
+    const run = store.beginRun({ stackName: 's', stackFile: '/f', startedAt: T0 });
+    store.record(run, healingEvent('api', T0, 'restart'));
+    expect(store.healing()).toHaveLength(1);
   });
 
   it('keeps working in memory when the data directory is read-only', (ctx) => {

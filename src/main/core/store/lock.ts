@@ -214,20 +214,38 @@ function removeStale(file: string, staleText: string): void {
 
 /**
  * Takes the data directory for this instance, creating the directory (0700) if needed. Throws
- * `DATA_DIR_LOCKED` naming the instance that holds it.
+ * `DATA_DIR_LOCKED` naming the instance that holds it, or `INVALID_CONFIGURATION` when the
+ * directory cannot be created or written.
  */
 export function acquireDataDirLock(dataDir: string, info: InstanceInfo): DataDirLock {
-  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const unusable = (err: unknown): VigilError =>
+    new VigilError(
+      'INVALID_CONFIGURATION',
+      `cannot use the data directory ${dataDir}: ${err instanceof Error ? err.message : String(err)}`,
+      { hint: 'choose a writable directory with --data-dir or VIGIL_DATA_DIR' },
+    );
+  try {
+    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw unusable(err);
+  }
   const file = path.join(dataDir, LOCK_FILE);
   let mine: InstanceInfo = { ...info, startTime: info.startTime ?? processStartTime(info.pid) };
+  const handle = (): DataDirLock =>
+    makeHandle(
+      file,
+      () => mine,
+      (next) => (mine = next),
+    );
 
   for (let attempt = 0; attempt < 20; attempt++) {
-    if (writeNew(file, mine))
-      return makeHandle(
-        file,
-        () => mine,
-        (next) => (mine = next),
-      );
+    let created: boolean;
+    try {
+      created = writeNew(file, mine);
+    } catch (err) {
+      throw unusable(err);
+    }
+    if (created) return handle();
     const existing = inspect(file);
     switch (existing.kind) {
       case 'gone':
