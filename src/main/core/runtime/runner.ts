@@ -57,7 +57,7 @@ import {
   stopService,
   type ServiceProcess,
 } from '../process/index.js';
-import { blockedBy, type ServiceFacts } from '../lifecycle/rules.js';
+import { blockedBy, canTransition, type ServiceFacts } from '../lifecycle/rules.js';
 import type { Gate } from './gate.js';
 import { SerialQueue } from './gate.js';
 import { runExec } from '../health/exec-probe.js';
@@ -235,6 +235,9 @@ export class ServiceRunner {
     const blocked = extra.blockedBy ?? [];
     const sameBlock = blocked.join(',') === this.blocked.join(',');
     if (from === to && (to !== 'waiting' || sameBlock)) return;
+    if (from !== to && !canTransition(from, to)) {
+      this.ctx.logger.warn(`${this.name}: unexpected lifecycle change ${from} -> ${to} (${reason.message})`);
+    }
     this.lifecycle = to;
     this.blocked = to === 'waiting' ? blocked : [];
     this.sinceWall = this.ctx.clock.wallNow();
