@@ -55,7 +55,7 @@ export const MIGRATIONS: readonly Migration[] = [
         action TEXT,
         payload TEXT NOT NULL
       );
-      CREATE INDEX events_service_ts ON events(service, ts);
+      CREATE INDEX events_service_type_ts ON events(service, type, ts);
       CREATE INDEX events_type_ts ON events(type, ts);
 
       CREATE TABLE services (
