@@ -556,7 +556,7 @@ export class Supervisor {
       }),
     );
     this.config = next;
-    this.graph = buildGraph(next.services);
+    this.graph = buildGraph([...next.services, ...this.externals.values()]);
     this.gate.setLimit(next.settings.parallelLaunchLimit);
     for (const spec of next.services) {
       const phase = this.graph.nodes.get(spec.name)?.phase ?? 0;
@@ -583,6 +583,44 @@ export class Supervisor {
     }
     this.changed('');
     return changes;
+  }
+
+  /** Specs of services that registered themselves over the API. */
+  readonly externals = new Map<string, ServiceSpec>();
+
+  /** Adds (or replaces) a self-registered service and puts it in the graph. */
+  addExternal(
+    spec: ServiceSpec,
+    ext: { url: string; healthPath: string | null; intervalMs: number },
+  ): ServiceRunner {
+    const existing = this.runners.get(spec.name);
+    if (existing && !existing.external) {
+      throw new VigilError(
+        'CONFLICT',
+        `a service named "${spec.name}" is defined in the stack file; pick another name`,
+        {
+          field: 'name',
+        },
+      );
+    }
+    for (const d of spec.dependsOn) {
+      if (!this.runners.has(d.name)) {
+        throw new VigilError('BAD_REQUEST', `depends_on names an unknown service "${d.name}"`, {
+          field: 'depends_on',
+        });
+      }
+    }
+    this.externals.set(spec.name, spec);
+    this.graph = buildGraph([...this.config.services, ...this.externals.values()]);
+    if (existing) {
+      // re-registration: the runner restarts its watch below
+    }
+    const runner = existing ?? this.addRunner(spec);
+    runner.updateSpec(spec, this.graph.nodes.get(spec.name)?.phase ?? 0);
+    runner.setExternal(ext);
+    runner.requestUp({ kind: 'launch', message: `registered itself (${ext.url})` });
+    this.changed(spec.name);
+    return runner;
   }
 
   systemState(): SystemState {

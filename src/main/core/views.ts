@@ -39,7 +39,7 @@ export function serviceView(sup: Supervisor, r: ServiceRunner): ServiceView {
     required: r.spec.required,
     is_critical: r.spec.priority === 'critical',
     oneshot: r.spec.oneshot,
-    registered: false,
+    registered: r.external !== null,
     phase: r.phase,
     restart_count: r.restartCount,
     restart_attempts: r.healing.attempts,

@@ -155,6 +155,14 @@ export class ServiceRunner {
   };
   cpuOverSince: number | null = null;
 
+  /** Set for services that registered themselves over the API: Vigil does not run their process. */
+  external: {
+    url: string;
+    healthPath: string | null;
+    intervalMs: number;
+    lastBeatMono: number;
+  } | null = null;
+
   readonly logs: ServiceLogs;
   private monitor: HealthMonitor | null = null;
   private matcher: LogMatcher | null;
@@ -236,7 +244,9 @@ export class ServiceRunner {
     const sameBlock = blocked.join(',') === this.blocked.join(',');
     if (from === to && (to !== 'waiting' || sameBlock)) return;
     if (from !== to && !canTransition(from, to)) {
-      this.ctx.logger.warn(`${this.name}: unexpected lifecycle change ${from} -> ${to} (${reason.message})`);
+      this.ctx.logger.warn(
+        `${this.name}: unexpected lifecycle change ${from} -> ${to} (${reason.message})`,
+      );
     }
     this.lifecycle = to;
     this.blocked = to === 'waiting' ? blocked : [];
@@ -318,6 +328,10 @@ export class ServiceRunner {
   /** The launch or a person wants it up. */
   requestUp(reason: Reason): void {
     if (this.disposed) return;
+    if (this.external) {
+      this.startExternal(reason);
+      return;
+    }
     this.desired = 'up';
     this.stoppedByUser = false;
     if (this.upRequestedAtMono === null) this.upRequestedAtMono = this.ctx.clock.now();
@@ -513,7 +527,7 @@ export class ServiceRunner {
   // ─── health ───────────────────────────────────────────────────────────────────────────────
 
   private onProbe(gen: number, result: ProbeResult): void {
-    if (gen !== this.generation || !this.proc) return;
+    if (gen !== this.generation || (!this.proc && !this.external)) return;
     this.lastProbe = result;
     const prev = this.counters;
     // Before its first success a starting service is only bounded by its startup timeout.
@@ -592,7 +606,7 @@ export class ServiceRunner {
 
   /** Probe now (API check-now); null when the service has no live process. */
   async checkNow(): Promise<ProbeResult | null> {
-    if (!this.monitor || !this.proc) return null;
+    if (!this.monitor || (!this.proc && !this.external)) return null;
     return this.monitor.checkNow();
   }
 
@@ -632,6 +646,7 @@ export class ServiceRunner {
   /** Feeds a failure of the current instance to the healing engine and carries out its decision. */
   private fail(failure: Failure): void {
     if (this.desired === 'down') return;
+    if (this.external) return; // Vigil does not own its process: health says it all
     const outcome = onFailure(
       this.policy,
       this.healing,
@@ -770,6 +785,70 @@ export class ServiceRunner {
     this.tryStart(why);
   }
 
+  // ─── registered (external) services ────────────────────────────────────────────────────────
+
+  /** Marks this runner as a self-registered service reached at `url`. */
+  setExternal(ext: { url: string; healthPath: string | null; intervalMs: number }): void {
+    this.external = { ...ext, lastBeatMono: this.ctx.clock.now() };
+  }
+
+  heartbeat(): void {
+    if (!this.external)
+      throw new VigilError('CONFLICT', `${this.name} is not a registered service`);
+    this.external.lastBeatMono = this.ctx.clock.now();
+  }
+
+  private startExternal(reason: Reason): void {
+    const ext = this.external!;
+    this.monitor?.stop();
+    const gen = ++this.generation;
+    this.desired = 'up';
+    this.counters = initialCounters;
+    this.spawnedAtMono = this.ctx.clock.now();
+    this.startedAtWall = this.ctx.clock.wallNow();
+    this.setLifecycle('starting', reason);
+    const http = ext.healthPath !== null ? createProbeRunner(this.spec.health.probe) : null;
+    const noEnv = { cwd: this.spec.cwd, env: {}, isAlive: () => true, logMatched: () => false };
+    this.monitor = new HealthMonitor({
+      spec: this.spec.health,
+      clock: this.ctx.clock,
+      startedAtMono: this.spawnedAtMono,
+      run: async () => {
+        const since = this.ctx.clock.now() - ext.lastBeatMono;
+        if (since > 2 * ext.intervalMs) {
+          return {
+            ok: false,
+            timedOut: true,
+            latencyMs: 0,
+            probe: 'process',
+            detail: `missed heartbeats: last one ${formatDuration(since)} ago (every ${formatDuration(ext.intervalMs)} expected)`,
+            ts: this.ctx.clock.wallNow(),
+          };
+        }
+        if (http) return http.run(this.spec.health.timeoutMs, noEnv);
+        return {
+          ok: true,
+          timedOut: false,
+          latencyMs: 0,
+          probe: 'process',
+          detail: `heartbeat ${formatDuration(since)} ago`,
+          ts: this.ctx.clock.wallNow(),
+        };
+      },
+      onResult: (result) => this.onProbe(gen, result),
+    });
+    this.monitor.start();
+  }
+
+  private refuseExternal(what: string): void {
+    if (this.external) {
+      throw new VigilError(
+        'CONFLICT',
+        `${this.name} registered itself over the API: Vigil does not ${what} its process`,
+      );
+    }
+  }
+
   // ─── operations (serialised) ──────────────────────────────────────────────────────────────
 
   /** Stops the service on purpose; no automatic restart until started again. */
@@ -777,6 +856,22 @@ export class ServiceRunner {
     reason: Reason,
     opts: { byUser?: boolean; signal?: NodeJS.Signals; onSlow?: (ms: number) => void } = {},
   ): Promise<void> {
+    if (this.external) {
+      // A shutdown or removal stops watching it; a person asking to stop it gets a clear refusal.
+      if (reason.kind !== 'shutdown' && reason.kind !== 'config_change') {
+        return Promise.reject(
+          new VigilError(
+            'CONFLICT',
+            `${this.name} registered itself over the API: Vigil does not stop its process`,
+          ),
+        );
+      }
+      this.monitor?.stop();
+      this.monitor = null;
+      this.desired = 'down';
+      this.setLifecycle('stopped', reason);
+      return Promise.resolve();
+    }
     return this.ops.run(() => this.doStop(reason, opts));
   }
 
@@ -815,6 +910,7 @@ export class ServiceRunner {
   /** Starts a stopped service (manual). */
   start(reason: Reason): Promise<void> {
     return this.ops.run(async () => {
+      this.refuseExternal('start');
       if (this.lifecycle === 'quarantined') {
         throw new VigilError(
           'QUARANTINED',
@@ -830,6 +926,14 @@ export class ServiceRunner {
 
   /** Restarts now (manual, config change, dependency recovery). Joins a restart already queued. */
   restart(reason: Reason, opts: { force?: boolean } = {}): Promise<void> {
+    if (this.external) {
+      return Promise.reject(
+        new VigilError(
+          'CONFLICT',
+          `${this.name} registered itself over the API: Vigil does not restart its process`,
+        ),
+      );
+    }
     const outcome = manualRestart(this.healing, opts.force ?? false);
     if (!outcome.allowed) {
       return Promise.reject(
@@ -877,6 +981,7 @@ export class ServiceRunner {
   /** Holds the service down until released. */
   quarantine(reason: Reason): Promise<void> {
     return this.ops.run(async () => {
+      this.refuseExternal('quarantine');
       this.healing = quarantineState(this.healing, reason.message, this.ctx.clock.now());
       this.desired = 'down';
       this.cancelTimers();
@@ -898,6 +1003,7 @@ export class ServiceRunner {
   /** Clears quarantine (or a give-up) and brings the service back. */
   release(reason: Reason): Promise<void> {
     return this.ops.run(async () => {
+      this.refuseExternal('release');
       if (
         this.lifecycle !== 'quarantined' &&
         !this.healing.gaveUp &&
