@@ -3,6 +3,7 @@
  * `integrity_check`, and holds every batch the writer had acknowledged, each batch whole.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HistoryStore } from './history-store.js';
@@ -45,7 +46,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-  if (writer) fs.rmSync(writer, { force: true });
+  if (writer) fs.rmSync(path.dirname(writer), { recursive: true, force: true });
 });
 
 describe('history store durability', () => {

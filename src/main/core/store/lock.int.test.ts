@@ -73,7 +73,7 @@ afterEach(() => {
 
 afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-  if (holder) fs.rmSync(holder, { force: true });
+  if (holder) fs.rmSync(path.dirname(holder), { recursive: true, force: true });
 });
 
 describe('data directory lock, two real processes', () => {
