@@ -213,6 +213,7 @@ export class FakeVigil implements EventSource {
       ...extra,
       lifecycle,
       status: displayStatus(lifecycle, s.health),
+      pid: lifecycle === 'running' ? (s.pid ?? 2000 + name.length) : null,
     };
     this.services.set(name, next);
     return next;

@@ -246,7 +246,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     });
 
   const sendJson = (res: http.ServerResponse, status: number, value: unknown): void => {
-    const body = JSON.stringify(value);
+    const body = JSON.stringify(value ?? null);
     res.writeHead(status, {
       'Content-Type': JSON_CONTENT_TYPE,
       'Content-Length': Buffer.byteLength(body),

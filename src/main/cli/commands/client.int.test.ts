@@ -1,0 +1,288 @@
+/**
+ * The client commands run in-process against a real API server (with the fake supervisor behind
+ * it), finding it through an injected instance lookup and the data directory's token file.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { memoryIO } from '../io.js';
+import { silentLogger } from '../../core/logger.js';
+import { FakeVigil } from '../../transport/fake-api.js';
+import { startHttpServer, type HttpServerHandle } from '../../transport/http.js';
+import { createClientCommands, formatTable, psCommand } from './client.js';
+
+const TOKEN = 'cli-test-token-0123456789abcdefghij';
+
+let fake: FakeVigil;
+let server: HttpServerHandle;
+let dataDir: string;
+let instance: { pid: number; api?: { url: string } } | null;
+
+beforeAll(async () => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-cli-'));
+  fs.writeFileSync(path.join(dataDir, 'api-token'), TOKEN + '\n', { mode: 0o600 });
+  server = await startHttpServer({
+    api: new Proxy({} as FakeVigil['api'], {
+      get: (_t, k) => fake.api[k as keyof FakeVigil['api']],
+    }),
+    events: { snapshot: () => fake.snapshot(), subscribe: (l) => fake.subscribe(l) },
+    host: '127.0.0.1',
+    port: 0,
+    token: TOKEN,
+    logger: silentLogger,
+    metrics: () => '',
+  });
+});
+
+afterAll(async () => {
+  await server.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+beforeEach(() => {
+  fake = new FakeVigil();
+  instance = { pid: 4242, api: { url: server.url } };
+});
+
+const stop = new AbortController();
+afterEach(() => stop.abort());
+
+function commands(extra: { signal?: AbortSignal } = {}) {
+  return createClientCommands({
+    readInstance: (dir) => (dir === dataDir ? instance : null),
+    defaultDataDir: () => dataDir,
+    pollMs: 10,
+    downTimeoutMs: 300,
+    ...extra,
+  });
+}
+
+const io = (tty = false, env: Record<string, string> = {}) => memoryIO({ tty, env, cwd: dataDir });
+
+describe('finding the running instance', () => {
+  it('exits 1 with a clear message when none runs for the data dir', async () => {
+    const out = io();
+    const other = path.join(os.tmpdir(), 'vigil-no-such-dir');
+    expect(await commands().psCommand(['--data-dir', other], out)).toBe(1);
+    expect(out.err()).toBe(
+      `vigil: no running Vigil found for data dir ${other} (start one with \`vigil up\`)\n`,
+    );
+  });
+
+  it('says the same when the recorded address does not answer', async () => {
+    instance = { pid: 4242, api: { url: 'http://127.0.0.1:1' } };
+    const out = io();
+    expect(await commands().psCommand([], out)).toBe(1);
+    expect(out.err()).toContain('no running Vigil found for data dir');
+  });
+
+  it('uses --token, then VIGIL_TOKEN, then the token file', async () => {
+    const wrong = io();
+    expect(await commands().psCommand(['--token', 'nope'], wrong)).toBe(1);
+    expect(wrong.err()).toContain('missing or wrong token');
+    const env = io(false, { VIGIL_TOKEN: 'also-wrong' });
+    expect(await commands().psCommand([], env)).toBe(1);
+    const file = io();
+    expect(await commands().psCommand([], file)).toBe(0);
+    expect(fake.calls[0]).toMatchObject({ command: 'getStatus', actor: 'cli' });
+  });
+
+  it('the exported commands use the real lock file lookup', async () => {
+    const out = io();
+    expect(await psCommand(['--data-dir', dataDir], out)).toBe(1);
+    expect(out.err()).toContain(`no running Vigil found for data dir ${dataDir}`);
+  });
+});
+
+describe('usage errors exit 2', () => {
+  it.each([
+    [[], 'expected one service name'],
+    [['a', 'b'], 'expected one service name'],
+    [['--bogus'], "Unknown option '--bogus'"],
+  ])('restart %j', async (argv, message) => {
+    const out = io();
+    expect(await commands().restartCommand(argv, out)).toBe(2);
+    expect(out.err()).toContain(message);
+    expect(out.err()).toContain('Usage: vigil restart NAME [--force]');
+    expect(fake.calls).toEqual([]);
+  });
+
+  it('logs --tail must be a positive number; report --format must be known', async () => {
+    const a = io();
+    expect(await commands().logsCommand(['api', '--tail', 'x'], a)).toBe(2);
+    const b = io();
+    expect(await commands().reportCommand(['--format', 'pdf'], b)).toBe(2);
+    expect(fake.calls).toEqual([]);
+  });
+
+  it('--help prints the usage and exits 0', async () => {
+    const out = io();
+    expect(await commands().quarantineCommand(['--help'], out)).toBe(0);
+    expect(out.out()).toContain('Usage: vigil quarantine NAME [--reason R]');
+  });
+});
+
+describe('ps', () => {
+  it('prints a table', async () => {
+    fake.api.quarantineService({ name: 'db', reason: 'flapping' }, { actor: 'cli' });
+    const out = io();
+    expect(await commands().psCommand([], out)).toBe(0);
+    const lines = out.out().split('\n');
+    expect(lines[0]).toMatch(/^fake: healthy, 2 services, up /);
+    expect(lines[2]).toMatch(
+      /^NAME\s+STATUS\s+LIFECYCLE\s+HEALTH\s+PID\s+RESTARTS\s+UPTIME\s+PORT\s+NOTE$/,
+    );
+    expect(lines[3]).toMatch(/^api\s+healthy\s+running\s+healthy\s+1003\s+0\s+\S+\s+-$/);
+    expect(lines[4]).toMatch(
+      /^db\s+quarantined\s+quarantined\s+healthy\s+-\s+0\s+-\s+-\s+quarantined: flapping$/,
+    );
+    expect(out.out()).not.toContain('\x1b[');
+  });
+
+  it('colours on a TTY and prints JSON with --json', async () => {
+    const tty = io(true);
+    await commands().psCommand([], tty);
+    expect(tty.out()).toContain('\x1b[');
+    const json = io(true);
+    await commands().psCommand(['--json'], json);
+    const parsed = JSON.parse(json.out()) as { services: { name: string }[] };
+    expect(parsed.services.map((s) => s.name)).toEqual(['api', 'db']);
+  });
+});
+
+describe('service actions', () => {
+  it('restart NAME --force', async () => {
+    const out = io();
+    expect(await commands().restartCommand(['api', '--force'], out)).toBe(0);
+    expect(out.out()).toBe('restarted api (healthy, running)\n');
+    expect(fake.calls).toEqual([
+      { command: 'restartService', input: { name: 'api', force: true }, actor: 'cli' },
+    ]);
+  });
+
+  it('start, stop, release; quarantine with a reason', async () => {
+    const c = commands();
+    expect(await c.stopCommand(['db'], io())).toBe(0);
+    expect(await c.startCommand(['db'], io())).toBe(0);
+    const q = io();
+    expect(await c.quarantineCommand(['db', '--reason', 'too noisy'], q)).toBe(0);
+    expect(q.out()).toBe('quarantined db (quarantined, quarantined)\n');
+    const r = io(false);
+    expect(await c.releaseCommand(['db', '--json'], r)).toBe(0);
+    expect(JSON.parse(r.out())).toMatchObject({ service: 'db', lifecycle: 'running' });
+    expect(fake.calls.map((x) => [x.command, x.input])).toEqual([
+      ['stopService', { name: 'db' }],
+      ['startService', { name: 'db' }],
+      ['quarantineService', { name: 'db', reason: 'too noisy' }],
+      ['releaseService', { name: 'db' }],
+    ]);
+  });
+
+  it('exits 1 with the message and hint of an API error', async () => {
+    const out = io();
+    expect(await commands().restartCommand(['ghost'], out)).toBe(1);
+    expect(out.err()).toBe('vigil: unknown service "ghost"\n  hint: known services: api, db\n');
+    const q = io();
+    await commands().quarantineCommand(['api'], io());
+    expect(await commands().restartCommand(['api'], q)).toBe(1);
+    expect(q.err()).toContain('api is quarantined');
+  });
+});
+
+describe('logs', () => {
+  it('prints the tail', async () => {
+    for (const l of ['one', 'two', 'three']) fake.log('api', l);
+    const out = io();
+    expect(await commands().logsCommand(['api', '--tail', '2'], out)).toBe(0);
+    expect(out.out()).toBe('two\nthree\n');
+    expect(fake.calls[0]?.input).toEqual({ name: 'api', tail: 2 });
+  });
+
+  it('-f follows new lines until stopped', async () => {
+    fake.log('api', 'old');
+    const ac = new AbortController();
+    const out = io();
+    const running = commands({ signal: ac.signal }).logsCommand(['api', '-f'], out);
+    const deadline = Date.now() + 5_000;
+    while (!out.out().includes('old') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 5));
+    fake.log('api', 'new 1');
+    fake.log('db', 'other service');
+    fake.log('api', 'new 2');
+    while (!out.out().includes('new 2') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 5));
+    ac.abort();
+    expect(await running).toBe(0);
+    expect(out.out()).toBe('old\nnew 1\nnew 2\n');
+  });
+
+  it('-f --json prints one line object per line', async () => {
+    fake.log('api', 'x', 'stderr');
+    const ac = new AbortController();
+    ac.abort();
+    const out = io();
+    expect(await commands({ signal: ac.signal }).logsCommand(['api', '-f', '--json'], out)).toBe(0);
+    expect(JSON.parse(out.out())).toMatchObject({ line: 'x', stream: 'stderr', seq: 1 });
+  });
+});
+
+describe('report', () => {
+  it('prints the body to stdout', async () => {
+    const out = io();
+    expect(await commands().reportCommand(['--since', '1h'], out)).toBe(0);
+    expect(out.out()).toBe('# Healing report\n\nNothing broke.\n');
+    expect(fake.calls[0]?.input).toEqual({ since: '1h' });
+  });
+
+  it('-o FILE writes the file (relative to cwd)', async () => {
+    const out = io();
+    expect(
+      await commands().reportCommand(['--format', 'csv', '-o', 'r.csv', '--until', '0'], out),
+    ).toBe(0);
+    const file = path.join(dataDir, 'r.csv');
+    expect(fs.readFileSync(file, 'utf8')).toBe('service,restarts\napi,0\n');
+    expect(out.out()).toBe(`wrote csv report to ${file} (23 bytes)\n`);
+    expect(fake.calls[0]?.input).toEqual({ format: 'csv', until: '0' });
+  });
+});
+
+describe('down', () => {
+  it('asks for a shutdown and waits for the instance to go', async () => {
+    const out = io();
+    const origShutdown = fake.api.shutdown;
+    (fake.api as { shutdown: typeof origShutdown }).shutdown = async (i, c) => {
+      const r = await origShutdown(i, c);
+      setTimeout(() => (instance = null), 50);
+      return r;
+    };
+    expect(await commands().downCommand([], out)).toBe(0);
+    expect(out.out()).toBe('shutting down (pid 4242)\nstopped\n');
+    expect(fake.calls.map((c) => c.command)).toEqual(['shutdown']);
+  });
+
+  it('exits 1 when the instance is still there after the wait', async () => {
+    const out = io();
+    expect(await commands().downCommand(['--json'], out)).toBe(1);
+    expect(JSON.parse(out.out())).toMatchObject({ success: true, pid: 4242, stopped: false });
+    expect(out.err()).toContain('still stopping');
+  });
+
+  it('--no-wait returns at once', async () => {
+    const out = io();
+    expect(await commands().downCommand(['--no-wait'], out)).toBe(0);
+    expect(out.out()).toBe('shutting down (pid 4242)\n');
+  });
+});
+
+it('formatTable pads by visible width', () => {
+  expect(
+    formatTable(
+      ['A', 'B'],
+      [
+        ['\x1b[32mxx\x1b[39m', 'y'],
+        ['zzz', ''],
+      ],
+    ),
+  ).toBe('A    B\n\x1b[32mxx\x1b[39m   y\nzzz\n');
+});

@@ -1,0 +1,515 @@
+/**
+ * The commands that talk to a running Vigil over its REST API: `ps`, `restart`, `start`, `stop`,
+ * `quarantine`, `release`, `logs`, `report`, `down`. The instance is found through the data
+ * directory's lock file (its API address) and `api-token` (unless `--token` / VIGIL_TOKEN).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { createColors } from 'picocolors';
+import type { VigilClient } from '../../../shared/contract.js';
+import { formatDuration } from '../../../shared/duration.js';
+import { VigilError } from '../../../shared/errors.js';
+import type { DisplayStatus } from '../../../shared/model.js';
+import type { ActionResponse, LogLine, ServiceView } from '../../../shared/views.js';
+import { createHttpClient, type FetchLike } from '../../../shared/client/http.js';
+import { defaultDataDir, readInstance } from '../../core/store/lock.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIO, type CommandFn } from '../io.js';
+import { readToken } from '../paths.js';
+
+export interface ClientCommandDeps {
+  readInstance(
+    dataDir: string,
+  ): { readonly pid: number; readonly api?: { readonly url: string } } | null;
+  defaultDataDir(env: Readonly<Record<string, string | undefined>>): string;
+  readonly fetch?: FetchLike;
+  /** Ends `logs -f` (tests); by default Ctrl-C does. */
+  readonly signal?: AbortSignal;
+  /** Poll interval of `logs -f` (ms); default 500. */
+  readonly pollMs?: number;
+  /** How long `down` waits for the instance to exit (ms); default 60 s. */
+  readonly downTimeoutMs?: number;
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+const COMMON: Options = {
+  'data-dir': { type: 'string' },
+  token: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+const COMMON_HELP = `  --data-dir DIR   the data directory of the running Vigil (default: VIGIL_DATA_DIR or the per-user one)
+  --token T        the API token (default: VIGIL_TOKEN, or <data-dir>/api-token)
+  --json           machine-readable output
+  -h, --help       show this help`;
+
+interface Spec {
+  readonly usage: string;
+  readonly about: string;
+  readonly options?: Options;
+  readonly extraHelp?: string;
+  /** Number of positional arguments (a service name) the command takes. */
+  readonly positionals: 0 | 1;
+}
+
+interface Ctx {
+  readonly io: CliIO;
+  readonly client: VigilClient;
+  readonly values: Record<string, string | boolean | undefined>;
+  readonly name: string;
+  readonly json: boolean;
+  /** Colours when stdout is a TTY (and not --json); plain strings otherwise. */
+  readonly c: Colors;
+  readonly dataDir: string;
+  readonly pid: number;
+}
+
+function usageText(spec: Spec): string {
+  return `Usage: vigil ${spec.usage}\n\n${spec.about}\n\nOptions:\n${spec.extraHelp ? spec.extraHelp + '\n' : ''}${COMMON_HELP}\n`;
+}
+
+function noInstance(dataDir: string): string {
+  return `vigil: no running Vigil found for data dir ${dataDir} (start one with \`vigil up\`)\n`;
+}
+
+function writeError(io: CliIO, err: VigilError): void {
+  io.stderr.write(`vigil: ${err.message}\n`);
+  if (err.hint) io.stderr.write(`  hint: ${err.hint}\n`);
+}
+
+type Colors = ReturnType<typeof createColors>;
+
+function paintStatus(c: Colors, s: DisplayStatus): string {
+  switch (s) {
+    case 'healthy':
+      return c.green(s);
+    case 'degraded':
+      return c.yellow(s);
+    case 'unhealthy':
+    case 'timeout':
+      return c.red(s);
+    case 'quarantined':
+      return c.magenta(s);
+    case 'stopped':
+      return c.dim(s);
+  }
+}
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\x1b\[[0-9;]*m/g;
+const visibleLength = (s: string): number => s.replace(ANSI, '').length;
+
+/** Columns padded to their widest cell (colour codes do not count). */
+export function formatTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+): string {
+  const widths = header.map((h, i) =>
+    Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[i] ?? ''))),
+  );
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat(widths[i]! - visibleLength(c))))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+function note(s: ServiceView, now: number): string {
+  if (s.lifecycle === 'quarantined') return `quarantined: ${s.quarantine_reason ?? 'manual'}`;
+  if (s.lifecycle === 'waiting' && s.blocked_by.length > 0)
+    return `blocked by ${s.blocked_by.join(', ')}`;
+  if (s.lifecycle === 'backoff' && s.next_attempt_at) {
+    const inMs = Math.max(0, Date.parse(s.next_attempt_at) - now);
+    return `next attempt in ${formatDuration(inMs)}`;
+  }
+  if (s.breaker.state !== 'closed') return `breaker ${s.breaker.state}`;
+  return s.last_error ?? '';
+}
+
+function uptime(s: ServiceView, now: number): string {
+  if (!s.started_at || s.lifecycle !== 'running') return '-';
+  return formatDuration(Math.max(0, now - Date.parse(s.started_at)));
+}
+
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+export function createClientCommands(deps: ClientCommandDeps): {
+  psCommand: CommandFn;
+  restartCommand: CommandFn;
+  startCommand: CommandFn;
+  stopCommand: CommandFn;
+  quarantineCommand: CommandFn;
+  releaseCommand: CommandFn;
+  logsCommand: CommandFn;
+  reportCommand: CommandFn;
+  downCommand: CommandFn;
+} {
+  /** Parses, finds the instance, runs `body`, and maps failures to exit codes. */
+  const command =
+    (spec: Spec, body: (ctx: Ctx) => Promise<number>): CommandFn =>
+    async (argv, io) => {
+      let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+      try {
+        parsed = parseArgs({
+          args: [...argv],
+          options: { ...COMMON, ...spec.options },
+          allowPositionals: true,
+          strict: true,
+        }) as typeof parsed;
+      } catch (err) {
+        io.stderr.write(`vigil: ${(err as Error).message}\n\n${usageText(spec)}`);
+        return EXIT_USAGE;
+      }
+      const { values, positionals } = parsed;
+      if (values['help']) {
+        io.stdout.write(usageText(spec));
+        return EXIT_OK;
+      }
+      if (positionals.length !== spec.positionals) {
+        const what = spec.positionals === 1 ? 'one service name' : 'no arguments';
+        io.stderr.write(`vigil: expected ${what}\n\n${usageText(spec)}`);
+        return EXIT_USAGE;
+      }
+      const dataDirArg = values['data-dir'];
+      const dataDir =
+        typeof dataDirArg === 'string'
+          ? path.resolve(io.cwd, dataDirArg)
+          : deps.defaultDataDir(io.env);
+      const instance = deps.readInstance(dataDir);
+      if (!instance) {
+        io.stderr.write(noInstance(dataDir));
+        return EXIT_FAILURE;
+      }
+      if (!instance.api) {
+        io.stderr.write(
+          `vigil: the Vigil running for data dir ${dataDir} (pid ${instance.pid}) serves no API\n`,
+        );
+        return EXIT_FAILURE;
+      }
+      const tokenArg = values['token'];
+      const token =
+        (typeof tokenArg === 'string' ? tokenArg : undefined) ??
+        io.env['VIGIL_TOKEN'] ??
+        readToken(dataDir);
+      if (!token) {
+        io.stderr.write(
+          `vigil: no API token: none in ${path.join(dataDir, 'api-token')}; pass --token or set VIGIL_TOKEN\n`,
+        );
+        return EXIT_FAILURE;
+      }
+      const client = createHttpClient({
+        baseUrl: instance.api.url,
+        token,
+        client: 'cli',
+        ...(deps.fetch ? { fetch: deps.fetch } : {}),
+      });
+      const json = values['json'] === true;
+      try {
+        return await body({
+          io,
+          client,
+          values,
+          name: positionals[0] ?? '',
+          json,
+          c: createColors(Boolean(io.stdout.isTTY) && !json),
+          dataDir,
+          pid: instance.pid,
+        });
+      } catch (err) {
+        if (err instanceof VigilError) {
+          if (err.code === 'NOT_RUNNING') io.stderr.write(noInstance(dataDir));
+          else writeError(io, err);
+          return EXIT_FAILURE;
+        }
+        throw err;
+      }
+    };
+
+  const printAction = (ctx: Ctx, res: ActionResponse): number => {
+    if (ctx.json) ctx.io.stdout.write(JSON.stringify(res) + '\n');
+    else {
+      ctx.io.stdout.write(`${res.message} (${paintStatus(ctx.c, res.status)}, ${res.lifecycle})\n`);
+    }
+    return EXIT_OK;
+  };
+
+  const psCommand = command(
+    { usage: 'ps [--json]', about: 'Lists the services of the running stack.', positionals: 0 },
+    async (ctx) => {
+      const status = await ctx.client.getStatus({});
+      if (ctx.json) {
+        ctx.io.stdout.write(JSON.stringify(status) + '\n');
+        return EXIT_OK;
+      }
+      const now = Date.now();
+      const sys = status.system;
+      const c = ctx.c;
+      const sysState = (
+        sys.status === 'healthy' ? c.green : sys.status === 'critical' ? c.red : c.yellow
+      )(sys.status);
+      ctx.io.stdout.write(
+        `${sys.name}: ${sysState}, ${status.services.length} services, up ${formatDuration(sys.uptime_ms)}\n\n`,
+      );
+      const rows = status.services.map((s) => [
+        c.bold(s.name),
+        paintStatus(c, s.status),
+        s.lifecycle,
+        s.health,
+        s.pid === null ? '-' : String(s.pid),
+        String(s.restart_count),
+        uptime(s, now),
+        s.port === null ? '-' : String(s.port),
+        note(s, now),
+      ]);
+      ctx.io.stdout.write(
+        formatTable(
+          ['NAME', 'STATUS', 'LIFECYCLE', 'HEALTH', 'PID', 'RESTARTS', 'UPTIME', 'PORT', 'NOTE'],
+          rows,
+        ),
+      );
+      return EXIT_OK;
+    },
+  );
+
+  const restartCommand = command(
+    {
+      usage: 'restart NAME [--force]',
+      about: 'Restarts a service. --force also restarts a quarantined one (and releases it).',
+      options: { force: { type: 'boolean' } },
+      extraHelp: '  --force          override quarantine',
+      positionals: 1,
+    },
+    async (ctx) =>
+      printAction(
+        ctx,
+        await ctx.client.restartService({
+          name: ctx.name,
+          ...(ctx.values['force'] ? { force: true } : {}),
+        }),
+      ),
+  );
+
+  const startCommand = command(
+    { usage: 'start NAME', about: 'Starts a stopped service.', positionals: 1 },
+    async (ctx) => printAction(ctx, await ctx.client.startService({ name: ctx.name })),
+  );
+
+  const stopCommand = command(
+    {
+      usage: 'stop NAME',
+      about: 'Stops a service; it stays stopped until started again.',
+      positionals: 1,
+    },
+    async (ctx) => printAction(ctx, await ctx.client.stopService({ name: ctx.name })),
+  );
+
+  const quarantineCommand = command(
+    {
+      usage: 'quarantine NAME [--reason R]',
+      about: 'Stops a service and holds it in quarantine (no automatic restarts).',
+      options: { reason: { type: 'string' } },
+      extraHelp: '  --reason R       why (shown in the UI and reports)',
+      positionals: 1,
+    },
+    async (ctx) => {
+      const reason = ctx.values['reason'];
+      return printAction(
+        ctx,
+        await ctx.client.quarantineService({
+          name: ctx.name,
+          ...(typeof reason === 'string' ? { reason } : {}),
+        }),
+      );
+    },
+  );
+
+  const releaseCommand = command(
+    {
+      usage: 'release NAME',
+      about: 'Releases a quarantined service: resets its counters and starts it again.',
+      positionals: 1,
+    },
+    async (ctx) => printAction(ctx, await ctx.client.releaseService({ name: ctx.name })),
+  );
+
+  const logsCommand = command(
+    {
+      usage: 'logs NAME [-f] [--tail N]',
+      about: 'Prints the recent log lines of a service; -f keeps printing new ones.',
+      options: { follow: { type: 'boolean', short: 'f' }, tail: { type: 'string', short: 'n' } },
+      extraHelp:
+        '  -f, --follow     keep printing new lines until Ctrl-C\n  -n, --tail N     how many recent lines (default 200)',
+      positionals: 1,
+    },
+    async (ctx) => {
+      const tailArg = ctx.values['tail'];
+      let tail: number | undefined;
+      if (typeof tailArg === 'string') {
+        tail = Number(tailArg);
+        if (!Number.isInteger(tail) || tail < 1) {
+          ctx.io.stderr.write(`vigil: --tail must be a positive whole number, not "${tailArg}"\n`);
+          return EXIT_USAGE;
+        }
+      }
+      const print = (lines: readonly LogLine[]): void => {
+        for (const l of lines) {
+          if (ctx.json) ctx.io.stdout.write(JSON.stringify(l) + '\n');
+          else ctx.io.stdout.write((l.stream === 'stderr' ? ctx.c.red(l.line) : l.line) + '\n');
+        }
+      };
+      const first = await ctx.client.getLogs({
+        name: ctx.name,
+        ...(tail !== undefined ? { tail } : {}),
+      });
+      print(first.lines);
+      if (!ctx.values['follow']) return EXIT_OK;
+
+      const ac = new AbortController();
+      const signal = deps.signal ?? ac.signal;
+      const onSigint = (): void => ac.abort();
+      if (!deps.signal) process.once('SIGINT', onSigint);
+      try {
+        let since = first.last_seq;
+        while (!signal.aborted) {
+          await sleep(deps.pollMs ?? 500, signal);
+          if (signal.aborted) break;
+          let next;
+          try {
+            next = await ctx.client.getLogs({ name: ctx.name, since });
+          } catch (err) {
+            if (err instanceof VigilError && err.code === 'NOT_RUNNING') {
+              ctx.io.stderr.write('vigil: lost the connection to Vigil (it stopped?)\n');
+              return EXIT_FAILURE;
+            }
+            throw err;
+          }
+          print(next.lines);
+          since = Math.max(since, next.last_seq);
+        }
+        return EXIT_OK;
+      } finally {
+        if (!deps.signal) process.off('SIGINT', onSigint);
+      }
+    },
+  );
+
+  const reportCommand = command(
+    {
+      usage: 'report [--format md|html|json|csv] [--since 1h] [--until T] [-o FILE]',
+      about: 'Writes a healing report of a time range (default: since the stack started).',
+      options: {
+        format: { type: 'string' },
+        since: { type: 'string' },
+        until: { type: 'string' },
+        output: { type: 'string', short: 'o' },
+      },
+      extraHelp:
+        '  --format F       md (default), html, json or csv\n  --since T        start: a duration back from now (1h, 30m, 7d), an ISO date or epoch ms\n  --until T        end (default: now)\n  -o, --output F   write to a file instead of stdout',
+      positionals: 0,
+    },
+    async (ctx) => {
+      const format = ctx.values['format'];
+      if (format !== undefined && !['md', 'html', 'json', 'csv'].includes(String(format))) {
+        ctx.io.stderr.write(
+          `vigil: --format must be md, html, json or csv, not "${String(format)}"\n`,
+        );
+        return EXIT_USAGE;
+      }
+      const since = ctx.values['since'];
+      const until = ctx.values['until'];
+      const report = await ctx.client.getReport({
+        ...(typeof format === 'string' ? { format: format as 'md' | 'html' | 'json' | 'csv' } : {}),
+        ...(typeof since === 'string' ? { since } : {}),
+        ...(typeof until === 'string' ? { until } : {}),
+      });
+      const output = ctx.values['output'];
+      if (typeof output !== 'string') {
+        ctx.io.stdout.write(report.body);
+        if (!report.body.endsWith('\n') && ctx.io.stdout.isTTY) ctx.io.stdout.write('\n');
+        return EXIT_OK;
+      }
+      const file = path.resolve(ctx.io.cwd, output);
+      try {
+        fs.writeFileSync(file, report.body);
+      } catch (err) {
+        ctx.io.stderr.write(`vigil: cannot write ${file}: ${(err as Error).message}\n`);
+        return EXIT_FAILURE;
+      }
+      const bytes = Buffer.byteLength(report.body);
+      if (ctx.json)
+        ctx.io.stdout.write(JSON.stringify({ file, format: report.format, bytes }) + '\n');
+      else ctx.io.stdout.write(`wrote ${report.format} report to ${file} (${bytes} bytes)\n`);
+      return EXIT_OK;
+    },
+  );
+
+  const downCommand = command(
+    {
+      usage: 'down [--no-wait]',
+      about: 'Stops every service in reverse dependency order and exits the running Vigil.',
+      options: { 'no-wait': { type: 'boolean' } },
+      extraHelp: '  --no-wait        return once the shutdown has begun',
+      positionals: 0,
+    },
+    async (ctx) => {
+      const res = await ctx.client.shutdown({});
+      if (!ctx.json) ctx.io.stdout.write(`${res.message} (pid ${ctx.pid})\n`);
+      let stopped: boolean | null = null;
+      if (!ctx.values['no-wait']) {
+        const deadline = Date.now() + (deps.downTimeoutMs ?? 60_000);
+        stopped = false;
+        while (Date.now() < deadline) {
+          if (deps.readInstance(ctx.dataDir)?.pid !== ctx.pid) {
+            stopped = true;
+            break;
+          }
+          await sleep(100);
+        }
+      }
+      if (ctx.json) ctx.io.stdout.write(JSON.stringify({ ...res, pid: ctx.pid, stopped }) + '\n');
+      else if (stopped === true) ctx.io.stdout.write('stopped\n');
+      if (stopped === false) {
+        ctx.io.stderr.write(`vigil: pid ${ctx.pid} is still stopping its services\n`);
+        return EXIT_FAILURE;
+      }
+      return EXIT_OK;
+    },
+  );
+
+  return {
+    psCommand,
+    restartCommand,
+    startCommand,
+    stopCommand,
+    quarantineCommand,
+    releaseCommand,
+    logsCommand,
+    reportCommand,
+    downCommand,
+  };
+}
+
+export const {
+  psCommand,
+  restartCommand,
+  startCommand,
+  stopCommand,
+  quarantineCommand,
+  releaseCommand,
+  logsCommand,
+  reportCommand,
+  downCommand,
+} = createClientCommands({ readInstance, defaultDataDir: (env) => defaultDataDir(env) });
