@@ -397,6 +397,9 @@ describe('routing and responses', () => {
     expect(wrong.status).toBe(405);
     expect(wrong.headers['allow']).toBe('POST');
     expect(JSON.parse(wrong.body).error.code).toBe('BAD_REQUEST');
+    const healthz = await request(server.port, { method: 'POST', path: '/healthz', noAuth: true });
+    expect(healthz.status).toBe(405);
+    expect(healthz.headers['allow']).toBe('GET');
     const put = await request(server.port, { method: 'PUT', path: '/orchestrator/status' });
     expect(put.status).toBe(405);
     expect(put.headers['allow']).toBe('GET');
@@ -691,10 +694,11 @@ describe('WebSocket stream', () => {
     const detail = 'x'.repeat(64 * 1024);
     let sent = 0;
     // Bounded: 600 × 64 KB is far more than the kernel's socket buffers and the 256 KB limit.
+    // After each event the loop lets I/O run, so the normal client reads as it goes.
     while (fake.listenerCount === 2 && sent < 600) {
       fake.serviceEvent('api', 'running', detail);
       sent += 1;
-      if (sent % 20 === 0) await new Promise((r) => setTimeout(r, 1));
+      await new Promise((r) => setImmediate(r));
     }
     expect(fake.listenerCount).toBe(1);
     await waitFor('normal client catches up', () => normal.messages.length === sent + 1, 10_000);
@@ -704,6 +708,20 @@ describe('WebSocket stream', () => {
     slow.ws.resume();
     const closed = await slow.closed;
     expect(closed).toEqual({ code: 4008, reason: 'too slow' });
+  });
+
+  it('drops a peer that stops answering pings', async () => {
+    await server.close();
+    server = await start({ pingMs: 30 });
+    const live = await open();
+    const dead = await open();
+    await waitFor('snapshots', () => live.messages.length === 1 && dead.messages.length === 1);
+    dead.ws.pause();
+    await waitFor('dead peer dropped', () => fake.listenerCount === 1);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(fake.listenerCount).toBe(1);
+    fake.serviceEvent('api', 'stopping');
+    await waitFor('live peer served', () => live.messages.length === 2);
   });
 
   it('closing the server ends the streams and unsubscribes', async () => {

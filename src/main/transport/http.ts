@@ -423,6 +423,10 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
         return;
       }
       if (!isApiPath(rawPath)) {
+        if (match.kind === 'method_not_allowed') {
+          sendMethodNotAllowed(res, method, rawPath, match.allow);
+          return;
+        }
         await serveStatic(req, res, rawPath, query);
         return;
       }
