@@ -163,6 +163,45 @@ describe('binding', () => {
   });
 });
 
+describe('logging', () => {
+  it('never logs the token or request bodies', async () => {
+    const lines: string[] = [];
+    const capture = (m: string, f?: Record<string, unknown>) =>
+      lines.push(m + JSON.stringify(f ?? {}));
+    const logger: Logger = {
+      ...silentLogger,
+      debug: capture,
+      info: capture,
+      warn: capture,
+      error: capture,
+    };
+    await server.close();
+    server = await start({ logger });
+    fake.failures.set('quarantineService', new Error('failed'));
+    await request(server.port, { path: `/?token=${TOKEN}`, noAuth: true });
+    await request(server.port, { path: `/orchestrator/status?token=${TOKEN}`, noAuth: true });
+    await request(server.port, {
+      method: 'POST',
+      path: '/orchestrator/quarantine/api',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"reason":"body-marker-123"}',
+    });
+    await request(server.port, {
+      method: 'POST',
+      path: '/orchestrator/restart/api',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"force": body-marker-456',
+    });
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/orchestrator/stream?token=${TOKEN}`);
+    await new Promise((r) => ws.on('message', r));
+    ws.terminate();
+    expect(lines.length).toBeGreaterThan(3);
+    const all = lines.join('\n');
+    expect(all).not.toContain(TOKEN);
+    expect(all).not.toContain('body-marker');
+  });
+});
+
 describe('authentication', () => {
   const authenticated = ROUTES.filter((r) => r.authenticated);
 

@@ -148,7 +148,7 @@ function parseJsonBody(text: string): Record<string, unknown> {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new VigilError('BAD_REQUEST', `malformed JSON: ${(err as Error).message}`);
+    throw new VigilError('BAD_REQUEST', `malformed JSON: ${(err as Error).message.slice(0, 200)}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new VigilError('BAD_REQUEST', 'request body must be a JSON object');
