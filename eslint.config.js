@@ -9,7 +9,10 @@ export default tseslint.config(
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       'no-restricted-syntax': [
         'error',
         { selector: 'ExportDefaultDeclaration', message: 'Use named exports.' },
@@ -21,6 +24,24 @@ export default tseslint.config(
     rules: { 'no-restricted-syntax': 'off' },
   },
   {
+    // Only the Electron shell and the real preload may touch Electron's modules.
+    files: ['src/**/*.ts', 'src/**/*.tsx'],
+    ignores: ['src/main/app/**', 'src/preload/index.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['electron', 'electron/*'],
+              message: 'only src/main/app and src/preload/index.ts import electron',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The supervisor core is plain Node: it never imports Electron, React or the renderer.
     files: ['src/main/core/**', 'src/main/cli/**', 'src/main/transport/**'],
     rules: {
@@ -28,8 +49,14 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['electron', 'electron/*'], message: 'core/cli/transport must not import electron' },
-            { group: ['react', 'react-dom', '**/renderer/**'], message: 'no renderer code in main' },
+            {
+              group: ['electron', 'electron/*'],
+              message: 'core/cli/transport must not import electron',
+            },
+            {
+              group: ['react', 'react-dom', '**/renderer/**'],
+              message: 'no renderer code in main',
+            },
           ],
         },
       ],
@@ -43,7 +70,19 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['node:*', 'fs', 'path', 'child_process', 'electron', 'react', '**/main/**', '**/renderer/**'], message: 'shared must stay pure' },
+            {
+              group: [
+                'node:*',
+                'fs',
+                'path',
+                'child_process',
+                'electron',
+                'react',
+                '**/main/**',
+                '**/renderer/**',
+              ],
+              message: 'shared must stay pure',
+            },
           ],
         },
       ],
@@ -58,7 +97,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['node:*', 'fs', 'path', 'child_process', 'electron', '**/main/**'], message: 'renderer must not import Node or main' },
+            {
+              group: ['node:*', 'fs', 'path', 'child_process', 'electron', '**/main/**'],
+              message: 'renderer must not import Node or main',
+            },
           ],
         },
       ],

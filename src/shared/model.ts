@@ -260,8 +260,10 @@ export function displayStatus(lifecycle: Lifecycle, health: Health): DisplayStat
   switch (lifecycle) {
     case 'quarantined':
       return 'quarantined';
-    case 'stopped':
     case 'completed':
+      // A oneshot that did its job is where it should be.
+      return 'healthy';
+    case 'stopped':
     case 'pending':
       return 'stopped';
     case 'failed':

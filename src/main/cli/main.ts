@@ -6,6 +6,17 @@ import { type CliIO, type CommandFn, EXIT_OK, EXIT_USAGE } from './io.js';
 import { upCommand } from './commands/up.js';
 import { validateCommand } from './commands/validate.js';
 import { graphCommand } from './commands/graph.js';
+import {
+  downCommand,
+  logsCommand,
+  psCommand,
+  quarantineCommand,
+  releaseCommand,
+  reportCommand,
+  restartCommand,
+  startCommand,
+  stopCommand,
+} from './commands/client.js';
 
 interface Entry {
   readonly run: CommandFn;
@@ -21,6 +32,44 @@ const COMMANDS: Readonly<Record<string, Entry>> = {
   validate: {
     run: validateCommand,
     usage: 'validate [-f FILE] [--json]                     check a stack file',
+  },
+  ps: {
+    run: psCommand,
+    usage:
+      'ps [--json]                                      list the services of the running stack',
+  },
+  restart: {
+    run: restartCommand,
+    usage:
+      'restart NAME [--force]                           restart a service (--force overrides quarantine)',
+  },
+  start: {
+    run: startCommand,
+    usage: 'start NAME                                       start a stopped service',
+  },
+  stop: {
+    run: stopCommand,
+    usage: 'stop NAME                                        stop a service',
+  },
+  quarantine: {
+    run: quarantineCommand,
+    usage: 'quarantine NAME [--reason R]                     hold a service down',
+  },
+  release: {
+    run: releaseCommand,
+    usage: 'release NAME                                     release a quarantined service',
+  },
+  logs: {
+    run: logsCommand,
+    usage: 'logs NAME [-f] [--tail N]                        recent output of a service',
+  },
+  report: {
+    run: reportCommand,
+    usage: 'report [--format md|html|json|csv] [--since 1h] [-o FILE]   healing report',
+  },
+  down: {
+    run: downCommand,
+    usage: 'down                                             stop the running stack',
   },
   graph: {
     run: graphCommand,
@@ -63,6 +112,12 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
 
 /** Entry point of the bundled CLI (bin/vigil.js). */
 export async function main(argv: readonly string[]): Promise<number> {
+  // A supervisor must outlive its own bugs: report them loudly instead of dying with the stack.
+  process.on('unhandledRejection', (err) => {
+    process.stderr.write(
+      `vigil: internal error (please report): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+  });
   return run(argv, {
     stdout: process.stdout,
     stderr: process.stderr,

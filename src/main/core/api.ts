@@ -188,11 +188,9 @@ export function createApi(sup: Supervisor, host: ApiHost): VigilApi {
       return { success: true, events };
     },
     restartService: async ({ name, force }, ctx: CallContext) => {
-      await sup
-        .runner(name)
-        .restart(manual(ctx.actor, force ? 'forced restart' : 'restart'), {
-          force: force ?? false,
-        });
+      await sup.runner(name).restart(manual(ctx.actor, force ? 'forced restart' : 'restart'), {
+        force: force ?? false,
+      });
       return action(name, `Service '${name}' restarted`);
     },
     startService: async ({ name }, ctx) => {

@@ -79,7 +79,9 @@ export function createLogger(opts: LoggerOptions = {}): Logger & { close(): void
   const color = opts.color ?? Boolean((out as { isTTY?: boolean } | null)?.isTTY);
   const maxBytes = opts.maxBytes ?? 10 * 1024 * 1024;
   const maxFiles = opts.maxFiles ?? 5;
-  const all = opts.dir ? new SizeRotatedFile(path.join(opts.dir, 'vigil.log'), maxBytes, maxFiles) : null;
+  const all = opts.dir
+    ? new SizeRotatedFile(path.join(opts.dir, 'vigil.log'), maxBytes, maxFiles)
+    : null;
   const errors = opts.dir
     ? new SizeRotatedFile(path.join(opts.dir, 'vigil-errors.log'), maxBytes, maxFiles)
     : null;
@@ -98,12 +100,15 @@ export function createLogger(opts: LoggerOptions = {}): Logger & { close(): void
     all?.write(line + '\n');
     if (lvl === 'error') errors?.write(line + '\n');
     if (out) {
-      const paint =
-        !color ? (s: string) => s
-        : lvl === 'error' ? pc.red
-        : lvl === 'warn' ? pc.yellow
-        : lvl === 'debug' ? pc.dim
-        : (s: string) => s;
+      const paint = !color
+        ? (s: string) => s
+        : lvl === 'error'
+          ? pc.red
+          : lvl === 'warn'
+            ? pc.yellow
+            : lvl === 'debug'
+              ? pc.dim
+              : (s: string) => s;
       out.write(paint(redact(`vigil ${lvl}: ${msg}${extra}`)) + '\n');
     }
   };

@@ -266,6 +266,8 @@ export class Supervisor {
       this.statusEvent('system-ready', 'system healthy again');
       return;
     }
+    // While the launch is bringing services up, "degraded" is expected, not news.
+    if (this.launching && this.readyInMs === null && a.state !== 'critical') return;
     if (!prev || prev.state !== a.state) this.statusEvent(undefined, `system ${a.state}`);
   }
 
@@ -558,6 +560,7 @@ export class Supervisor {
     this.config = next;
     this.graph = buildGraph([...next.services, ...this.externals.values()]);
     this.gate.setLimit(next.settings.parallelLaunchLimit);
+    this.store?.setRetention(next.settings.retentionMs);
     for (const spec of next.services) {
       const phase = this.graph.nodes.get(spec.name)?.phase ?? 0;
       const r = this.runners.get(spec.name);

@@ -180,8 +180,7 @@ export async function runUp(
   for (const s of config.services)
     for (const k of s.secretEnv) if (s.env[k]) logger.addSecret(s.env[k]);
 
-  const store = HistoryStore.open(o.dataDir, { logger });
-  if (store.degraded) logger.warn(`history is not being saved: ${store.degraded}`);
+  const store = HistoryStore.open(o.dataDir, { logger, retentionMs: config.settings.retentionMs });
 
   const supervisor = new Supervisor({ config, dataDir: o.dataDir, logger, store });
   const printer = createPrinter(io.stdout, {

@@ -16,7 +16,9 @@ export type EnvFileResult =
   | { readonly ok: false; readonly reason: string };
 
 /** Reads a dotenv file; values are kept verbatim (no expansion). */
-export function readEnvFile(file: string): EnvFileResult {
+export function readEnvFile(file: string, seen?: Set<string>): EnvFileResult {
+  // Recorded even when missing: hot reload watches it and applies the stack once it appears.
+  seen?.add(file);
   let stat: fs.Stats;
   try {
     stat = fs.statSync(file);

@@ -109,13 +109,14 @@ export function parseStack(
   // The stack's env_file is read first: its variables take part in interpolating everything else
   // (after the process environment, which wins, as in compose files).
   const stackEnv = new Map<string, string>();
+  const envFiles = new Set<string>();
   const envFile = top.get('env_file');
   if (envFile !== undefined) {
     const files: Slot[] = first.isList(envFile) ? (first.items(envFile) ?? []) : [envFile];
     for (const f of files) {
       const rel = first.string(f, { nonEmpty: true });
       if (rel === undefined) continue;
-      const res = readEnvFile(path.resolve(dir, rel));
+      const res = readEnvFile(path.resolve(dir, rel), envFiles);
       if (!res.ok) {
         first.fail(
           f,
@@ -151,7 +152,14 @@ export function parseStack(
     );
   } else {
     drafts.push(
-      ...readServices(r, servicesEntry, { r, dir, settings, stackEnv, cores: cpuCores() }),
+      ...readServices(r, servicesEntry, {
+        r,
+        dir,
+        settings,
+        stackEnv,
+        envFiles,
+        cores: cpuCores(),
+      }),
     );
   }
   checkServices(drafts, issues);
@@ -164,6 +172,7 @@ export function parseStack(
     name,
     settings,
     services: drafts.map((d) => d.spec),
+    envFiles: [...envFiles],
   };
   return { ok: true, config, warnings: byPosition(issues.warnings) };
 }

@@ -70,6 +70,8 @@ export interface ServiceContext {
   /** Directory of the stack file. */
   readonly dir: string;
   readonly settings: StackSettings;
+  /** Every env file read (for hot reload to watch). */
+  envFiles?: Set<string>;
   /** Variables of the stack-level env_file. */
   readonly stackEnv: ReadonlyMap<string, string>;
   /** CPU cores, for the `limits.cpu` bound. */
@@ -137,7 +139,7 @@ export function readService(name: string, entry: Entry, ctx: ServiceContext): Se
   for (const [k, v] of ctx.stackEnv) env[k] = v;
   const envFileEntry = at('env_file');
   if (envFileEntry !== undefined) {
-    for (const [k, v] of readEnvFiles(r, envFileEntry, ctx.dir)) env[k] = v;
+    for (const [k, v] of readEnvFiles(r, envFileEntry, ctx.dir, ctx.envFiles)) env[k] = v;
   }
   const envEntry = at('env');
   if (envEntry !== undefined) readEnv(r, envEntry, env);
@@ -243,14 +245,14 @@ export function readCommand(r: Reader, slot: Slot): CommandSpec | undefined {
   return { kind: 'shell', script: v };
 }
 
-function readEnvFiles(r: Reader, slot: Slot, dir: string): Map<string, string> {
+function readEnvFiles(r: Reader, slot: Slot, dir: string, seen?: Set<string>): Map<string, string> {
   const out = new Map<string, string>();
   const files: Slot[] = r.isList(slot) ? (r.items(slot) ?? []) : [slot];
   for (const f of files) {
     const rel = r.string(f, { nonEmpty: true });
     if (rel === undefined) continue;
     const abs = path.resolve(dir, rel);
-    const res = readEnvFile(abs);
+    const res = readEnvFile(abs, seen);
     if (!res.ok) {
       r.fail(
         f,

@@ -337,17 +337,17 @@ export class ServiceRunner {
     if (this.upRequestedAtMono === null) this.upRequestedAtMono = this.ctx.clock.now();
     if (this.lifecycle === 'quarantined') return;
     if (this.proc || this.lifecycle === 'backoff' || this.lifecycle === 'stopping') return;
-    this.tryStart(reason);
+    void this.tryStart(reason);
   }
 
   /** A dependency changed: a waiting service may go now. */
   dependencyChanged(): void {
     if (this.lifecycle === 'waiting' && this.desired === 'up' && !this.proc) {
-      this.tryStart({ kind: 'dependency', message: 'dependencies ready' });
+      void this.tryStart({ kind: 'dependency', message: 'dependencies ready' });
     }
   }
 
-  private tryStart(reason: Reason): void {
+  private tryStart(reason: Reason): Promise<void> {
     const blocking = blockedBy(this.spec.dependsOn, (n) => this.ctx.lookup(n));
     if (blocking.length > 0) {
       this.setLifecycle(
@@ -359,9 +359,9 @@ export class ServiceRunner {
         },
         { blockedBy: blocking },
       );
-      return;
+      return Promise.resolve();
     }
-    void this.spawnNow(reason);
+    return this.spawnNow(reason);
   }
 
   private spawning = false;
@@ -406,6 +406,13 @@ export class ServiceRunner {
         return;
       }
       this.spawnProcess(reason);
+    } catch (err) {
+      // Never let a spawn problem escape as an unhandled rejection: it is this service's failure.
+      this.freeGate();
+      const message = `could not start: ${err instanceof Error ? err.message : String(err)}`;
+      this.lastError = message;
+      this.ctx.logger.error(`${this.name}: ${message}`);
+      this.setLifecycle('failed', { kind: 'spawn_error', message });
     } finally {
       this.spawning = false;
     }
@@ -782,7 +789,7 @@ export class ServiceRunner {
       delayMs: decision.delayMs,
     });
     this.pending = decision;
-    this.tryStart(why);
+    void this.tryStart(why);
   }
 
   // ─── registered (external) services ────────────────────────────────────────────────────────
@@ -920,7 +927,9 @@ export class ServiceRunner {
       if (this.proc || this.lifecycle === 'starting' || this.lifecycle === 'running') return;
       this.cancelTimers();
       this.upRequestedAtMono = null;
-      this.requestUp(reason);
+      this.desired = 'up';
+      this.stoppedByUser = false;
+      await this.tryStart(reason);
     });
   }
 
@@ -972,7 +981,7 @@ export class ServiceRunner {
       this.stoppedByUser = false;
       this.upRequestedAtMono = this.ctx.clock.now();
       if (this.lifecycle !== 'stopped') this.setLifecycle('stopped', reason);
-      this.tryStart(reason);
+      await this.tryStart(reason);
     });
     this.queuedRestart = run;
     return run;
@@ -1019,7 +1028,9 @@ export class ServiceRunner {
       this.lastError = null;
       this.upRequestedAtMono = this.ctx.clock.now();
       this.setLifecycle('stopped', reason);
-      this.requestUp(reason);
+      this.desired = 'up';
+      this.stoppedByUser = false;
+      await this.tryStart(reason);
     });
   }
 
@@ -1033,7 +1044,7 @@ export class ServiceRunner {
       this.restartCount += 1;
       this.lastRestart = { ts: this.ctx.clock.wallNow(), reason };
       this.healingEvent('restart', reason);
-      this.tryStart(reason);
+      void this.tryStart(reason);
       return;
     }
     void this.restart(reason, { force: false }).catch(() => undefined);
