@@ -7,7 +7,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bundle = path.join(root, 'out/cli/vigil.js');
 if (!fs.existsSync(bundle)) {
-  process.stderr.write('vigil: the CLI is not built yet; run `npm run build:cli` (npm install does it)\n');
+  process.stderr.write(
+    'vigil: the CLI is not built yet; run `npm run build:cli` (npm install does it)\n',
+  );
   process.exit(1);
 }
 const { main } = await import(pathToFileURL(bundle).href);

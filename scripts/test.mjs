@@ -27,9 +27,20 @@ function step(name, cmd, args) {
 function vitest(name, extra) {
   const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-test-')), 'report.json');
   process.stdout.write(`\n== ${name}\n`);
-  const r = spawnSync(npx, ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extra], {
-    stdio: 'inherit',
-  });
+  const r = spawnSync(
+    npx,
+    [
+      'vitest',
+      'run',
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${report}`,
+      ...extra,
+    ],
+    {
+      stdio: 'inherit',
+    },
+  );
   if (!fs.existsSync(report)) {
     process.stdout.write(`== ${name}: no report (exit ${r.status ?? r.signal})\n`);
     failed += 1;
@@ -40,7 +51,9 @@ function vitest(name, extra) {
   failed += json.numFailedTests ?? 0;
   skipped += (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0);
   // A suite that failed to load has no tests but is a failure all the same.
-  const brokenSuites = (json.testResults ?? []).filter((s) => s.status === 'failed' && (s.assertionResults ?? []).length === 0).length;
+  const brokenSuites = (json.testResults ?? []).filter(
+    (s) => s.status === 'failed' && (s.assertionResults ?? []).length === 0,
+  ).length;
   failed += brokenSuites;
   if (r.status !== 0 && (json.numFailedTests ?? 0) === 0 && brokenSuites === 0) failed += 1;
 }
@@ -56,5 +69,7 @@ if (chaos) {
   if (fs.existsSync('e2e/run.mjs')) step('browser e2e', process.execPath, ['e2e/run.mjs']);
 }
 
-process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
+process.stdout.write(
+  `\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`,
+);
 process.exit(failed > 0 ? 1 : 0);
