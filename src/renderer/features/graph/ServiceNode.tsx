@@ -1,0 +1,54 @@
+/** A service on the canvas: name, lifecycle, health and restarts, coloured by status. Memoised. */
+import { memo } from 'react';
+import { Handle, Position, type NodeProps } from '@xyflow/react';
+import { statusLabel } from './colors.js';
+import type { ServiceFlowNode } from './flow.js';
+
+function ServiceNodeView({ data }: NodeProps<ServiceFlowNode>) {
+  const classes = ['vg-node', `tone-${data.tone}`];
+  if (data.selected) classes.push('is-selected');
+  if (data.dimmed) classes.push('is-dimmed');
+  return (
+    <div
+      className={classes.join(' ')}
+      data-testid={`node-${data.name}`}
+      data-status={data.status}
+      data-lifecycle={data.lifecycle}
+    >
+      <Handle type="target" position={Position.Left} isConnectable={false} />
+      <div className="vg-node-head">
+        <span className="vg-dot" aria-hidden="true" />
+        <span className="vg-node-name" title={data.name}>
+          {data.name}
+        </span>
+        {data.critical ? <span className="vg-tag">critical</span> : null}
+        {!data.required ? <span className="vg-tag vg-tag-muted">optional</span> : null}
+      </div>
+      <div className="vg-node-row">
+        <span className="vg-node-status">{statusLabel(data.status, data.lifecycle)}</span>
+        <span className={`vg-node-health tone-${data.healthTone}`} title="health">
+          {data.health}
+          {data.latencyMs !== null && data.health !== 'unknown' ? ` · ${data.latencyMs} ms` : ''}
+        </span>
+      </div>
+      <div className="vg-node-row vg-node-foot">
+        {data.blockedBy ? (
+          <span className="vg-node-blocked" title={`blocked by ${data.blockedBy}`}>
+            blocked by {data.blockedBy}
+          </span>
+        ) : (
+          <span className="vg-node-meta">
+            {data.lifecycle}
+            {data.port !== null ? ` · :${data.port}` : ''}
+          </span>
+        )}
+        <span className="vg-node-restarts" title={`${data.restarts} restarts`}>
+          ↻ {data.restarts}
+        </span>
+      </div>
+      <Handle type="source" position={Position.Right} isConnectable={false} />
+    </div>
+  );
+}
+
+export const ServiceNode = memo(ServiceNodeView);

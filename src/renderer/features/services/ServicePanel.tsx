@@ -1,0 +1,244 @@
+/**
+ * The panel of one service: its state, breaker and reasons, the actions that make sense now (with
+ * the API's error when one comes back), health and resource charts, and live logs.
+ */
+import { useEffect, useRef, useState } from 'react';
+import type { ServiceDetailView, ServiceView } from '../../../shared/views.js';
+import { useDeps, useVigil } from '../../app/context.js';
+import {
+  formatBytes,
+  formatMs,
+  formatReason,
+  formatRelative,
+  formatStamp,
+} from '../../app/format.js';
+import { useNow } from '../../app/hooks.js';
+import { statusLabel, statusTone } from '../graph/colors.js';
+import { HealthCharts } from '../health/charts.js';
+import { LogView } from '../logs/LogView.js';
+import { ACTION_LABEL, SERVICE_ACTIONS, actionStates, type ServiceAction } from './actions.js';
+
+const DETAIL_REFRESH_MS = 5_000;
+
+export type PanelTab = 'overview' | 'logs';
+
+function commandText(spec: Readonly<Record<string, unknown>> | undefined): string | null {
+  const c = spec?.['command'] as { kind?: string; script?: string; argv?: string[] } | undefined;
+  if (!c) return null;
+  if (c.kind === 'shell' && typeof c.script === 'string') return c.script;
+  if (c.kind === 'argv' && Array.isArray(c.argv)) return c.argv.join(' ');
+  return null;
+}
+
+function Fact(props: {
+  label: string;
+  children: React.ReactNode;
+  wide?: boolean;
+  testId?: string;
+}) {
+  return (
+    <div className={`vg-fact${props.wide ? ' is-wide' : ''}`} data-testid={props.testId}>
+      <dt>{props.label}</dt>
+      <dd>{props.children}</dd>
+    </div>
+  );
+}
+
+function Facts(props: { s: ServiceView; detail: ServiceDetailView | null }) {
+  const { s, detail } = props;
+  const now = useNow();
+  const b = s.breaker;
+  const command = commandText(detail?.spec);
+  return (
+    <dl className="vg-facts">
+      <Fact label="Lifecycle">{s.lifecycle}</Fact>
+      <Fact label="Health">{s.health}</Fact>
+      <Fact label="Restarts" testId="fact-restarts">
+        {s.restart_count}
+        {s.restart_attempts > 0 ? (
+          <span className="vg-muted"> · attempt {s.restart_attempts}</span>
+        ) : null}
+      </Fact>
+      <Fact label="Breaker">
+        <span className={`vg-breaker is-${b.state}`}>{b.state}</span>
+        {b.state === 'open' && b.nextTrialAt !== null ? (
+          <span className="vg-muted"> · trial {formatRelative(b.nextTrialAt, now)}</span>
+        ) : null}
+        {b.trips > 0 ? <span className="vg-muted"> · {b.trips} trips</span> : null}
+      </Fact>
+      <Fact label="Since">{formatRelative(s.since, now)}</Fact>
+      <Fact label="PID / port">
+        {s.pid ?? '—'} / {s.port ?? '—'}
+      </Fact>
+      <Fact label="Phase · priority">
+        {s.phase} · {s.priority}
+        {s.required ? '' : ' · optional'}
+      </Fact>
+      <Fact label="Last check">
+        {s.last_check
+          ? `${s.last_check.ok ? 'ok' : s.last_check.timedOut ? 'timed out' : 'failed'} · ${formatMs(s.last_check.latencyMs)}`
+          : '—'}
+      </Fact>
+      {s.lifecycle === 'backoff' && s.next_attempt_at ? (
+        <Fact label="Next attempt">{formatRelative(s.next_attempt_at, now)}</Fact>
+      ) : null}
+      <Fact label="CPU · memory">
+        {s.metrics.cpu_percent === null ? '—' : `${s.metrics.cpu_percent.toFixed(1)} %`} ·{' '}
+        {formatBytes(s.metrics.rss_bytes)}
+      </Fact>
+      <Fact label="Last restart" wide>
+        {s.last_restart ? (
+          <>
+            {formatStamp(Date.parse(s.last_restart), now)} — {formatReason(s.last_restart_reason)}
+          </>
+        ) : (
+          'never'
+        )}
+      </Fact>
+      {s.blocked_by.length > 0 ? (
+        <Fact label="Blocked by" wide>
+          {s.blocked_by.join(', ')}
+        </Fact>
+      ) : null}
+      {s.quarantine_reason ? (
+        <Fact label="Quarantine reason" wide testId="quarantine-reason">
+          <span className="vg-quarantine">{s.quarantine_reason}</span>
+        </Fact>
+      ) : null}
+      {b.state !== 'closed' && b.reason ? (
+        <Fact label="Breaker reason" wide>
+          {b.reason}
+        </Fact>
+      ) : null}
+      {s.last_error ? (
+        <Fact label="Last error" wide>
+          {s.last_error}
+        </Fact>
+      ) : null}
+      {s.last_check && !s.last_check.ok && s.last_check.detail ? (
+        <Fact label="Probe said" wide>
+          {s.last_check.detail}
+        </Fact>
+      ) : null}
+      {command ? (
+        <Fact label="Command" wide>
+          <code>{command}</code>
+        </Fact>
+      ) : null}
+    </dl>
+  );
+}
+
+function Actions(props: { s: ServiceView }) {
+  const { controller } = useDeps();
+  const busy = useVigil((st) => st.busy === props.s.name);
+  const states = actionStates(props.s, busy);
+  const run = (a: ServiceAction) => void controller.runAction(props.s.name, a);
+  return (
+    <div className="vg-actions" role="toolbar" aria-label="Service actions">
+      {SERVICE_ACTIONS.map((a) => (
+        <button
+          key={a}
+          type="button"
+          className={`vg-btn${a === 'restart' ? ' is-primary' : ''}${a === 'quarantine' || a === 'force_restart' ? ' is-danger' : ''}`}
+          disabled={!states[a].enabled}
+          title={states[a].enabled ? ACTION_LABEL[a] : states[a].why}
+          onClick={() => run(a)}
+          data-action={a}
+        >
+          {ACTION_LABEL[a]}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+export function ServicePanel(props: { searchRef: React.RefObject<HTMLInputElement | null> }) {
+  const { store, controller } = useDeps();
+  const name = useVigil((s) => s.selected);
+  const s = useVigil((st) => (st.selected !== null ? st.services[st.selected] : undefined));
+  const actionError = useVigil((st) => st.actionError);
+  const tab = useVigil((st) => st.panelTab);
+  const [detail, setDetail] = useState<ServiceDetailView | null>(null);
+  const closeRef = useRef<HTMLButtonElement>(null);
+
+  useEffect(() => {
+    if (name === null) return;
+    let alive = true;
+    setDetail(null);
+    const load = async () => {
+      try {
+        const d = await controller.client.getService({ name });
+        if (!alive) return;
+        setDetail(d);
+        store.getState().mergeDetail(d);
+      } catch {
+        // shown from the store's view; the next refresh tries again
+      }
+    };
+    void load();
+    const t = setInterval(() => void load(), DETAIL_REFRESH_MS);
+    return () => {
+      alive = false;
+      clearInterval(t);
+    };
+  }, [name, controller, store]);
+
+  if (name === null || !s) return null;
+  const tone = statusTone(s.status);
+  return (
+    <aside className="vg-panel" aria-label={`Service ${name}`} data-testid="service-panel">
+      <header className="vg-panel-head">
+        <div className="vg-panel-title">
+          <span className={`vg-dot tone-${tone}`} aria-hidden="true" />
+          <h2>{name}</h2>
+          <span className={`vg-badge tone-${tone}`}>{statusLabel(s.status, s.lifecycle)}</span>
+        </div>
+        <button
+          ref={closeRef}
+          type="button"
+          className="vg-icon-btn"
+          aria-label="Close panel"
+          title="Close (Esc)"
+          onClick={() => store.getState().closePanel()}
+        >
+          ×
+        </button>
+      </header>
+      <Actions s={s} />
+      {actionError && actionError.service === name ? (
+        <p className="vg-alert" role="alert">
+          {actionError.message}
+        </p>
+      ) : null}
+      <div className="vg-tabs" role="tablist">
+        <button
+          type="button"
+          role="tab"
+          aria-selected={tab === 'overview'}
+          className={tab === 'overview' ? 'is-active' : ''}
+          onClick={() => store.getState().setPanelTab('overview')}
+        >
+          Overview
+        </button>
+        <button
+          type="button"
+          role="tab"
+          aria-selected={tab === 'logs'}
+          className={tab === 'logs' ? 'is-active' : ''}
+          onClick={() => store.getState().setPanelTab('logs')}
+        >
+          Logs
+        </button>
+      </div>
+      {tab === 'overview' ? (
+        <div className="vg-panel-body">
+          <Facts s={s} detail={detail} />
+          <HealthCharts name={name} />
+        </div>
+      ) : (
+        <LogView key={name} name={name} searchRef={props.searchRef} />
+      )}
+    </aside>
+  );
+}

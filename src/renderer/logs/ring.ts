@@ -1,0 +1,162 @@
+/**
+ * Log lines live here, outside React: one capped ring buffer per service. Pushing is O(1) and
+ * never renders anything; views poll `version` (a checkpoint) on animation frames and read only
+ * the lines they show. A service printing 50 MB/s costs a bounded amount of memory and at most
+ * one render per frame.
+ */
+import type { LogEvent } from '../../shared/events.js';
+import type { LogLine } from '../../shared/views.js';
+
+/** Lines kept per service. */
+export const DEFAULT_RING_CAPACITY = 5_000;
+/** Longer lines are cut (a single 10 MB line must not reach the DOM). */
+export const MAX_LINE_CHARS = 4_000;
+
+export interface LogEntry {
+  readonly seq: number;
+  readonly ts: number;
+  readonly stream: 'stdout' | 'stderr';
+  readonly line: string;
+}
+
+function clip(line: string): string {
+  return line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}… (line cut)` : line;
+}
+
+export class LogRing {
+  private buf: (LogEntry | undefined)[];
+  private start = 0;
+  private count = 0;
+  /** Lines ever pushed (including those that fell out). */
+  private pushed = 0;
+  /** Changes whenever the content changes; views compare it to their last checkpoint. */
+  version = 0;
+
+  constructor(readonly capacity: number = DEFAULT_RING_CAPACITY) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('capacity must be >= 1');
+    this.buf = new Array<LogEntry | undefined>(capacity);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Lines that were pushed but no longer fit. */
+  get dropped(): number {
+    return this.pushed - this.count;
+  }
+
+  get lastSeq(): number {
+    return this.count === 0 ? 0 : this.at(this.count - 1)!.seq;
+  }
+
+  get firstSeq(): number {
+    return this.count === 0 ? 0 : this.at(0)!.seq;
+  }
+
+  push(entry: LogEntry): void {
+    const e = entry.line.length > MAX_LINE_CHARS ? { ...entry, line: clip(entry.line) } : entry;
+    if (this.count < this.capacity) {
+      this.buf[(this.start + this.count) % this.capacity] = e;
+      this.count += 1;
+    } else {
+      this.buf[this.start] = e;
+      this.start = (this.start + 1) % this.capacity;
+    }
+    this.pushed += 1;
+    this.version += 1;
+  }
+
+  /** The i-th line kept, oldest first. */
+  at(i: number): LogEntry | undefined {
+    if (i < 0 || i >= this.count) return undefined;
+    return this.buf[(this.start + i) % this.capacity];
+  }
+
+  toArray(): LogEntry[] {
+    const out: LogEntry[] = [];
+    for (let i = 0; i < this.count; i++) out.push(this.at(i)!);
+    return out;
+  }
+
+  /**
+   * Adds history fetched from the API (`getLogs`): lines older than what the ring holds go in
+   * front, lines it already has (by sequence number) are skipped; the newest `capacity` remain.
+   */
+  seed(lines: readonly LogEntry[]): void {
+    if (lines.length === 0) return;
+    const current = this.toArray();
+    const first = current.length > 0 ? current[0]!.seq : Number.POSITIVE_INFINITY;
+    const last = current.length > 0 ? current[current.length - 1]!.seq : 0;
+    const older = lines.filter((l) => l.seq < first);
+    const newer = current.length > 0 ? lines.filter((l) => l.seq > last) : [];
+    const merged = [...older, ...current, ...newer];
+    const keep = merged.slice(Math.max(0, merged.length - this.capacity));
+    this.buf = new Array<LogEntry | undefined>(this.capacity);
+    this.start = 0;
+    this.count = 0;
+    for (const l of keep) {
+      this.buf[this.count] = l.line.length > MAX_LINE_CHARS ? { ...l, line: clip(l.line) } : l;
+      this.count += 1;
+    }
+    this.pushed += older.length + newer.length;
+    this.version += 1;
+  }
+
+  clear(): void {
+    this.buf = new Array<LogEntry | undefined>(this.capacity);
+    this.start = 0;
+    this.count = 0;
+    this.version += 1;
+  }
+}
+
+/** Every service's ring. Rings are created on first use. */
+export class LogStore {
+  private readonly rings = new Map<string, LogRing>();
+
+  constructor(private readonly capacity: number = DEFAULT_RING_CAPACITY) {}
+
+  ring(service: string): LogRing {
+    let r = this.rings.get(service);
+    if (!r) {
+      r = new LogRing(this.capacity);
+      this.rings.set(service, r);
+    }
+    return r;
+  }
+
+  has(service: string): boolean {
+    return this.rings.has(service);
+  }
+
+  push(ev: LogEvent): void {
+    this.ring(ev.service).push({ seq: ev.seq, ts: ev.ts, stream: ev.stream, line: ev.line });
+  }
+
+  seed(service: string, lines: readonly LogLine[]): void {
+    this.ring(service).seed(lines);
+  }
+
+  /** Drops the rings of services that no longer exist. */
+  retain(names: ReadonlySet<string>): void {
+    for (const key of [...this.rings.keys()]) if (!names.has(key)) this.rings.delete(key);
+  }
+}
+
+// eslint-disable-next-line no-control-regex
+const ANSI_SGR = /\u001b\[[0-9;]*m/g;
+
+/** Indices (into the ring) of the lines containing `query`, case-insensitively. */
+export function searchRing(ring: LogRing, query: string): number[] {
+  const q = query.trim().toLowerCase();
+  const out: number[] = [];
+  if (q === '') {
+    for (let i = 0; i < ring.size; i++) out.push(i);
+    return out;
+  }
+  for (let i = 0; i < ring.size; i++) {
+    if (ring.at(i)!.line.replace(ANSI_SGR, '').toLowerCase().includes(q)) out.push(i);
+  }
+  return out;
+}

@@ -1,0 +1,167 @@
+/**
+ * The renderer's store (zustand), in four slices: services (views and their order), system
+ * (composite state, connection, load state), healing (the timeline and its filter) and ui
+ * (selection, panel, view, theme). Data changes go through the pure reducers of `reducers.ts`;
+ * log lines never come here (they live in the log rings).
+ */
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { VigilEvent } from '../../shared/events.js';
+import type { HealingEvent } from '../../shared/events.js';
+import type { ServiceView, StatusResponse } from '../../shared/views.js';
+import type { Theme } from '../app/theme.js';
+import type { Point } from '../features/graph/layout.js';
+import {
+  EMPTY_DATA,
+  applyEvents,
+  applySnapshot,
+  mergeHealing,
+  mergeServiceDetail,
+  reconcileServices,
+  type DataState,
+} from './reducers.js';
+
+export type ConnectionState = 'connecting' | 'open' | 'closed';
+
+export type LoadState =
+  | { readonly phase: 'loading' }
+  | { readonly phase: 'ready' }
+  | {
+      readonly phase: 'error';
+      readonly code: string;
+      readonly message: string;
+      readonly hint?: string;
+    };
+
+export type MainView = 'graph' | 'timeline';
+
+export interface TimelineFilter {
+  /** null: every service. */
+  readonly service: string | null;
+  /** Healing action group; 'all' shows every kind. */
+  readonly kind: string;
+}
+
+export interface SystemSlice {
+  readonly connection: ConnectionState;
+  readonly load: LoadState;
+  setConnection(c: ConnectionState): void;
+  setLoad(l: LoadState): void;
+}
+
+export interface ServicesSlice {
+  snapshot(snap: StatusResponse): void;
+  events(evs: readonly VigilEvent[]): void;
+  reconcile(list: readonly ServiceView[]): void;
+  mergeDetail(view: ServiceView): void;
+}
+
+export interface HealingSlice {
+  readonly timelineFilter: TimelineFilter;
+  readonly healingLoaded: boolean;
+  addHealingHistory(events: readonly HealingEvent[]): void;
+  setTimelineFilter(f: Partial<TimelineFilter>): void;
+}
+
+export interface ActionError {
+  readonly service: string;
+  readonly message: string;
+}
+
+export interface UiSlice {
+  readonly selected: string | null;
+  readonly panelOpen: boolean;
+  readonly view: MainView;
+  readonly theme: Theme;
+  readonly exportOpen: boolean;
+  readonly actionError: ActionError | null;
+  /** Service whose action is in flight (buttons disabled meanwhile). */
+  readonly busy: string | null;
+  /** Where the canvas put each node (for arrow-key moves). */
+  readonly positions: ReadonlyMap<string, Point>;
+  /** Bumped when the canvas should bring the selected node into view. */
+  readonly reveal: number;
+  readonly panelTab: 'overview' | 'logs';
+  setPanelTab(t: 'overview' | 'logs'): void;
+  setPositions(p: ReadonlyMap<string, Point>): void;
+  /** Selects a service and asks the canvas to show it. */
+  moveTo(name: string): void;
+  select(name: string | null): void;
+  openPanel(name?: string): void;
+  closePanel(): void;
+  setView(v: MainView): void;
+  setTheme(t: Theme): void;
+  setExportOpen(open: boolean): void;
+  setActionError(e: ActionError | null): void;
+  setBusy(name: string | null): void;
+}
+
+export type VigilState = DataState & SystemSlice & ServicesSlice & HealingSlice & UiSlice;
+export type VigilStore = StoreApi<VigilState>;
+
+export interface StoreOptions {
+  readonly theme: Theme;
+  readonly now?: () => number;
+}
+
+export function createVigilStore(opts: StoreOptions): VigilStore {
+  const now = opts.now ?? Date.now;
+  return createStore<VigilState>()((set) => {
+    const data = (fn: (d: DataState) => DataState) =>
+      set((s) => {
+        const next = fn(s);
+        return next === s ? s : { ...next };
+      });
+    return {
+      ...EMPTY_DATA,
+      // system
+      connection: 'connecting',
+      load: { phase: 'loading' },
+      setConnection: (connection) => set({ connection }),
+      setLoad: (load) => set({ load }),
+      // services
+      snapshot: (snap) =>
+        set((s) => {
+          const next = applySnapshot(s, snap, now());
+          const selected = s.selected !== null && next.services[s.selected] ? s.selected : null;
+          return { ...next, selected, panelOpen: s.panelOpen && selected !== null };
+        }),
+      events: (evs) => data((d) => applyEvents(d, evs)),
+      reconcile: (list) => data((d) => reconcileServices(d, list)),
+      mergeDetail: (view) => data((d) => mergeServiceDetail(d, view)),
+      // healing
+      timelineFilter: { service: null, kind: 'all' },
+      healingLoaded: false,
+      addHealingHistory: (events) =>
+        set((s) => ({ healing: mergeHealing(events, s.healing), healingLoaded: true })),
+      setTimelineFilter: (f) => set((s) => ({ timelineFilter: { ...s.timelineFilter, ...f } })),
+      // ui
+      selected: null,
+      panelOpen: false,
+      view: 'graph',
+      theme: opts.theme,
+      exportOpen: false,
+      actionError: null,
+      busy: null,
+      panelTab: 'overview',
+      setPanelTab: (panelTab) => set({ panelTab }),
+      positions: new Map(),
+      reveal: 0,
+      setPositions: (positions) => set({ positions }),
+      moveTo: (name) =>
+        set((s) => (s.services[name] ? { selected: name, reveal: s.reveal + 1 } : s)),
+      select: (selected) => set({ selected }),
+      openPanel: (name) =>
+        set((s) => {
+          const target = name ?? s.selected;
+          if (target === null || !s.services[target]) return s;
+          return { selected: target, panelOpen: true, actionError: null };
+        }),
+      closePanel: () => set({ panelOpen: false, actionError: null }),
+      setView: (view) => set({ view }),
+      setTheme: (theme) => set({ theme }),
+      setExportOpen: (exportOpen) => set({ exportOpen }),
+      setActionError: (actionError) => set({ actionError }),
+      setBusy: (busy) => set({ busy }),
+    };
+  });
+}
