@@ -11,6 +11,8 @@ export interface EventPrinter {
   print(ev: VigilEvent): void;
   /** Clears the live line before other output (logs, errors). */
   clearLive(): void;
+  /** Writes other output (Vigil's own log lines) without garbling the live line. */
+  passthrough(stream: NodeJS.WritableStream, text: string): void;
   close(): void;
 }
 
@@ -56,7 +58,8 @@ export function describeEvent(ev: VigilEvent, color = false): string | null {
       return `${c(time(ev.ts), pc.dim)} ${c(ev.service, pc.bold)} ${paintStatus(ev.to, color)}${pid}${why}`;
     }
     case 'health_update':
-      if (ev.from === ev.to) return null;
+      // The first success of a start is told by the `running` line that follows.
+      if (ev.from === ev.to || ev.from === 'unknown') return null;
       return `${c(time(ev.ts), pc.dim)} ${c(ev.service, pc.bold)} health ${paintStatus(ev.to, color)} (${ev.result.detail})`;
     case 'healing_event': {
       const delay = ev.delayMs !== undefined ? ` in ${formatDuration(ev.delayMs)}` : '';
@@ -116,6 +119,11 @@ export function createPrinter(
       showLive();
     },
     clearLive,
+    passthrough(stream, text) {
+      clearLive();
+      stream.write(text);
+      showLive();
+    },
     close() {
       clearLive();
     },

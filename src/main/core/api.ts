@@ -24,7 +24,12 @@ import {
   serviceView,
   statusSnapshot,
 } from './views.js';
-import { buildReport, parseTimeBound, renderReport } from './report/index.js';
+import {
+  buildReport,
+  parseTimeBound,
+  renderReport,
+  reportSourceFromHistory,
+} from './report/index.js';
 import { systemTotals } from './resources/index.js';
 import { registry } from './registry.js';
 
@@ -331,16 +336,11 @@ export function createApi(sup: Supervisor, host: ApiHost): VigilApi {
         throw new VigilError('NOT_RUNNING', 'no history store: reports need the SQLite history');
       store.flush();
       const data = buildReport(
-        {
-          stackName: sup.config.name,
-          stackFile: sup.config.file,
+        reportSourceFromHistory(store, {
+          name: sup.config.name,
+          file: sup.config.file,
           services: [...sup.runners.keys()],
-          stats: (service, rr) => store.serviceStats(service, rr),
-          healing: (rr) => store.healing({ ...rr, limit: 100_000 }),
-          serviceEvents: (rr) => store.serviceEvents({ ...rr }),
-          statusEvents: (rr) => store.statusEvents(rr),
-          healthSeries: (service, rr) => store.healthSeries(service, rr),
-        },
+        }),
         r,
         sup.clock.wallNow(),
       );

@@ -169,12 +169,26 @@ export async function runUp(
     return EXIT_FAILURE;
   }
 
+  let supervisor: Supervisor | null = null;
+  const printer = createPrinter(io.stdout, {
+    json: o.json,
+    logs: o.logs,
+    live: () => (supervisor ? liveLine(supervisor) : ''),
+  });
+  // Vigil's own log goes to stderr; on a TTY it must not garble the live status line.
+  const consoleOut = {
+    write: (text: string) => {
+      printer.passthrough(io.stderr, text);
+      return true;
+    },
+  } as unknown as NodeJS.WritableStream;
   const logger = createLogger({
     level: config.settings.logLevel as LogLevel,
     dir: path.join(o.dataDir, 'logs'),
-    console: io.stderr,
+    console: consoleOut,
     color,
   });
+  const say = (text: string): void => printer.passthrough(io.stderr, text);
   const token = o.token ?? readOrCreateToken(o.dataDir);
   logger.addSecret(token);
   for (const s of config.services)
@@ -182,12 +196,8 @@ export async function runUp(
 
   const store = HistoryStore.open(o.dataDir, { logger, retentionMs: config.settings.retentionMs });
 
-  const supervisor = new Supervisor({ config, dataDir: o.dataDir, logger, store });
-  const printer = createPrinter(io.stdout, {
-    json: o.json,
-    logs: o.logs,
-    live: () => liveLine(supervisor),
-  });
+  supervisor = new Supervisor({ config, dataDir: o.dataDir, logger, store });
+  const sup = supervisor;
   const unsubscribe = supervisor.subscribe((ev) => printer.print(ev));
 
   let resolveDone!: (code: number) => void;
@@ -221,12 +231,12 @@ export async function runUp(
     signals += 1;
     if (signals === 1) {
       printer.clearLive();
-      io.stderr.write(
+      say(
         `\nvigil: ${sig} received, stopping ${supervisor.runners.size} services (again to kill at once)\n`,
       );
       void finish();
     } else {
-      io.stderr.write('vigil: stopping now (SIGKILL)\n');
+      say('vigil: stopping now (SIGKILL)\n');
       void supervisor.forceKill();
     }
   };
@@ -259,26 +269,25 @@ export async function runUp(
         code === 'EADDRINUSE'
           ? `port ${o.port} on ${o.host} is already in use; pick another with --port (or --no-api)`
           : (err as Error).message;
-      io.stderr.write(`vigil up: cannot serve the API: ${msg}\n`);
+      say(`vigil up: cannot serve the API: ${msg}\n`);
       store.close();
       lock.release();
       return EXIT_FAILURE;
     }
     lock.update({ api: { url: server.url } });
     if (!o.json) {
-      io.stderr.write(`vigil: API ${server.url} (token in ${path.join(o.dataDir, 'api-token')})\n`);
+      say(`vigil: API ${server.url} (token in ${path.join(o.dataDir, 'api-token')})\n`);
       if (o.ui) {
         const uiDir = path.join(packageRoot(), 'out', 'renderer', 'index.html');
-        if (!fs.existsSync(uiDir))
-          io.stderr.write('vigil: the browser UI is not built; run `npm run build`\n');
-        io.stderr.write(`vigil: open ${server.url}/?token=${token}\n`);
+        if (!fs.existsSync(uiDir)) say('vigil: the browser UI is not built; run `npm run build`\n');
+        say(`vigil: open ${server.url}/?token=${token}\n`);
       }
     } else if (o.ui) {
-      io.stderr.write(`vigil: open ${server.url}/?token=${token}\n`);
+      say(`vigil: open ${server.url}/?token=${token}\n`);
     }
   }
   if (!o.json) {
-    io.stderr.write(
+    say(
       `vigil: ${config.name}: ${config.services.length} services from ${path.relative(io.cwd, config.file) || config.file}, data in ${o.dataDir}\n`,
     );
   }
