@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { BrowserWindow, app, dialog } from 'electron';
 import type { VigilClient } from '../../shared/contract.js';
-import type { ExportFormat } from './menu.js';
+import { reportFileName, type ExportFormat } from './menu.js';
 import { guardWebContents } from './window.js';
 
 const FILTERS: Readonly<Record<ExportFormat, { name: string; extensions: string[] }>> = {
@@ -17,13 +17,6 @@ const FILTERS: Readonly<Record<ExportFormat, { name: string; extensions: string[
   csv: { name: 'CSV', extensions: ['csv'] },
   pdf: { name: 'PDF', extensions: ['pdf'] },
 };
-
-/** The default file name for a report: `<stack>-report-<date>.<ext>`. */
-export function reportFileName(stack: string, format: ExportFormat, now: Date): string {
-  const day = now.toISOString().slice(0, 10);
-  const safe = stack.replace(/[^A-Za-z0-9_-]/g, '_') || 'vigil';
-  return `${safe}-report-${day}.${format}`;
-}
 
 async function printToPdf(html: string, scratchDir: string): Promise<Buffer> {
   // The HTML goes through a file: data: URLs are limited in size. It is removed right after.

@@ -8,6 +8,13 @@ import type { ReportFormat } from '../../shared/views.js';
 
 export type ExportFormat = ReportFormat | 'pdf';
 
+/** The default file name for a report: `<stack>-report-<date>.<ext>`. */
+export function reportFileName(stack: string, format: ExportFormat, now: Date): string {
+  const day = now.toISOString().slice(0, 10);
+  const safe = stack.replace(/[^A-Za-z0-9_-]/g, '_') || 'vigil';
+  return `${safe}-report-${day}.${format}`;
+}
+
 export interface MenuActions {
   openStack(): void;
   openRecent(file: string): void;

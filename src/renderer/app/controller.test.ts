@@ -1,0 +1,207 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { VigilClient } from '../../shared/contract.js';
+import { VigilError } from '../../shared/errors.js';
+import type { StreamCallbacks, Transport } from '../api/transport.js';
+import { LogStore } from '../logs/ring.js';
+import { createVigilStore } from '../state/store.js';
+import { T0, healing, serviceEvent, snapshot, view } from '../test-support.js';
+import { createController, type Scheduler } from './controller.js';
+
+function fakeScheduler() {
+  const frames: (() => void)[] = [];
+  const timers = new Map<number, () => void>();
+  let id = 0;
+  const sched: Scheduler = {
+    frame: (fn) => void frames.push(fn),
+    setTimeout: (fn) => {
+      timers.set(++id, fn);
+      return id;
+    },
+    clearTimeout: (h) => void timers.delete(h as number),
+  };
+  return {
+    sched,
+    runFrames: () => frames.splice(0).forEach((f) => f()),
+    frames,
+    timers,
+  };
+}
+
+function fakeTransport(client: Partial<VigilClient>) {
+  let cb: StreamCallbacks | null = null;
+  const transport: Transport = {
+    kind: 'http',
+    client: client as VigilClient,
+    connect(c) {
+      cb = c;
+      c.onStatus('connecting');
+      return { close: () => c.onStatus('closed') };
+    },
+  };
+  return { transport, stream: () => cb! };
+}
+
+const baseClient = () => ({
+  getStatus: vi.fn(async () => snapshot([view('api'), view('db')])),
+  getHealingHistory: vi.fn(async () => ({
+    success: true as const,
+    events: [healing('db', 'restart', T0 - 1)],
+  })),
+  getService: vi.fn(async ({ name }: { name: string }) => ({
+    ...view(name, { restarts: 1 }),
+    spec: {},
+    health_history: [],
+    log_file: null,
+  })),
+});
+
+describe('controller', () => {
+  it('loads the state, then applies stream events once per frame', async () => {
+    const client = baseClient();
+    const { transport, stream } = fakeTransport(client);
+    const store = createVigilStore({ theme: 'light' });
+    const s = fakeScheduler();
+    const ctl = createController({ transport, store, logs: new LogStore(), scheduler: s.sched });
+    await ctl.start();
+    expect(store.getState().load.phase).toBe('ready');
+    expect(store.getState().order).toEqual(['api', 'db']);
+    await vi.waitFor(() => expect(store.getState().healing).toHaveLength(1));
+
+    stream().onStatus('open');
+    expect(store.getState().connection).toBe('open');
+    stream().onEvent(serviceEvent('api', 'running', 'backoff'));
+    stream().onEvent(healing('api', 'restart', T0 + 5));
+    expect(store.getState().services['api']!.lifecycle).toBe('running');
+    expect(s.frames).toHaveLength(1);
+    s.runFrames();
+    expect(store.getState().services['api']!.lifecycle).toBe('backoff');
+    expect(store.getState().services['api']!.restart_count).toBe(1);
+    ctl.stop();
+    expect(store.getState().connection).toBe('closed');
+  });
+
+  it('sends log events to the rings, never to the store', async () => {
+    const client = baseClient();
+    const { transport, stream } = fakeTransport(client);
+    const store = createVigilStore({ theme: 'light' });
+    const logs = new LogStore();
+    const s = fakeScheduler();
+    const ctl = createController({ transport, store, logs, scheduler: s.sched });
+    await ctl.start();
+    const before = store.getState();
+    for (let i = 1; i <= 100; i++) {
+      stream().onEvent({
+        type: 'log',
+        ts: T0 + i,
+        service: 'api',
+        stream: 'stdout',
+        line: `l${i}`,
+        seq: i,
+      });
+    }
+    expect(logs.ring('api').size).toBe(100);
+    expect(s.frames).toHaveLength(0);
+    expect(store.getState()).toBe(before);
+  });
+
+  it('shows what went wrong when Vigil cannot be reached', async () => {
+    const client = {
+      ...baseClient(),
+      getStatus: vi.fn(async () => {
+        throw new VigilError('UNAUTHORIZED', 'missing or wrong token');
+      }),
+    };
+    const { transport } = fakeTransport(client);
+    const store = createVigilStore({ theme: 'light' });
+    await createController({
+      transport,
+      store,
+      logs: new LogStore(),
+      scheduler: fakeScheduler().sched,
+    }).start();
+    expect(store.getState().load).toMatchObject({ phase: 'error', code: 'UNAUTHORIZED' });
+  });
+
+  it('runs an action, then refreshes that service; an API error is shown on it', async () => {
+    const client = {
+      ...baseClient(),
+      restartService: vi.fn(async () => ({}) as never),
+      releaseService: vi.fn(async () => {
+        throw new VigilError('CONFLICT', 'api is not quarantined (it is running)');
+      }),
+    };
+    const { transport } = fakeTransport(client);
+    const store = createVigilStore({ theme: 'light' });
+    const ctl = createController({
+      transport,
+      store,
+      logs: new LogStore(),
+      scheduler: fakeScheduler().sched,
+    });
+    await ctl.start();
+
+    expect(await ctl.runAction('api', 'force_restart')).toBe(true);
+    expect(client.restartService).toHaveBeenCalledWith({ name: 'api', force: true });
+    expect(store.getState().services['api']!.restart_count).toBe(1);
+    expect(store.getState().busy).toBeNull();
+
+    expect(await ctl.runAction('api', 'release')).toBe(false);
+    expect(store.getState().actionError).toEqual({
+      service: 'api',
+      message: 'api is not quarantined (it is running) (CONFLICT)',
+    });
+  });
+
+  it('seeds a service log ring once from the API', async () => {
+    const client = {
+      ...baseClient(),
+      getLogs: vi.fn(async () => ({
+        success: true as const,
+        service: 'api',
+        lines: [{ seq: 1, ts: T0, stream: 'stdout' as const, line: 'booted' }],
+        last_seq: 1,
+        file: null,
+      })),
+    };
+    const { transport } = fakeTransport(client);
+    const logs = new LogStore();
+    const ctl = createController({
+      transport,
+      store: createVigilStore({ theme: 'light' }),
+      logs,
+      scheduler: fakeScheduler().sched,
+    });
+    await ctl.loadLogs('api');
+    await ctl.loadLogs('api');
+    expect(client.getLogs).toHaveBeenCalledTimes(1);
+    expect(
+      logs
+        .ring('api')
+        .toArray()
+        .map((l) => l.line),
+    ).toEqual(['booted']);
+  });
+});
+
+describe('store ui slice', () => {
+  it('opens the panel only for a known service and closes it', () => {
+    const store = createVigilStore({ theme: 'dark' });
+    store.getState().snapshot(snapshot([view('api')]));
+    store.getState().openPanel('ghost');
+    expect(store.getState().panelOpen).toBe(false);
+    store.getState().openPanel('api');
+    expect(store.getState()).toMatchObject({ panelOpen: true, selected: 'api' });
+    store.getState().closePanel();
+    expect(store.getState().panelOpen).toBe(false);
+    store.getState().moveTo('api');
+    expect(store.getState().reveal).toBe(1);
+  });
+
+  it('a snapshot without the selected service clears the selection', () => {
+    const store = createVigilStore({ theme: 'dark' });
+    store.getState().snapshot(snapshot([view('api')]));
+    store.getState().openPanel('api');
+    store.getState().snapshot(snapshot([view('db')]));
+    expect(store.getState()).toMatchObject({ selected: null, panelOpen: false });
+  });
+});
