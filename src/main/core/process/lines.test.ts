@@ -58,6 +58,60 @@ describe('LineSplitter', () => {
   });
 });
 
+/** What splitting must produce, computed on the whole stream at once. */
+function reference(stream: Buffer, max: number): string[] {
+  const out: string[] = [];
+  let start = 0;
+  while (start < stream.length) {
+    let nl = stream.indexOf(0x0a, start);
+    const last = nl < 0;
+    if (last) nl = stream.length;
+    const bytes = stream.subarray(start, nl);
+    const decode = (b: Buffer): string => {
+      const end = b.length > 0 && b[b.length - 1] === 0x0d ? b.length - 1 : b.length;
+      return b.toString('utf8', 0, end).replace(/\0/g, '\uFFFD');
+    };
+    if (bytes.length <= max) out.push(decode(bytes));
+    else {
+      const keep = utf8SafeLength(bytes.subarray(0, max));
+      out.push(decode(bytes.subarray(0, keep)) + truncationMarker(bytes.length - keep));
+    }
+    start = nl + 1;
+  }
+  return out;
+}
+
+describe('LineSplitter against a whole-stream reference', () => {
+  it('gives the same lines for any chunking of a messy stream', () => {
+    let seed = 42;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const pieces = ['a', 'é', '€', '😀', '\n', '\r\n', '\0', '\x1b[1m', 'xxxxxxxxxxxxxxxx'];
+    for (let round = 0; round < 200; round++) {
+      const parts: Buffer[] = [];
+      const n = 1 + rand(120);
+      for (let i = 0; i < n; i++) {
+        parts.push(
+          rand(10) === 0
+            ? Buffer.from([0x80 + rand(0x7f)])
+            : Buffer.from(pieces[rand(pieces.length)]!),
+        );
+      }
+      const stream = Buffer.concat(parts);
+      const max = 1 + rand(40);
+      const chunks: Buffer[] = [];
+      for (let pos = 0; pos < stream.length;) {
+        const len = 1 + rand(60);
+        chunks.push(stream.subarray(pos, pos + len));
+        pos += len;
+      }
+      expect(split(chunks, max)).toEqual(reference(stream, max));
+    }
+  });
+});
+
 describe('utf8SafeLength', () => {
   it('drops an incomplete trailing sequence only', () => {
     expect(utf8SafeLength(Buffer.from([0x61, 0xe2, 0x82]))).toBe(1);

@@ -48,6 +48,20 @@ export class LineSplitter {
 
   push(chunk: Buffer): void {
     let pos = 0;
+    if (this.kept === 0 && this.dropped === 0) {
+      // Fast path: the complete lines of a chunk no longer than the limit are decoded at once and
+      // split as text (a newline byte never occurs inside a UTF-8 sequence, so this decodes
+      // exactly like line by line).
+      const lastNl = chunk.lastIndexOf(NEWLINE);
+      if (lastNl >= 0 && lastNl <= this.maxLineBytes) {
+        let text = chunk.toString('utf8', 0, lastNl);
+        if (text.includes('\0')) text = text.replace(/\0/g, '\uFFFD');
+        for (const line of text.split('\n')) {
+          this.emit(line.charCodeAt(line.length - 1) === CR ? line.slice(0, -1) : line);
+        }
+        pos = lastNl + 1;
+      }
+    }
     while (pos < chunk.length) {
       const nl = chunk.indexOf(NEWLINE, pos);
       const end = nl < 0 ? chunk.length : nl;

@@ -42,7 +42,8 @@ export class ServiceLogs {
   private readonly ring: LogRing;
   private readonly out: RotatingLogFile;
   private lastTs = Number.NaN;
-  private lastIso = '';
+  private outPrefix = '';
+  private errPrefix = '';
 
   constructor(opts: ServiceLogsOptions) {
     this.name = opts.name;
@@ -64,9 +65,11 @@ export class ServiceLogs {
     this.ring.push(entry);
     if (ts !== this.lastTs) {
       this.lastTs = ts;
-      this.lastIso = new Date(Number.isFinite(ts) ? ts : Date.now()).toISOString();
+      const iso = new Date(Number.isFinite(ts) ? ts : Date.now()).toISOString();
+      this.outPrefix = `${iso} out `;
+      this.errPrefix = `${iso} err `;
     }
-    this.out.write(`${this.lastIso} ${stream === 'stderr' ? 'err' : 'out'} ${line}\n`);
+    this.out.writeParts(stream === 'stderr' ? this.errPrefix : this.outPrefix, line, '\n');
     return entry;
   }
 
