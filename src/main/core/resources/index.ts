@@ -1,0 +1,1 @@
+export { CpuMeter, sampleTrees, sampleTreesFrom, systemTotals, type TreeSample } from './sample.js';
