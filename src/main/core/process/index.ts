@@ -1,0 +1,31 @@
+export { LineSplitter, DEFAULT_MAX_LINE_BYTES, truncationMarker } from './lines.js';
+export { LogRing, type LogEntry } from './ring.js';
+export { RotatingLogFile, type RotatingLogFileOptions } from './logfile.js';
+export { ServiceLogs, serviceLogPath, type ServiceLogsOptions } from './logs.js';
+export {
+  spawnService,
+  newMarker,
+  resolveExecutable,
+  MARKER_ENV,
+  type SpawnRequest,
+  type ExitInfo,
+  type ServiceProcess,
+} from './spawn.js';
+export { stopService, groupMembers, type StopResult, type StopOptions } from './stop.js';
+export { killMarked, findMarked } from './marker.js';
+export { countTree, processLimitWatcher, ProcessLimitWatcher } from './limits.js';
+export { isPortInUse, findPortHolder } from './ports.js';
+export {
+  ProcessLedger,
+  sweepOrphans,
+  judgeOrphan,
+  type LedgerEntry,
+  type OrphanVerdict,
+} from './ledger.js';
+export {
+  PROC_AVAILABLE,
+  NO_PROC_MESSAGE,
+  isAlive,
+  readStartTime,
+  describeProcess,
+} from './procfs.js';
