@@ -21,7 +21,7 @@ afterEach(async () => {
   sups = [];
 });
 
-function start(yaml: string, opts: { store?: boolean } = {}) {
+function start(yaml: string, opts: { store?: boolean; sampleIntervalMs?: number } = {}) {
   const stack = tempStack(yaml);
   stacks.push(stack);
   const loaded = loadStack(stack.file, { env: process.env });
@@ -31,7 +31,7 @@ function start(yaml: string, opts: { store?: boolean } = {}) {
   const sup = new Supervisor({
     config: loaded.config,
     dataDir: stack.dataDir,
-    sampleIntervalMs: 0,
+    sampleIntervalMs: opts.sampleIntervalMs ?? 0,
     store,
   });
   sups.push(sup);
@@ -255,5 +255,34 @@ settings:
     expect(stats.quarantines).toBe(1);
     await sup.shutdown();
     store!.close();
+  }, 30_000);
+
+  it('restarts a service over its memory limit with reason memory limit', async () => {
+    const { sup, log } = start(
+      `version: 1
+services:
+  hog:
+    command: node -e "const a = []; for (let i = 0; i < 12; i++) a.push(Buffer.alloc(8 * 1048576, 1)); setInterval(() => a.length, 1000)"
+    limits: { memory: 48MB }
+    restart: { backoff: [50ms] }
+`,
+      { sampleIntervalMs: 200 },
+    );
+    await sup.start();
+    const ev = await log.waitFor(
+      (e) => e.type === 'healing_event' && e.action === 'limit_exceeded',
+      15_000,
+      'limit exceeded',
+    );
+    expect(ev.type === 'healing_event' && ev.reason.kind).toBe('memory_limit');
+    expect(ev.type === 'healing_event' && ev.reason.message).toMatch(/over the limit of 48 MB/);
+    const restart = await log.waitFor(
+      (e) =>
+        e.type === 'healing_event' && e.action === 'restart' && e.reason.kind === 'memory_limit',
+      10_000,
+      'restart for memory',
+    );
+    expect(restart).toBeTruthy();
+    expect(sup.runner('hog').metrics.rssBytes).toBeGreaterThan(0);
   }, 30_000);
 });

@@ -70,6 +70,7 @@ export class Supervisor {
   readyInMs: number | null = null;
   private launchStartMono: number;
   private launching = false;
+  private launchFailed = false;
   stopping = false;
   private stopped = false;
   private phaseWaiters: (() => void)[] = [];
@@ -233,6 +234,17 @@ export class Supervisor {
       (prev && prev.state === a.state && prev.critical.join() === a.critical.join())
     )
       return;
+    // A required service that cannot come up fails the launch (the stack keeps healing it).
+    if (this.launching && this.readyInMs === null && !this.launchFailed && a.critical.length > 0) {
+      this.launchFailed = true;
+      this.statusEvent(
+        'launch-failed',
+        `launch failed: ${a.critical.map((n) => this.launchFailure(n)).join('; ')}`,
+        {
+          failing: a.failing,
+        },
+      );
+    }
     // While the launch is still bringing services up, only failures are news.
     if (a.state === 'critical' && this.lastSystemEvent !== 'system-critical') {
       this.lastSystemEvent = 'system-critical';
@@ -269,6 +281,17 @@ export class Supervisor {
     // While the launch is bringing services up, "degraded" is expected, not news.
     if (this.launching && this.readyInMs === null && a.state !== 'critical') return;
     if (!prev || prev.state !== a.state) this.statusEvent(undefined, `system ${a.state}`);
+  }
+
+  /** Why a required service is not up, in the terms of the launch errors. */
+  private launchFailure(name: string): string {
+    const r = this.runners.get(name);
+    if (!r) return `${name}: unknown`;
+    if (r.lifecycle === 'waiting') {
+      return `DependencyMissing: ${name} still waits for ${r.blocked.join(', ')} after ${formatDuration(r.spec.startupTimeoutMs)}`;
+    }
+    const why = r.lastError ?? r.healing.quarantine?.reason ?? `${r.lifecycle}`;
+    return `CriticalModuleFailed: ${name} (${why})`;
   }
 
   /** The dependency path that determined when the system became ready, slowest first link last. */
@@ -330,6 +353,7 @@ export class Supervisor {
   /** Brings every service up, phase by phase; resolves when every phase has been started. */
   async launch(reason: Reason): Promise<void> {
     this.launching = true;
+    this.launchFailed = false;
     this.readyInMs = null;
     this.lastSystemEvent = null;
     this.launchStartMono = this.clock.now();

@@ -683,20 +683,20 @@ export class ServiceRunner {
         }
         return;
       case 'quarantine':
-        await this.killForRecovery('graceful');
+        await this.killForRecovery('graceful', reason);
         this.desired = 'down';
         this.healingEvent('quarantine', { ...reason, message: decision.reason });
         this.setLifecycle('quarantined', { ...reason, message: decision.reason });
         return;
       case 'give_up':
-        await this.killForRecovery('graceful');
+        await this.killForRecovery('graceful', reason);
         this.desired = 'down';
         this.healingEvent('give_up', { ...reason, message: decision.reason });
         this.setLifecycle('failed', { ...reason, message: decision.reason });
         return;
       case 'stack_restart':
       case 'restart': {
-        await this.killForRecovery(decision.do === 'restart' ? decision.mode : 'graceful');
+        await this.killForRecovery(decision.do === 'restart' ? decision.mode : 'graceful', reason);
         if (this.desired === 'down') return;
         this.healingEvent('restart_scheduled', reason, {
           attempt: decision.attempt,
@@ -725,14 +725,20 @@ export class ServiceRunner {
   }
 
   /** Stops a still-running instance before a restart or quarantine (unhealthy, timeouts). */
-  private async killForRecovery(mode: 'immediate' | 'graceful' | 'dependencies'): Promise<void> {
+  private async killForRecovery(
+    mode: 'immediate' | 'graceful' | 'dependencies',
+    why?: Reason,
+  ): Promise<void> {
     const proc = this.proc;
     if (!proc) return;
     const gen = this.generation;
     this.stoppingGen = gen;
     this.monitor?.stop();
     this.monitor = null;
-    this.setLifecycle('stopping', { kind: 'probe', message: 'stopping the failing instance' });
+    this.setLifecycle('stopping', {
+      ...(why ?? { kind: 'probe' }),
+      message: `stopping the failing instance: ${why?.message ?? 'unhealthy'}`,
+    });
     if (mode === 'immediate') await stopService(proc, 'SIGKILL', 0);
     else await stopService(proc, this.spec.stop.signal as NodeJS.Signals, this.spec.stop.timeoutMs);
     this.afterStopped(proc, gen);
