@@ -23,11 +23,15 @@ describe('entering a pids cgroup', () => {
   it.skipIf(!pidsCgroupsAvailable())(
     'puts a bounded service in its own cgroup and removes it when the service is gone',
     async () => {
-      const { proc, out } = run.spawn({ command: sh('echo up; sleep 20'), maxProcesses: 10 });
+      const { proc, out } = run.spawn({
+        command: sh('echo up; sleep 20'),
+        marker: 'vigil-0a1b2c:api',
+        maxProcesses: 10,
+      });
       await waitFor(() => out.text().includes('up'), 5_000, 'up');
       expect(proc.processBound).toBe('cgroup');
       const own = fs.readFileSync(`/proc/${proc.pid}/cgroup`, 'utf8');
-      expect(own).toContain(`vigil-${proc.marker}`);
+      expect(own).toMatch(/vigil-vigil-0a1b2c_api-[0-9a-f]{6}/);
       proc.signalGroup('SIGKILL');
       await proc.exited;
       await waitFor(() => processLimitWatcher.size === 0, 10_000, 'cgroup released');

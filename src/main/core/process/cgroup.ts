@@ -9,6 +9,7 @@
  * `pids` to its children). Anything else: `createPidsCgroup` returns null and callers fall back to
  * the /proc watcher.
  */
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PROC_AVAILABLE } from './procfs.js';
@@ -103,8 +104,6 @@ function removeStale(dir: string): void {
   }
 }
 
-const SAFE_NAME = /^[A-Za-z0-9_.-]+$/;
-
 function readNumber(file: string, key?: string): number {
   try {
     const text = fs.readFileSync(file, 'utf8');
@@ -116,15 +115,21 @@ function readNumber(file: string, key?: string): number {
   }
 }
 
-/** A new cgroup `vigil-<id>` bounded to `max` processes, or null when the system offers none. */
+/**
+ * A new cgroup `vigil-<id>-<random>` bounded to `max` processes, or null when the system offers
+ * none. The random part keeps a restarted service clear of its previous cgroup, which lingers
+ * until the kernel has released the last of its processes.
+ */
 export function createPidsCgroup(id: string, max: number): PidsCgroup | null {
   const root = pidsBase();
-  if (root === null || !SAFE_NAME.test(id) || !(max > 0)) return null;
-  const dir = path.join(root, `vigil-${id}`);
+  if (root === null || !(max > 0)) return null;
+  const safe = id.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 100);
+  const dir = path.join(root, `vigil-${safe}-${randomBytes(3).toString('hex')}`);
   try {
     fs.mkdirSync(dir);
-  } catch {
-    base = null; // not ours to create in: stop trying
+  } catch (err) {
+    // Not ours to create in: stop trying (a name clash only skips this one).
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') base = null;
     return null;
   }
   try {

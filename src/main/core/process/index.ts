@@ -13,7 +13,13 @@ export {
 } from './spawn.js';
 export { stopService, groupMembers, type StopResult, type StopOptions } from './stop.js';
 export { killMarked, findMarked } from './marker.js';
-export { countTree, processLimitWatcher, ProcessLimitWatcher } from './limits.js';
+export {
+  countTree,
+  processLimitWatcher,
+  ProcessLimitWatcher,
+  type BoundedProcess,
+} from './limits.js';
+export { pidsCgroupsAvailable, usePidsCgroups, type PidsCgroup } from './cgroup.js';
 export { isPortInUse, findPortHolder } from './ports.js';
 export {
   ProcessLedger,

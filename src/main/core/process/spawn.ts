@@ -278,8 +278,9 @@ export function spawnService(
       max,
       (count) => {
         limitHit ??= count;
-        // Escaped descendants by marker, once the group's SIGKILL has emptied /proc a little.
-        setTimeout(() => killMarked(req.marker, 'SIGKILL'), 100).unref();
+        // Descendants that left the group: a cgroup holds them all (the watcher killed them);
+        // otherwise they are found by marker, now, before a restart could reuse the marker.
+        if (processBound !== 'cgroup') killMarked(req.marker, 'SIGKILL');
         req.onProcessLimit?.(count);
       },
       cgroup,

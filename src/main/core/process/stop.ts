@@ -32,8 +32,12 @@ export function groupMembers(pgid: number): number[] {
   try {
     process.kill(-pgid, 0);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return [];
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ESRCH') return [];
+    // No process groups on this platform: the leader is all that can be known.
+    if (code !== 'EPERM') return isAlive(pgid) ? [pgid] : [];
   }
+  // Without /proc the members cannot be listed: the group is known to be non-empty.
   if (!PROC_AVAILABLE) return [pgid];
   // Something is in the group: zombies count as gone, so look at the states. A table shared with
   // concurrent stops may predate the group's newest members: "empty" is confirmed on a fresh one.
