@@ -445,7 +445,7 @@ export class ServiceRunner {
       service: this.name,
       pid: proc.pid,
       startTime: proc.startTime,
-      command: commandText(this.spec),
+      command: proc.commandLine ?? commandText(this.spec),
       marker: this.marker,
     });
     this.setLifecycle('starting', reason);
