@@ -1,0 +1,295 @@
+/**
+ * Faults of Vigil itself and of what it stands on: a SIGKILLed Vigil, two Vigils on one data
+ * directory, a corrupt, locked or read-only database, a full disk. Vigil stays alive (degraded when
+ * it must), says clearly what is wrong, and never touches a process that is not its own.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePorts, portOpen } from '../main/core/testing/fixtures.js';
+import {
+  LINUX,
+  ROOT,
+  Tracker,
+  alive,
+  buildCli,
+  isReady,
+  makeStack,
+  runVigil,
+  serviceDetail,
+  sleep,
+  stopVigil,
+  until,
+  type Stack,
+  type VigilRun,
+} from './harness.js';
+import { HTTP_SERVICE, IDLE } from './services.js';
+
+const t = new Tracker();
+const IS_ROOT = typeof process.getuid === 'function' && process.getuid() === 0;
+const NOBODY = { uid: 65534, gid: 65534 };
+
+beforeAll(() => buildCli());
+afterEach(() => t.killAll());
+afterAll(() => t.cleanup());
+
+const FILES = { 'svc.mjs': HTTP_SERVICE, 'idle.mjs': IDLE };
+
+async function twoServices(): Promise<{ stack: Stack; ports: number[] }> {
+  const ports = await freePorts(2);
+  const stack = makeStack(
+    t,
+    `version: 1
+services:
+  db:
+    command: node svc.mjs
+    port: ${ports[0]}
+  api:
+    command: node svc.mjs
+    port: ${ports[1]}
+    depends_on: [db]
+`,
+    FILES,
+  );
+  return { stack, ports };
+}
+
+const stderrText = (run: VigilRun): string => run.stderr.join('\n');
+
+/** A process that is certainly not Vigil's: its own group, tagged only for the final cleanup. */
+function decoy(): number {
+  const c = spawn('sleep', ['60'], { detached: true, stdio: 'ignore', env: t.env() });
+  c.unref();
+  t.group(c.pid);
+  return c.pid!;
+}
+
+function startTimeOf(pid: number): string {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
+}
+
+describe.skipIf(!LINUX)('supervisor faults', () => {
+  it('two Vigils on one data directory: the second refuses and names the first, which carries on', async () => {
+    const { stack } = await twoServices();
+    const first = runVigil(t, { stack });
+    await first.waitFor(isReady, 20_000, 'first ready');
+    const second = runVigil(t, { stack });
+    const r = await second.exit;
+    expect(r.code).toBe(1);
+    expect(stderrText(second)).toContain(`pid ${first.pid}`);
+    expect(second.events.filter((e) => e.type === 'service_event')).toEqual([]);
+    const api = await first.api();
+    expect((await api.get('/orchestrator/status')).status).toBe(200);
+    expect((await stopVigil(first)).code).toBe(0);
+  }, 40_000);
+
+  it('after a SIGKILL the next start ends the orphans and leaves a process with a reused pid alone', async () => {
+    const { stack, ports } = await twoServices();
+    const first = runVigil(t, { stack });
+    await first.waitFor(isReady, 20_000, 'ready');
+    const orphans = first.pids();
+    expect(orphans.length).toBe(2);
+    process.kill(first.pid, 'SIGKILL');
+    await first.exit;
+    for (const pid of orphans) expect(alive(pid), `orphan ${pid} still runs`).toBe(true);
+
+    // Doctor the ledger the way pid reuse would look: the db entry now names an unrelated process
+    // (same pid number, another start time); a second entry has that process's real start time but
+    // another command line.
+    const ledgerFile = path.join(stack.dataDir, 'processes.json');
+    const ledger = JSON.parse(fs.readFileSync(ledgerFile, 'utf8')) as {
+      entries: {
+        service: string;
+        pid: number;
+        startTime: string;
+        command: string;
+        marker: string;
+      }[];
+    };
+    expect(ledger.entries.map((e) => e.service).sort()).toEqual(['api', 'db']);
+    const reusedA = decoy();
+    const reusedB = decoy();
+    const db = ledger.entries.find((e) => e.service === 'db')!;
+    db.pid = reusedA;
+    ledger.entries.push({
+      ...db,
+      service: 'ghost',
+      pid: reusedB,
+      startTime: startTimeOf(reusedB),
+      marker: 'vigil-000000000000:ghost',
+    });
+    fs.writeFileSync(ledgerFile, JSON.stringify(ledger));
+
+    const second = runVigil(t, { stack });
+    await second.waitFor(isReady, 20_000, 'second ready');
+    for (const pid of orphans) expect(alive(pid), `orphan ${pid} ended`).toBe(false);
+    expect(alive(reusedA), 'unrelated process with a reused pid').toBe(true);
+    expect(alive(reusedB), 'unrelated process with another command').toBe(true);
+    for (const p of ports) expect(await portOpen(p)).toBe(true);
+    expect((await stopVigil(second)).code).toBe(0);
+    expect(alive(reusedA)).toBe(true);
+    // The database the killed Vigil left is whole, and tells the first run ended in a crash.
+    const h = new Database(path.join(stack.dataDir, 'vigil.db'), { readonly: true });
+    expect(h.pragma('integrity_check', { simple: true })).toBe('ok');
+    const runs = h.prepare('SELECT how FROM runs ORDER BY id').all() as { how: string }[];
+    h.close();
+    expect(runs.map((r) => r.how)).toEqual(['crashed', 'stopped']);
+  }, 60_000);
+
+  it('a corrupt database is moved aside with a clear message, and history starts afresh', async () => {
+    const { stack } = await twoServices();
+    fs.mkdirSync(stack.dataDir, { recursive: true });
+    fs.writeFileSync(path.join(stack.dataDir, 'vigil.db'), Buffer.alloc(64 * 1024, 0x5a));
+    const run = runVigil(t, { stack });
+    await run.waitFor(isReady, 20_000, 'ready');
+    expect(stderrText(run)).toMatch(/corrupt/);
+    const aside = fs.readdirSync(stack.dataDir).filter((f) => f.startsWith('vigil.db.corrupt-'));
+    expect(aside.length).toBeGreaterThan(0);
+    const api = await run.api();
+    const report = await api.get('/orchestrator/report?format=json');
+    expect(report.status).toBe(200);
+    expect((await stopVigil(run)).code).toBe(0);
+    const h = new Database(path.join(stack.dataDir, 'vigil.db'), { readonly: true });
+    expect(h.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect((h.prepare('SELECT COUNT(*) AS n FROM runs').get() as { n: number }).n).toBe(1);
+    h.close();
+  }, 40_000);
+
+  it('a database locked by another process: Vigil runs its stack anyway and says history is not saved', async () => {
+    const { stack, ports } = await twoServices();
+    // A first run creates the database; then another process holds its write lock.
+    const prep = runVigil(t, { stack });
+    await prep.waitFor(isReady, 20_000, 'ready');
+    expect((await stopVigil(prep)).code).toBe(0);
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const D = require('better-sqlite3'); const db = new D(process.argv[1]); db.exec('BEGIN EXCLUSIVE'); db.exec("INSERT INTO meta(key, value) VALUES ('held', '1') ON CONFLICT(key) DO UPDATE SET value = '1'"); console.log('locked'); setInterval(() => {}, 1000);`,
+        path.join(stack.dataDir, 'vigil.db'),
+      ],
+      {
+        env: t.env({ NODE_PATH: path.join(ROOT, 'node_modules') }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      },
+    );
+    t.group(holder.pid);
+    let holderErr = '';
+    holder.stderr!.on('data', (d: Buffer) => (holderErr += d.toString()));
+    const locked = await new Promise<boolean>((resolve) => {
+      holder.stdout!.on('data', (d: Buffer) => d.toString().includes('locked') && resolve(true));
+      holder.on('exit', () => resolve(false));
+    });
+    expect(locked, holderErr).toBe(true);
+
+    const run = runVigil(t, { stack });
+    await run.waitFor(isReady, 40_000, 'ready despite the lock');
+    expect(stderrText(run)).toMatch(/history is not being saved/);
+    expect(stderrText(run)).toMatch(/locked|busy/i);
+    const api = await run.api();
+    expect((await api.get('/orchestrator/status')).status).toBe(200);
+    for (const p of ports) expect(await portOpen(p)).toBe(true);
+    expect((await stopVigil(run)).code).toBe(0);
+    process.kill(-holder.pid!, 'SIGKILL');
+  }, 60_000);
+
+  it.skipIf(!IS_ROOT && process.getuid === undefined)(
+    'a read-only database: the stack runs, and the message says why history is not saved',
+    async () => {
+      const { stack, ports } = await twoServices();
+      const user = IS_ROOT ? NOBODY : undefined;
+      if (user) {
+        // Root ignores file modes: run Vigil as an ordinary user so that they apply.
+        fs.chmodSync(stack.dir, 0o755);
+        fs.chownSync(stack.dir, user.uid, user.gid);
+      }
+      const prep = runVigil(t, { stack, ...(user ? { user } : {}) });
+      await prep.waitFor(isReady, 20_000, 'ready');
+      expect((await stopVigil(prep)).code).toBe(0);
+      const dbFile = path.join(stack.dataDir, 'vigil.db');
+      for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`])
+        if (fs.existsSync(f)) fs.chmodSync(f, 0o444);
+
+      const run = runVigil(t, { stack, ...(user ? { user } : {}) });
+      await run.waitFor(isReady, 20_000, 'ready on a read-only database');
+      expect(stderrText(run)).toMatch(/history is not being saved|read-only|readonly/i);
+      if (process.env.VIGIL_TEST_DEBUG) process.stderr.write(stderrText(run) + '\n');
+      const api = await run.api();
+      expect((await api.get('/orchestrator/status')).status).toBe(200);
+      for (const p of ports) expect(await portOpen(p)).toBe(true);
+      expect((await stopVigil(run)).code).toBe(0);
+    },
+    60_000,
+  );
+
+  describe('a full disk (a small tmpfs as the data directory)', () => {
+    let mountPoint: string | null = null;
+    const canMount = (): boolean => {
+      if (!IS_ROOT) return false;
+      const dir = t.tempDir('vigil-full-');
+      const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m,mode=0700', 'tmpfs', dir]);
+      if (r.status !== 0) return false;
+      mountPoint = dir;
+      t.onCleanup(() => spawnSync('umount', ['-l', dir]));
+      return true;
+    };
+
+    it('keeps the stack running, says the disk is full, and writes again once space is back', async (ctx) => {
+      if (!canMount()) {
+        ctx.skip('needs root to mount a small tmpfs');
+        return;
+      }
+      const [port] = await freePorts(1);
+      const stack = makeStack(
+        t,
+        `version: 1
+services:
+  api:
+    command: node svc.mjs
+    port: ${port}
+    health: { http: /health, interval: 50ms }
+`,
+        FILES,
+      );
+      const dataDir = mountPoint!;
+      const run = runVigil(t, { stack, dataDir });
+      await run.waitFor(isReady, 20_000, 'ready');
+      const api = await run.api();
+      // Fill the disk to the last byte.
+      const filler = path.join(dataDir, 'filler');
+      spawnSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=64k'], { stdio: 'ignore' });
+      expect(
+        await until(() => /disk is full/.test(stderrText(run)), 15_000),
+        `stderr:\n${stderrText(run)}`,
+      ).toBe(true);
+      // Degraded, not dead: the API answers, the service is probed and healthy, commands work.
+      expect((await api.get('/orchestrator/status')).status).toBe(200);
+      expect((await api.post('/orchestrator/restart/api')).status).toBe(200);
+      await run.next(
+        (e) => e.type === 'service_event' && e.service === 'api' && e.to === 'running',
+        15_000,
+        'running after restart',
+      );
+      expect((await serviceDetail(api, 'api')).health).toBe('healthy');
+      // Space comes back: history is written again.
+      fs.rmSync(filler);
+      expect(
+        await until(() => /writing to .* again/.test(stderrText(run)), 20_000, 100),
+        `stderr:\n${stderrText(run)}`,
+      ).toBe(true);
+      expect((await stopVigil(run)).code).toBe(0);
+      const h = new Database(path.join(dataDir, 'vigil.db'), { readonly: true });
+      expect(h.pragma('integrity_check', { simple: true })).toBe('ok');
+      const restarts = h
+        .prepare("SELECT COUNT(*) AS n FROM events WHERE type = 'healing_event'")
+        .get() as { n: number };
+      h.close();
+      expect(restarts.n).toBeGreaterThan(0);
+      await sleep(10);
+    }, 90_000);
+  });
+});
