@@ -30,13 +30,16 @@ import { ServiceNode } from './ServiceNode.js';
 const nodeTypes = { service: ServiceNode };
 const fitViewOptions = { padding: 0.15, maxZoom: 1.1 };
 const proOptions = { hideAttribution: true };
+const minimapStyle = { width: 168, height: 112 };
+/** Below this zoom node text is too small to read: center the selection instead of fitting. */
+const MIN_READABLE_ZOOM = 0.8;
 
 function minimapColor(node: Node): string {
   const data = node.data as ServiceNodeData;
   return TONE_COLOR[data.tone] ?? TONE_COLOR.off;
 }
 
-function Canvas() {
+function Canvas(props: { host: React.RefObject<HTMLDivElement | null> }) {
   const { store } = useDeps();
   const services = useVigil((s) => s.services);
   const order = useVigil((s) => s.order);
@@ -67,11 +70,48 @@ function Canvas() {
     [stableStructure, services, selected],
   );
 
-  // A new structure, or the panel took (or gave back) room: fit the graph on screen again.
+  // A new structure: fit it on screen.
   useEffect(() => {
-    const t = setTimeout(() => void flow.fitView({ ...fitViewOptions, duration: 150 }), 40);
+    const t = setTimeout(() => void flow.fitView(fitViewOptions), 30);
     return () => clearTimeout(t);
-  }, [positions, panelOpen, flow]);
+  }, [positions, flow]);
+
+  // The panel took room: fit the graph into what is left when it stays readable there, else
+  // bring the selected node into view. Nothing moves when the panel closes.
+  useEffect(() => {
+    if (!panelOpen) return;
+    const t = setTimeout(() => {
+      const box = props.host.current;
+      if (!box || positions.size === 0) return;
+      const xs = [...positions.values()];
+      const width = Math.max(...xs.map((p) => p.x)) - Math.min(...xs.map((p) => p.x)) + NODE_WIDTH;
+      const height =
+        Math.max(...xs.map((p) => p.y)) - Math.min(...xs.map((p) => p.y)) + NODE_HEIGHT;
+      const fitZoom = Math.min(
+        box.clientWidth / (width * 1.15),
+        box.clientHeight / (height * 1.15),
+      );
+      if (fitZoom >= MIN_READABLE_ZOOM) {
+        void flow.fitView({ ...fitViewOptions, duration: 200 });
+        return;
+      }
+      const name = store.getState().selected;
+      const p = name !== null ? positions.get(name) : undefined;
+      if (!p) return;
+      const { x, y, zoom } = flow.getViewport();
+      const left = p.x * zoom + x;
+      const top = p.y * zoom + y;
+      const inside =
+        left >= 0 &&
+        top >= 0 &&
+        left + NODE_WIDTH * zoom <= box.clientWidth &&
+        top + NODE_HEIGHT * zoom <= box.clientHeight;
+      if (!inside) {
+        void flow.setCenter(p.x + NODE_WIDTH / 2, p.y + NODE_HEIGHT / 2, { zoom, duration: 200 });
+      }
+    }, 60);
+    return () => clearTimeout(t);
+  }, [panelOpen, positions, flow, store, props.host]);
 
   // Keyboard moves: keep the selected node on screen.
   useEffect(() => {
@@ -111,17 +151,25 @@ function Canvas() {
       colorMode={theme}
     >
       <Background variant={BackgroundVariant.Dots} gap={20} size={1} />
-      <MiniMap pannable zoomable nodeColor={minimapColor} nodeStrokeWidth={0} ariaLabel="Minimap" />
+      <MiniMap
+        style={minimapStyle}
+        pannable
+        zoomable
+        nodeColor={minimapColor}
+        nodeStrokeWidth={0}
+        ariaLabel="Minimap"
+      />
       <Controls showInteractive={false} />
     </ReactFlow>
   );
 }
 
 export function GraphCanvas() {
+  const host = useRef<HTMLDivElement>(null);
   return (
-    <div className="vg-canvas" data-testid="graph">
+    <div className="vg-canvas" data-testid="graph" ref={host}>
       <ReactFlowProvider>
-        <Canvas />
+        <Canvas host={host} />
       </ReactFlowProvider>
     </div>
   );

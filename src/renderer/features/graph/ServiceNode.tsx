@@ -1,7 +1,6 @@
 /** A service on the canvas: name, lifecycle, health and restarts, coloured by status. Memoised. */
 import { memo } from 'react';
 import { Handle, Position, type NodeProps } from '@xyflow/react';
-import { statusLabel } from './colors.js';
 import type { ServiceFlowNode } from './flow.js';
 
 function ServiceNodeView({ data }: NodeProps<ServiceFlowNode>) {
@@ -25,11 +24,15 @@ function ServiceNodeView({ data }: NodeProps<ServiceFlowNode>) {
         {!data.required ? <span className="vg-tag vg-tag-muted">optional</span> : null}
       </div>
       <div className="vg-node-row">
-        <span className="vg-node-status">{statusLabel(data.status, data.lifecycle)}</span>
-        <span className={`vg-node-health tone-${data.healthTone}`} title="health">
-          {data.health}
-          {data.latencyMs !== null && data.health !== 'unknown' ? ` · ${data.latencyMs} ms` : ''}
+        <span className="vg-node-status" title="lifecycle">
+          {data.lifecycle}
         </span>
+        {data.showHealth ? (
+          <span className={`vg-node-health tone-${data.healthTone}`} title="health">
+            {data.health}
+            {data.latencyMs !== null ? ` · ${data.latencyMs} ms` : ''}
+          </span>
+        ) : null}
       </div>
       <div className="vg-node-row vg-node-foot">
         {data.blockedBy ? (
@@ -38,7 +41,7 @@ function ServiceNodeView({ data }: NodeProps<ServiceFlowNode>) {
           </span>
         ) : (
           <span className="vg-node-meta">
-            {data.lifecycle}
+            phase {data.phase}
             {data.port !== null ? ` · :${data.port}` : ''}
           </span>
         )}

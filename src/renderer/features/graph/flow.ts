@@ -27,6 +27,8 @@ export interface ServiceNodeData extends Record<string, unknown> {
   readonly port: number | null;
   /** Latency of the last probe, or null. */
   readonly latencyMs: number | null;
+  /** False when the service is not up (health would be stale). */
+  readonly showHealth: boolean;
   readonly restarts: number;
   readonly phase: number;
   readonly critical: boolean;
@@ -41,6 +43,11 @@ export interface ServiceNodeData extends Record<string, unknown> {
 export type ServiceFlowNode = Node<ServiceNodeData, typeof SERVICE_NODE_TYPE>;
 
 export type EdgeHighlight = 'none' | 'blocked' | 'failing';
+
+/** Probes whose latency means something (a process or log check takes no time). */
+const TIMED_PROBES: ReadonlySet<string> = new Set(['http', 'tcp', 'exec', 'default']);
+/** Lifecycles in which a health value describes the service as it is now. */
+const LIVE: ReadonlySet<Lifecycle> = new Set(['starting', 'running', 'backoff', 'stopping']);
 
 /** A service counts as down for its dependents. */
 export function isDown(s: ServiceView): boolean {
@@ -118,7 +125,11 @@ export function nodeData(s: ServiceView, selected: boolean, dimmed: boolean): Se
     tone: statusTone(s.status),
     healthTone: healthTone(s.health),
     port: s.port,
-    latencyMs: s.last_check ? Math.round(s.last_check.latencyMs) : null,
+    latencyMs:
+      s.last_check && TIMED_PROBES.has(s.last_check.probe) && LIVE.has(s.lifecycle)
+        ? Math.round(s.last_check.latencyMs)
+        : null,
+    showHealth: LIVE.has(s.lifecycle),
     restarts: s.restart_count,
     phase: s.phase,
     critical: s.is_critical,

@@ -1,0 +1,56 @@
+// `npm start`: the desktop app (electron-vite dev) when the Electron binary is installed; where it
+// is not (it cannot be downloaded on every machine), the same UI in the browser via `vigil up --ui`.
+// Never `require('electron')` here: that triggers the binary's download.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const electronVite = path.join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js');
+
+/** The Electron executable named by node_modules/electron/path.txt, if it is really there. */
+export function electronBinary(dir = path.join(root, 'node_modules', 'electron')) {
+  let rel;
+  try {
+    rel = fs.readFileSync(path.join(dir, 'path.txt'), 'utf8').trim();
+  } catch {
+    return null;
+  }
+  if (!rel) return null;
+  const bin = path.join(dir, 'dist', rel);
+  return fs.existsSync(bin) ? bin : null;
+}
+
+function run(cmd, cmdArgs) {
+  const child = spawn(cmd, cmdArgs, { cwd: root, stdio: 'inherit' });
+  const forward = (sig) => {
+    if (child.exitCode === null) child.kill(sig);
+  };
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => forward(sig));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
+
+function buildIfMissing(file, what, cmdArgs) {
+  if (fs.existsSync(path.join(root, file))) return true;
+  process.stdout.write(`vigil: building ${what} first…\n`);
+  const r = spawnSync(process.execPath, cmdArgs, { cwd: root, stdio: 'inherit' });
+  return r.status === 0;
+}
+
+if (electronBinary()) {
+  run(process.execPath, [electronVite, 'dev', ...(args.length > 0 ? ['--', ...args] : [])]);
+} else {
+  process.stdout.write(
+    'vigil: the Electron binary is not installed here (no network download possible); opening the browser UI instead\n',
+  );
+  const ok =
+    buildIfMissing('out/renderer/index.html', 'the UI', [electronVite, 'build']) &&
+    buildIfMissing('out/cli/vigil.js', 'the CLI', [path.join(root, 'scripts', 'build-cli.mjs')]);
+  if (!ok) {
+    process.stderr.write('vigil: the build failed; see the messages above\n');
+    process.exit(1);
+  }
+  run(process.execPath, [path.join(root, 'bin', 'vigil.js'), 'up', '--ui', ...args]);
+}
