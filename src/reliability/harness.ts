@@ -22,9 +22,13 @@ export const TAG_ENV = 'VIGIL_BATTERY_TAG';
 
 let built = false;
 
-/** Rebuilds the CLI bundle from the current sources (once per test process). */
+/**
+ * Rebuilds the CLI bundle from the current sources (once per test process). With
+ * `VIGIL_BATTERY_PREBUILT=1` the existing bundle is used as it is (to run the battery against a
+ * build made elsewhere, or a deliberately broken one to check that the battery notices).
+ */
 export function buildCli(): void {
-  if (built) return;
+  if (built || process.env.VIGIL_BATTERY_PREBUILT === '1') return;
   const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build-cli.mjs')], {
     encoding: 'utf8',
   });
@@ -351,6 +355,8 @@ export interface VigilRun {
   api(timeoutMs?: number): Promise<VigilApiHandle>;
   /** Service pids seen in lifecycle events. */
   pids(): number[];
+  /** When the test received an event (performance.now()), for gaps that the wall clock hides. */
+  receivedAt(ev: VigilEvent): number | undefined;
 }
 
 export interface RunOptions {
@@ -399,6 +405,7 @@ export function runVigil(t: Tracker, opts: RunOptions): VigilRun {
   t.group(child.pid);
   const events: VigilEvent[] = [];
   const stderr: string[] = [];
+  const received = new WeakMap<VigilEvent, number>();
   let waiters: { pred: (ev: VigilEvent) => boolean; resolve: (ev: VigilEvent) => void }[] = [];
   const run: VigilRun = {
     child,
@@ -453,6 +460,7 @@ export function runVigil(t: Tracker, opts: RunOptions): VigilRun {
       const token = fs.readFileSync(path.join(dataDir, 'api-token'), 'utf8').trim();
       return apiHandle(url, token);
     },
+    receivedAt: (ev) => received.get(ev),
     pids() {
       const out = new Set<number>();
       for (const e of events) if (e.type === 'service_event' && e.pid) out.add(e.pid);
@@ -471,6 +479,7 @@ export function runVigil(t: Tracker, opts: RunOptions): VigilRun {
       run.logLines += 1;
       if (!opts.keepLogs) return;
     }
+    received.set(ev, performance.now());
     events.push(ev);
     if (waiters.length > 0)
       waiters = waiters.filter((w) => (w.pred(ev) ? (w.resolve(ev), false) : true));
