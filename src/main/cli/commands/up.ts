@@ -197,7 +197,6 @@ export async function runUp(
   const store = HistoryStore.open(o.dataDir, { logger, retentionMs: config.settings.retentionMs });
 
   supervisor = new Supervisor({ config, dataDir: o.dataDir, logger, store });
-  const sup = supervisor;
   const unsubscribe = supervisor.subscribe((ev) => printer.print(ev));
 
   let resolveDone!: (code: number) => void;
