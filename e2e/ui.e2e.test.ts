@@ -265,8 +265,62 @@ if (!chromiumAvailable()) {
       await page.keyboard.press('Enter');
       await panel.root().waitFor();
       expect(await panel.title().textContent()).toBe(second);
+      // `/` jumps to the log search of the open panel
+      await page.keyboard.press('/');
+      await until(
+        'the log search to have focus',
+        async () =>
+          (await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))) ===
+          'Search logs'
+            ? true
+            : null,
+        5_000,
+      );
       await page.keyboard.press('Escape');
       await panel.root().waitFor({ state: 'detached' });
+    });
+
+    it('`r` restarts the selected service', async () => {
+      await graph.open('web');
+      await page.keyboard.press('Escape');
+      await panel.root().waitFor({ state: 'detached' });
+      await until(
+        'web to run',
+        async () =>
+          (await vigil.api<ServiceJson>('/orchestrator/services/web')).lifecycle === 'running'
+            ? true
+            : null,
+        20_000,
+      );
+      const before = (await vigil.api<ServiceJson>('/orchestrator/services/web')).restart_count;
+      expect(await page.locator('.vg-node.is-selected .vg-node-name').textContent()).toBe('web');
+      await page.keyboard.press('r');
+      await until(
+        'web restart_count to grow',
+        async () =>
+          (await vigil.api<ServiceJson>('/orchestrator/services/web')).restart_count === before + 1
+            ? true
+            : null,
+        15_000,
+      );
+    });
+
+    it('lays the graph out top to bottom on request, and back', async () => {
+      const y = async (name: string) => (await graph.node(name).boundingBox())!.y;
+      const x = async (name: string) => (await graph.node(name).boundingBox())!.x;
+      expect(await x('api')).toBeGreaterThan(await x('db'));
+      await page.getByTestId('layout-direction').click();
+      await until(
+        'the top-to-bottom layout',
+        async () => ((await y('api')) > (await y('db')) + 20 ? true : null),
+        5_000,
+      );
+      await page.getByTestId('layout-direction').click();
+      await until(
+        'the left-to-right layout',
+        async () => ((await x('api')) > (await x('db')) + 20 ? true : null),
+        5_000,
+      );
     });
 
     it('the healing timeline lists what happened, filterable by service', async () => {

@@ -9,7 +9,7 @@ import type { VigilEvent } from '../../shared/events.js';
 import type { HealingEvent } from '../../shared/events.js';
 import type { ServiceView, StatusResponse } from '../../shared/views.js';
 import type { Theme } from '../app/theme.js';
-import type { Point } from '../features/graph/layout.js';
+import type { Direction, Point } from '../features/graph/layout.js';
 import {
   EMPTY_DATA,
   applyEvents,
@@ -81,6 +81,9 @@ export interface UiSlice {
   /** Bumped when the canvas should bring the selected node into view. */
   readonly reveal: number;
   readonly panelTab: 'overview' | 'logs';
+  /** Phases flow left to right, or top to bottom. */
+  readonly direction: Direction;
+  setDirection(d: Direction): void;
   setPanelTab(t: 'overview' | 'logs'): void;
   setPositions(p: ReadonlyMap<string, Point>): void;
   /** Selects a service and asks the canvas to show it. */
@@ -143,6 +146,8 @@ export function createVigilStore(opts: StoreOptions): VigilStore {
       actionError: null,
       busy: null,
       panelTab: 'overview',
+      direction: 'LR',
+      setDirection: (direction) => set({ direction }),
       setPanelTab: (panelTab) => set({ panelTab }),
       positions: new Map(),
       reveal: 0,

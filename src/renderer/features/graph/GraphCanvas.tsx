@@ -7,6 +7,7 @@ import { useCallback, useEffect, useMemo, useRef } from 'react';
 import {
   Background,
   BackgroundVariant,
+  ControlButton,
   Controls,
   MiniMap,
   ReactFlow,
@@ -47,13 +48,17 @@ function Canvas(props: { host: React.RefObject<HTMLDivElement | null> }) {
   const reveal = useVigil((s) => s.reveal);
   const theme = useVigil((s) => s.theme);
   const panelOpen = useVigil((s) => s.panelOpen);
+  const direction = useVigil((s) => s.direction);
   const flow = useReactFlow();
 
   const structure = structureOf(services, order);
   const key = structureKey(structure);
   // The key changes exactly when the structure does: layout only then.
   const stableStructure = useMemo(() => structure, [key]);
-  const positions = useMemo(() => layoutGraph(stableStructure), [stableStructure]);
+  const positions = useMemo(
+    () => layoutGraph(stableStructure, direction),
+    [stableStructure, direction],
+  );
 
   useEffect(() => {
     store.getState().setPositions(positions);
@@ -61,10 +66,17 @@ function Canvas(props: { host: React.RefObject<HTMLDivElement | null> }) {
 
   const previous = useRef(new Map<string, ServiceFlowNode>());
   const nodes = useMemo(() => {
-    const list = toFlowNodes(stableStructure, positions, services, selected, previous.current);
+    const list = toFlowNodes(
+      stableStructure,
+      positions,
+      services,
+      selected,
+      previous.current,
+      direction,
+    );
     previous.current = new Map(list.map((n) => [n.id, n]));
     return list;
-  }, [stableStructure, positions, services, selected]);
+  }, [stableStructure, positions, services, selected, direction]);
   const edges = useMemo(
     () => toFlowEdges(stableStructure, edgeHighlights(stableStructure, services, selected)),
     [stableStructure, services, selected],
@@ -159,7 +171,16 @@ function Canvas(props: { host: React.RefObject<HTMLDivElement | null> }) {
         nodeStrokeWidth={0}
         ariaLabel="Minimap"
       />
-      <Controls showInteractive={false} />
+      <Controls showInteractive={false}>
+        <ControlButton
+          onClick={() => store.getState().setDirection(direction === 'LR' ? 'TB' : 'LR')}
+          title={direction === 'LR' ? 'Lay out top to bottom' : 'Lay out left to right'}
+          aria-label={direction === 'LR' ? 'Lay out top to bottom' : 'Lay out left to right'}
+          data-testid="layout-direction"
+        >
+          {direction === 'LR' ? '↓' : '→'}
+        </ControlButton>
+      </Controls>
     </ReactFlow>
   );
 }

@@ -14,7 +14,11 @@ function ServiceNodeView({ data }: NodeProps<ServiceFlowNode>) {
       data-status={data.status}
       data-lifecycle={data.lifecycle}
     >
-      <Handle type="target" position={Position.Left} isConnectable={false} />
+      <Handle
+        type="target"
+        position={data.direction === 'LR' ? Position.Left : Position.Top}
+        isConnectable={false}
+      />
       <div className="vg-node-head">
         <span className="vg-dot" aria-hidden="true" />
         <span className="vg-node-name" title={data.name}>
@@ -49,7 +53,11 @@ function ServiceNodeView({ data }: NodeProps<ServiceFlowNode>) {
           ↻ {data.restarts}
         </span>
       </div>
-      <Handle type="source" position={Position.Right} isConnectable={false} />
+      <Handle
+        type="source"
+        position={data.direction === 'LR' ? Position.Right : Position.Bottom}
+        isConnectable={false}
+      />
     </div>
   );
 }

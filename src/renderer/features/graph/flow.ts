@@ -10,6 +10,7 @@ import { healthTone, statusTone, type Tone } from './colors.js';
 import {
   NODE_HEIGHT,
   NODE_WIDTH,
+  type Direction,
   type GraphEdge,
   type GraphStructure,
   type Point,
@@ -38,6 +39,8 @@ export interface ServiceNodeData extends Record<string, unknown> {
   readonly selected: boolean;
   /** Not on the highlighted path while one is shown. */
   readonly dimmed: boolean;
+  /** Where edges enter and leave: sides for left-to-right, top and bottom otherwise. */
+  readonly direction: Direction;
 }
 
 export type ServiceFlowNode = Node<ServiceNodeData, typeof SERVICE_NODE_TYPE>;
@@ -116,7 +119,12 @@ export function edgeHighlights(
   return out;
 }
 
-export function nodeData(s: ServiceView, selected: boolean, dimmed: boolean): ServiceNodeData {
+export function nodeData(
+  s: ServiceView,
+  selected: boolean,
+  dimmed: boolean,
+  direction: Direction = 'LR',
+): ServiceNodeData {
   return {
     name: s.name,
     status: s.status,
@@ -137,6 +145,7 @@ export function nodeData(s: ServiceView, selected: boolean, dimmed: boolean): Se
     blockedBy: s.lifecycle === 'waiting' ? s.blocked_by.join(', ') : '',
     selected,
     dimmed,
+    direction,
   };
 }
 
@@ -155,6 +164,7 @@ export function toFlowNodes(
   services: Readonly<Record<string, ServiceView>>,
   selected: string | null,
   previous?: ReadonlyMap<string, ServiceFlowNode>,
+  direction: Direction = 'LR',
 ): ServiceFlowNode[] {
   const path = selected !== null ? failurePath(structure, services, selected).nodes : null;
   const showPath = path !== null && path.size > 0;
@@ -163,7 +173,7 @@ export function toFlowNodes(
     const s = services[n.name];
     if (!s) continue;
     const position = positions.get(n.name) ?? { x: 0, y: 0 };
-    const data = nodeData(s, n.name === selected, showPath && !path.has(n.name));
+    const data = nodeData(s, n.name === selected, showPath && !path.has(n.name), direction);
     const old = previous?.get(n.name);
     if (
       old &&

@@ -247,3 +247,14 @@ describe('neighbour', () => {
     expect(neighbour(pos, order, null, 'right')).toBe('a');
   });
 });
+
+describe('layout direction in node data', () => {
+  it('tells nodes which sides their edges use', () => {
+    const { services, order } = shop();
+    const g = structureOf(services, order);
+    const lr = toFlowNodes(g, layoutGraph(g), services, null);
+    expect(lr.every((n) => n.data.direction === 'LR')).toBe(true);
+    const tb = toFlowNodes(g, layoutGraph(g, 'TB'), services, null, undefined, 'TB');
+    expect(tb.every((n) => n.data.direction === 'TB')).toBe(true);
+  });
+});
