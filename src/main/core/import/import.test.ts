@@ -251,7 +251,8 @@ describe('process-compose', () => {
     expect(res.yaml).toContain('env_file: ../../.env');
     const cfg = load(res);
     expect(svc(cfg, 'api').cwd).toBe(path.join(d, 'api'));
-    expect(svc(cfg, 'postgres').cwd).toBe(path.join(d, 'deploy', 'local'));
+    // No working_dir: the process-compose file's directory, wherever the stack file is.
+    expect(svc(cfg, 'postgres').cwd).toBe(d);
   });
 });
 
@@ -428,7 +429,7 @@ describe('files Vigil does not import', () => {
       'ecosystem.json',
     ])
       expect(isImportableName(n), n).toBe(true);
-    for (const n of ['vigil.yaml', 'package.json', 'docker-compose.yml'])
+    for (const n of ['vigil.yaml', 'package.json', 'docker-compose.yml', 'vite.config.js'])
       expect(isImportableName(n), n).toBe(false);
   });
 });

@@ -58,7 +58,6 @@ export function isImportableName(file: string): boolean {
     /^process-compose([.-][\w.-]+)?\.ya?ml$/.test(base) ||
     /^ecosystem([.-][\w.-]+)?\.(c|m)?js$/.test(base) ||
     /^ecosystem([.-][\w.-]+)?\.(json|ya?ml)$/.test(base) ||
-    /\.config\.(c|m)?js$/.test(base) ||
     /^pm2\.(json|ya?ml)$/.test(base)
   );
 }

@@ -300,7 +300,7 @@ function convertApp(app: Dict, index: number, ac: AppContext): DraftService | nu
     command: argv.map(escapeInterpolation),
     comment: [`${ac.fileName} apps[${index}]${rawName !== name ? ` "${rawName}"` : ''}`],
   };
-  if (cwd !== ac.dir) svc.cwd = cwd;
+  svc.cwd = cwd; // written only when the stack file is elsewhere
   const keyComments: Record<string, string> = {};
 
   // environment: env, then env_<name> when asked for

@@ -250,7 +250,8 @@ function convertProcess(
       'the command uses {{...}} templates, which Vigil does not expand; write the values out',
     );
 
-  const svc: DraftService = { name, command };
+  // process-compose runs processes in its own directory: the file's, as the stack file's.
+  const svc: DraftService = { name, command, cwd: pc.dir };
   if (comment.length > 0) svc.comment = comment;
 
   // working_dir

@@ -102,6 +102,7 @@ export function convertProcfile(source: string, file: string, ctx: ConvertContex
     const svc: DraftService = {
       name,
       command: escapeInterpolation(p.command),
+      cwd: dir,
       comment: [`${path.basename(file)}:${p.pos.line}: ${p.type}`],
     };
     if (p.type === 'web') {
