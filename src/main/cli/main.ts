@@ -6,6 +6,8 @@ import { type CliIO, type CommandFn, EXIT_OK, EXIT_USAGE } from './io.js';
 import { upCommand } from './commands/up.js';
 import { validateCommand } from './commands/validate.js';
 import { graphCommand } from './commands/graph.js';
+import { importCommand } from './commands/import.js';
+import { initCommand } from './commands/init.js';
 import {
   downCommand,
   logsCommand,
@@ -74,6 +76,16 @@ const COMMANDS: Readonly<Record<string, Entry>> = {
   graph: {
     run: graphCommand,
     usage: 'graph [-f FILE] [--format text|mermaid|json|dot]   print the dependency graph',
+  },
+  init: {
+    run: initCommand,
+    usage:
+      'init [DIR] [-o FILE] [--force] [--dry-run]      write a vigil.yaml from a project folder',
+  },
+  import: {
+    run: importCommand,
+    usage:
+      'import FILE [-o OUT] [--force] [--env NAME]     convert a process-compose, Procfile or PM2 file',
   },
 };
 
