@@ -20,8 +20,12 @@ function openExternally(url: string): void {
   if (safe) void shell.openExternal(safe);
 }
 
-/** Applies the navigation and window rules to a web contents (every one the app creates). */
+const guarded = new WeakSet<WebContents>();
+
+/** Applies the navigation and window rules to a web contents (every one the app creates). Idempotent. */
 export function guardWebContents(wc: WebContents): void {
+  if (guarded.has(wc)) return;
+  guarded.add(wc);
   wc.on('will-navigate', (event, url) => {
     event.preventDefault();
     openExternally(url);

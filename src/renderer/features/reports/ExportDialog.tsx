@@ -63,7 +63,7 @@ export function ExportDialog() {
           </select>
         </label>
         {transport === 'ipc' ? (
-          <p className="vg-note">To save as PDF, use File › Export Report as PDF.</p>
+          <p className="vg-note">For a PDF, use File › Export Report › PDF… in the menu.</p>
         ) : null}
         {state.text ? (
           <p
