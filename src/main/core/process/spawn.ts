@@ -111,13 +111,33 @@ export function resolveExecutable(cmd: string, envPath: string | undefined, cwd:
   };
 }
 
-function describeSpawnError(err: unknown, file: string): string {
+/** Vigil's own limit of open files (`ulimit -n`), from /proc; null where unknown. */
+function openFilesLimit(): number | null {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function describeSpawnError(err: unknown, file: string): string {
   const e = err as NodeJS.ErrnoException;
   switch (e.code) {
     case 'ENOENT':
       return `command not found: ${file}`;
     case 'EACCES':
       return `permission denied: ${file}`;
+    case 'EMFILE': {
+      const limit = openFilesLimit();
+      return (
+        `${file}: too many open files (EMFILE): Vigil has used up its limit` +
+        `${limit !== null ? ` of ${limit}` : ''} open files (ulimit -n), about 3 per service; ` +
+        `raise it (for example \`ulimit -n 8192\` before \`vigil up\`) or run fewer services`
+      );
+    }
+    case 'ENFILE':
+      return `${file}: too many open files on this system (ENFILE); close programs or raise fs.file-max`;
     default:
       return `cannot start ${file}: ${e.message ?? String(err)}`;
   }
