@@ -230,6 +230,17 @@ describe('process-compose', () => {
     );
   });
 
+  it('keeps a working_dir that uses ${VAR} as written', () => {
+    const d = tempDir({
+      'process-compose.yaml':
+        'processes:\n  web:\n    command: node web.js\n    working_dir: ${APP_ROOT}/web\n',
+      'web/web.js': '',
+    });
+    const res = importStack(path.join(d, 'process-compose.yaml'), { env: { APP_ROOT: d } });
+    expect(res.yaml).toContain('cwd: ${APP_ROOT}/web');
+    expect(svc(load(res, { APP_ROOT: d }), 'web').cwd).toBe(path.join(d, 'web'));
+  });
+
   it('points at the syntax error of a broken file', () => {
     const d = tempDir({ 'process-compose.yaml': 'processes:\n  web:\n    command: [node\n' });
     try {

@@ -57,7 +57,9 @@ function serviceObject(
   rel: (p: string) => string,
 ): Record<string, unknown> {
   const o: Record<string, unknown> = { command: s.command };
-  if (s.cwd !== undefined && path.resolve(s.cwd) !== outDir) o.cwd = rel(s.cwd);
+  // A path with ${VAR} in it is only known once interpolated: written as the source has it.
+  if (s.cwd !== undefined && s.cwd.includes('${')) o.cwd = s.cwd;
+  else if (s.cwd !== undefined && path.resolve(s.cwd) !== outDir) o.cwd = rel(s.cwd);
   if (s.envFile && s.envFile.length > 0)
     o.env_file = s.envFile.length === 1 ? rel(s.envFile[0]!) : s.envFile.map(rel);
   if (s.env && Object.keys(s.env).length > 0) o.env = { ...s.env };
