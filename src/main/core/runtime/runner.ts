@@ -683,17 +683,15 @@ export class ServiceRunner {
         }
         return;
       case 'quarantine':
+      case 'give_up': {
+        // The end of the ladder: held down (quarantine) or left down (recovery `degraded`).
         await this.killForRecovery('graceful', reason);
         this.desired = 'down';
-        this.healingEvent('quarantine', { ...reason, message: decision.reason });
-        this.setLifecycle('quarantined', { ...reason, message: decision.reason });
+        const why = { ...reason, message: decision.reason };
+        this.healingEvent(decision.do, why);
+        this.setLifecycle(decision.do === 'quarantine' ? 'quarantined' : 'failed', why);
         return;
-      case 'give_up':
-        await this.killForRecovery('graceful', reason);
-        this.desired = 'down';
-        this.healingEvent('give_up', { ...reason, message: decision.reason });
-        this.setLifecycle('failed', { ...reason, message: decision.reason });
-        return;
+      }
       case 'stack_restart':
       case 'restart': {
         await this.killForRecovery(decision.do === 'restart' ? decision.mode : 'graceful', reason);
@@ -729,18 +727,32 @@ export class ServiceRunner {
     mode: 'immediate' | 'graceful' | 'dependencies',
     why?: Reason,
   ): Promise<void> {
+    const stopping: Reason = {
+      ...(why ?? { kind: 'probe' }),
+      message: `stopping the failing instance: ${why?.message ?? 'unhealthy'}`,
+    };
+    if (mode === 'immediate') await this.stopInstance(stopping, 'SIGKILL', 0);
+    else await this.stopInstance(stopping);
+  }
+
+  /**
+   * Stops the live instance, if any: its exit is expected (no healing), the monitor ends, the
+   * service shows `stopping` until the whole group is gone.
+   */
+  private async stopInstance(
+    reason: Reason,
+    signal: NodeJS.Signals = this.spec.stop.signal as NodeJS.Signals,
+    timeoutMs: number = this.spec.stop.timeoutMs,
+    onSlow?: (ms: number) => void,
+  ): Promise<void> {
     const proc = this.proc;
     if (!proc) return;
     const gen = this.generation;
     this.stoppingGen = gen;
     this.monitor?.stop();
     this.monitor = null;
-    this.setLifecycle('stopping', {
-      ...(why ?? { kind: 'probe' }),
-      message: `stopping the failing instance: ${why?.message ?? 'unhealthy'}`,
-    });
-    if (mode === 'immediate') await stopService(proc, 'SIGKILL', 0);
-    else await stopService(proc, this.spec.stop.signal as NodeJS.Signals, this.spec.stop.timeoutMs);
+    this.setLifecycle('stopping', reason);
+    await stopService(proc, signal, timeoutMs, onSlow ? { onSlow } : {});
     this.afterStopped(proc, gen);
   }
 
@@ -896,23 +908,12 @@ export class ServiceRunner {
     if (opts.byUser !== false) this.stoppedByUser = true;
     this.pending = null;
     this.cancelTimers();
-    const proc = this.proc;
-    if (proc) {
-      const gen = this.generation;
-      this.stoppingGen = gen;
-      this.monitor?.stop();
-      this.monitor = null;
-      this.setLifecycle('stopping', reason);
-      await stopService(
-        proc,
-        opts.signal ?? (this.spec.stop.signal as NodeJS.Signals),
-        this.spec.stop.timeoutMs,
-        {
-          ...(opts.onSlow ? { onSlow: opts.onSlow } : {}),
-        },
-      );
-      this.afterStopped(proc, gen);
-    }
+    await this.stopInstance(
+      reason,
+      opts.signal ?? (this.spec.stop.signal as NodeJS.Signals),
+      this.spec.stop.timeoutMs,
+      opts.onSlow,
+    );
     // Descendants that left the process group (setsid) still carry the marker.
     killMarked(this.marker, 'SIGKILL');
     if (this.lifecycle !== 'quarantined' && this.lifecycle !== 'completed')
@@ -970,16 +971,7 @@ export class ServiceRunner {
         });
       this.cancelTimers();
       this.pending = null;
-      const proc = this.proc;
-      if (proc) {
-        const gen = this.generation;
-        this.stoppingGen = gen;
-        this.monitor?.stop();
-        this.monitor = null;
-        this.setLifecycle('stopping', reason);
-        await stopService(proc, this.spec.stop.signal as NodeJS.Signals, this.spec.stop.timeoutMs);
-        this.afterStopped(proc, gen);
-      }
+      await this.stopInstance(reason);
       this.restartCount += 1;
       this.lastRestart = { ts: this.ctx.clock.wallNow(), reason };
       this.healingEvent('restart', reason, { attempt: 0 });
@@ -1000,16 +992,7 @@ export class ServiceRunner {
       this.healing = quarantineState(this.healing, reason.message, this.ctx.clock.now());
       this.desired = 'down';
       this.cancelTimers();
-      const proc = this.proc;
-      if (proc) {
-        const gen = this.generation;
-        this.stoppingGen = gen;
-        this.monitor?.stop();
-        this.monitor = null;
-        this.setLifecycle('stopping', reason);
-        await stopService(proc, this.spec.stop.signal as NodeJS.Signals, this.spec.stop.timeoutMs);
-        this.afterStopped(proc, gen);
-      }
+      await this.stopInstance(reason);
       this.healingEvent('quarantine', reason);
       this.setLifecycle('quarantined', reason);
     });
