@@ -401,6 +401,11 @@ describe('PM2 ecosystem files (JSON and YAML)', () => {
     });
     expect(svc(load(staging), 'api').env.NODE_ENV).toBe('staging');
     expect(staging.warnings.some((w) => w.path === 'apps[0].env_staging')).toBe(false);
+    const typo = importStack(path.join(dir, 'ecosystem.config.yaml'), {
+      env: ENV,
+      envName: 'stagin',
+    });
+    expect(typo.warnings.some((w) => w.message.startsWith('no app has env_stagin'))).toBe(true);
   });
 });
 

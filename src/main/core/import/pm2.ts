@@ -177,6 +177,8 @@ export function convertPm2(
     for (const k of Object.keys(app)) if (/^env_./.test(k)) envBlocks.add(k.slice(4));
     if (svc) services.push(svc);
   });
+  if (opts.envName !== undefined && !envBlocks.has(opts.envName))
+    w.at([], `no app has env_${opts.envName}: only env is applied (is the name right?)`);
   if (services.length === 0) {
     throw new VigilError('STACK_INVALID', `${file}: none of its apps has a script to run`, {
       location: { file, line: 1, col: 1 },
@@ -327,8 +329,8 @@ function convertApp(app: Dict, index: number, ac: AppContext): DraftService | nu
   putEnv(app.env, 'env');
   if (ac.envName !== undefined) {
     const block = `env_${ac.envName}`;
+    // Apps without the block run with env alone, as with PM2.
     if (app[block] !== undefined) putEnv(app[block], block);
-    else warn([], `has no ${block}; only env is applied`);
   } else {
     for (const k of Object.keys(app))
       if (/^env_./.test(k))
