@@ -208,6 +208,7 @@ export type ReasonKind =
   | 'signal'
   | 'probe'
   | 'memory_limit'
+  | 'process_limit'
   | 'manual'
   | 'config_change'
   | 'dependency_recovery'

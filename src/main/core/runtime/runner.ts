@@ -60,6 +60,7 @@ import {
 import { blockedBy, canTransition, type ServiceFacts } from '../lifecycle/rules.js';
 import type { Gate } from './gate.js';
 import { SerialQueue } from './gate.js';
+import { judgeSample } from './limits.js';
 import { runExec } from '../health/exec-probe.js';
 
 export interface RunnerContext {
@@ -1046,34 +1047,27 @@ export class ServiceRunner {
       rssBytes: sample.rssBytes,
       processes: sample.processes,
     };
-    const limits = this.spec.limits;
     if (!this.proc || this.lifecycle !== 'running') return;
-    if (limits.memoryBytes !== undefined && sample.rssBytes > limits.memoryBytes) {
-      const message = `memory ${Math.round(sample.rssBytes / 1048576)} MB over the limit of ${Math.round(limits.memoryBytes / 1048576)} MB`;
-      this.healingEvent('limit_exceeded', { kind: 'memory_limit', message });
-      this.lastError = message;
-      this.fail({ kind: 'unhealthy', reason: { kind: 'memory_limit', message } });
-      return;
-    }
-    if (limits.processes !== undefined && sample.processes > limits.processes) {
-      const message = `${sample.processes} processes over the limit of ${limits.processes}`;
-      this.healingEvent('limit_exceeded', { kind: 'memory_limit', message });
-      this.proc.signalGroup('SIGKILL');
-      killMarked(this.marker, 'SIGKILL');
-      return;
-    }
-    if (limits.cpuPercent !== undefined && sample.cpuPercent !== null) {
-      const now = this.ctx.clock.now();
-      if (sample.cpuPercent > limits.cpuPercent) {
-        if (this.cpuOverSince === null) this.cpuOverSince = now;
-        else if (now - this.cpuOverSince >= 30_000) {
-          this.healingEvent('recommendation', {
-            kind: 'probe',
-            message: `CPU ${sample.cpuPercent.toFixed(0)}% above the limit of ${limits.cpuPercent}% for ${formatDuration(now - this.cpuOverSince)}: consider throttling this service`,
-          });
-          this.cpuOverSince = now;
-        }
-      } else this.cpuOverSince = null;
+    const verdict = judgeSample(this.spec.limits, sample, this.cpuOverSince, this.ctx.clock.now());
+    this.cpuOverSince = verdict.cpuOverSince;
+    switch (verdict.kind) {
+      case 'ok':
+        return;
+      case 'memory': {
+        const why: Reason = { kind: 'memory_limit', message: verdict.message };
+        this.healingEvent('limit_exceeded', why);
+        this.lastError = verdict.message;
+        this.fail({ kind: 'unhealthy', reason: why });
+        return;
+      }
+      case 'processes':
+        this.healingEvent('limit_exceeded', { kind: 'process_limit', message: verdict.message });
+        this.proc.signalGroup('SIGKILL');
+        killMarked(this.marker, 'SIGKILL');
+        return;
+      case 'cpu':
+        this.healingEvent('recommendation', { kind: 'probe', message: verdict.message });
+        return;
     }
   }
 
