@@ -208,4 +208,31 @@ ${idle('other')}
     expect(sup.runners.get('other')!.pid).toBe(before.other);
     if (linux) expect(envOf(sup.runners.get('uses')!.pid!)).toContain('MARK=second');
   }, 30_000);
+
+  it('applies an edit that was rejected for a missing env file once that file appears', async () => {
+    const v1 = `version: 1
+services:
+${idle('svc')}
+`;
+    const { sup, log, stack } = await startWatched(v1);
+    const before = pids(sup);
+    stack.write(`version: 1
+services:
+${idle('svc', '    env_file: local.env\n')}
+`);
+    const rejected = await log.next(statusEvent('config-rejected'), 10_000, 'config-rejected');
+    expect(rejected.type === 'status_update' && rejected.message).toMatch(/local\.env/);
+    expect(sup.runners.get('svc')!.pid).toBe(before.svc);
+    fs.writeFileSync(`${stack.dir}/local.env`, 'MARK=late\n');
+    await log.next(
+      statusEvent('config-reloaded'),
+      10_000,
+      'config-reloaded after the env file appeared',
+    );
+    await until(
+      () => running(sup, 'svc') && sup.runners.get('svc')!.pid !== before.svc,
+      'svc to restart',
+    );
+    if (linux) expect(envOf(sup.runners.get('svc')!.pid!)).toContain('MARK=late');
+  }, 30_000);
 });

@@ -44,12 +44,18 @@ export function createReloader(
   let running: Promise<ReloadResponse> | null = null;
   let again = false;
   let lastDigest = '';
-  const files = (): string[] => [sup.config.file, ...(sup.config.envFiles ?? [])];
+  /** Env files a rejected edit names: watched too, so creating the missing one applies the edit. */
+  let pendingEnvFiles: readonly string[] = [];
+  const files = (): string[] => [
+    ...new Set([sup.config.file, ...(sup.config.envFiles ?? []), ...pendingEnvFiles]),
+  ];
 
   const apply = async (actor: Actor | 'watch'): Promise<ReloadResponse> => {
     const result = loadStack(sup.config.file, { env: opts.env });
     const none = { added: [], removed: [], restarted: [], updated_in_place: [], unchanged: [] };
     if (!result.ok) {
+      pendingEnvFiles = result.envFiles ?? [];
+      rewatch();
       const errors = result.errors.map((e) => ({
         message: e.message,
         file: e.file,
@@ -71,6 +77,7 @@ export function createReloader(
       opts.logger.error(`stack file change rejected: ${where}: ${first?.message ?? ''}`);
       return { success: false, applied: false, changes: none, errors };
     }
+    pendingEnvFiles = [];
     const changes = await sup.applyConfig(result.config);
     lastDigest = digest(files());
     const summary = (['added', 'removed', 'restarted', 'updated_in_place'] as const)

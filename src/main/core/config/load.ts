@@ -164,7 +164,7 @@ export function parseStack(
   }
   checkServices(drafts, issues);
 
-  if (issues.errorCount > 0) return fail(issues);
+  if (issues.errorCount > 0) return { ...fail(issues), envFiles: [...envFiles] } as StackLoadResult;
   const config: StackConfig = {
     file: abs,
     dir,

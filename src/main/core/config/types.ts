@@ -30,7 +30,13 @@ export interface ConfigIssue {
 
 export type StackLoadResult =
   | { readonly ok: true; readonly config: StackConfig; readonly warnings: ConfigIssue[] }
-  | { readonly ok: false; readonly errors: ConfigIssue[]; readonly warnings: ConfigIssue[] };
+  | {
+      readonly ok: false;
+      readonly errors: ConfigIssue[];
+      readonly warnings: ConfigIssue[];
+      /** Env files the stack names (found or not), so a watcher can wait for them. */
+      readonly envFiles?: readonly string[];
+    };
 
 export interface StackLoadOptions {
   /** Variables for `${VAR}` interpolation; defaults to `process.env`. */
