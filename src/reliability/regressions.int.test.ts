@@ -2,11 +2,27 @@
  * Regression tests for bugs the battery found, each named after the bug, fast enough for
  * `npm test` (the chaos tier keeps the full-size cases).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { VigilEvent } from '../shared/events.js';
 import { describeSpawnError } from '../main/core/process/spawn.js';
-import { LINUX, Tracker, buildCli, makeStack, runVigil, stopVigil, until } from './harness.js';
+import { MAX_UNREAD_LOG_BYTES, createPrinter } from '../main/cli/output.js';
+import {
+  BIN,
+  LINUX,
+  Tracker,
+  buildCli,
+  makeStack,
+  rssBytes,
+  runVigil,
+  sleep,
+  stopVigil,
+  until,
+} from './harness.js';
+import { FLOOD } from './services.js';
 
 const t = new Tracker();
 const HAVE_PRLIMIT = LINUX && spawnSync('prlimit', ['--version']).status === 0;
@@ -41,6 +57,73 @@ describe('regressions', () => {
       expect(run.child.exitCode).toBeNull();
       expect((await stopVigil(run, 60_000)).code).toBe(0);
       expect(await until(() => t.tagged().length === 0, 10_000)).toBe(true);
+    },
+    60_000,
+  );
+
+  it('a stalled reader of `vigil up --json` made Vigil queue output without bound (found by websocket.chaos: memory over reconnects)', () => {
+    const written: string[] = [];
+    const notices: string[] = [];
+    const out = {
+      writableLength: MAX_UNREAD_LOG_BYTES + 1,
+      write(text: string) {
+        written.push(text);
+        return true;
+      },
+    } as unknown as NodeJS.WritableStream;
+    const printer = createPrinter(out, { json: true, notice: (n) => notices.push(n) });
+    const log = { type: 'log', ts: 1, service: 'a', stream: 'stdout', line: 'x', seq: 1 } as const;
+    const status = { type: 'status_update', ts: 1, system: 'healthy', message: 'ok' } as const;
+    for (let i = 0; i < 1000; i++) printer.print({ ...log, seq: i });
+    printer.print(status);
+    // Log lines are dropped while the reader is behind; other events still go out.
+    expect(written).toHaveLength(1);
+    expect(JSON.parse(written[0]!).type).toBe('status_update');
+    (out as unknown as { writableLength: number }).writableLength = 0;
+    printer.print(log);
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatch(/1000 log lines were not printed/);
+    expect(written).toHaveLength(2);
+  });
+
+  it.skipIf(!LINUX)(
+    'vigil up --json whose stdout is not read keeps its memory bounded and says what it dropped',
+    async () => {
+      const stack = makeStack(
+        t,
+        `version: 1\nservices:\n  flood:\n    command: [node, flood.mjs]\n`,
+        {
+          'flood.mjs': FLOOD,
+        },
+      );
+      const child = spawn(
+        process.execPath,
+        [BIN, 'up', '-f', stack.file, '--json', '--port', '0', '--data-dir', stack.dataDir],
+        { cwd: stack.dir, env: t.env(), stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+      );
+      t.group(child.pid);
+      const stderr: string[] = [];
+      readline.createInterface({ input: child.stderr! }).on('line', (l) => stderr.push(l));
+      child.stdout!.pause(); // nobody reads
+      expect(await until(() => fs.existsSync(path.join(stack.dataDir, 'vigil.lock')), 20_000)).toBe(
+        true,
+      );
+      await sleep(1_000);
+      const rss0 = rssBytes(child.pid!)!;
+      let rssMax = rss0;
+      for (let i = 0; i < 12; i++) {
+        await sleep(500);
+        rssMax = Math.max(rssMax, rssBytes(child.pid!) ?? 0);
+      }
+      expect(rssMax - rss0).toBeLessThan(100 * 1024 * 1024);
+      child.stdout!.resume();
+      child.stdout!.on('data', () => undefined);
+      expect(
+        await until(() => stderr.some((l) => /output was not being read/.test(l)), 20_000),
+      ).toBe(true);
+      const exited = new Promise((r) => child.on('exit', r));
+      process.kill(child.pid!, 'SIGTERM');
+      await exited;
     },
     60_000,
   );

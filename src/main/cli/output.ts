@@ -77,12 +77,47 @@ export function describeEvent(ev: VigilEvent, color = false): string | null {
   }
 }
 
+/**
+ * Output the reader has not taken yet past which log lines are dropped (and counted) instead of
+ * queued in memory: a stalled reader of `vigil up --json` must not make Vigil grow without bound.
+ */
+export const MAX_UNREAD_LOG_BYTES = 4 * 1024 * 1024;
+/** Past this, every event is dropped: nobody is reading at all. */
+export const MAX_UNREAD_BYTES = 32 * 1024 * 1024;
+
 export function createPrinter(
   out: NodeJS.WritableStream & { isTTY?: boolean },
-  opts: { json: boolean; logs?: boolean; live?: () => string },
+  opts: {
+    json: boolean;
+    logs?: boolean;
+    live?: () => string;
+    /** Where to say that output was dropped (default: stderr). */
+    notice?: (text: string) => void;
+  },
 ): EventPrinter {
   const tty = Boolean(out.isTTY);
+  const notice = opts.notice ?? ((text: string) => void process.stderr.write(`${text}\n`));
   let liveShown = false;
+  let droppedLogs = 0;
+  let droppedOther = 0;
+  const unread = (): number => (out as { writableLength?: number }).writableLength ?? 0;
+  /** Writes unless the reader is too far behind; says once it caught up how much was dropped. */
+  const emit = (text: string, isLog: boolean): void => {
+    const behind = unread();
+    if (behind > (isLog ? MAX_UNREAD_LOG_BYTES : MAX_UNREAD_BYTES)) {
+      if (isLog) droppedLogs += 1;
+      else droppedOther += 1;
+      return;
+    }
+    if ((droppedLogs > 0 || droppedOther > 0) && behind < MAX_UNREAD_LOG_BYTES / 2) {
+      notice(
+        `vigil: output was not being read: ${droppedLogs} log lines${droppedOther ? ` and ${droppedOther} other events` : ''} were not printed (service logs are in the data directory's logs/services)`,
+      );
+      droppedLogs = 0;
+      droppedOther = 0;
+    }
+    out.write(text);
+  };
   const clearLive = (): void => {
     if (liveShown) {
       out.write('\r\x1b[2K');
@@ -99,13 +134,13 @@ export function createPrinter(
   return {
     print(ev) {
       if (opts.json) {
-        out.write(JSON.stringify(ev) + '\n');
+        emit(JSON.stringify(ev) + '\n', ev.type === 'log');
         return;
       }
       if (ev.type === 'log') {
         if (!opts.logs) return;
         clearLive();
-        out.write(`${tty ? pc.dim(`${ev.service} |`) : `${ev.service} |`} ${ev.line}\n`);
+        emit(`${tty ? pc.dim(`${ev.service} |`) : `${ev.service} |`} ${ev.line}\n`, true);
         showLive();
         return;
       }
@@ -115,7 +150,7 @@ export function createPrinter(
         return;
       }
       clearLive();
-      out.write(line + '\n');
+      emit(line + '\n', false);
       showLive();
     },
     clearLive,
