@@ -58,6 +58,26 @@ function vitest(name, extra) {
   if (r.status !== 0 && (json.numFailedTests ?? 0) === 0 && brokenSuites === 0) failed += 1;
 }
 
+/** The browser tier prints `E2E: N passed, N failed[, N skipped]` as its last line. */
+function e2e() {
+  process.stdout.write('\n== browser e2e\n');
+  const r = spawnSync(process.execPath, ['e2e/run.mjs'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
+  process.stdout.write(r.stdout ?? '');
+  const m = /E2E: (\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$/.exec((r.stdout ?? '').trim());
+  if (!m) {
+    process.stdout.write(`== browser e2e: no summary (exit ${r.status ?? r.signal})\n`);
+    failed += 1;
+    return;
+  }
+  passed += Number(m[1]);
+  failed += Number(m[2]);
+  skipped += Number(m[3] ?? 0);
+  if (r.status !== 0 && Number(m[2]) === 0) failed += 1;
+}
+
 if (chaos) {
   vitest('chaos tests', ['--config', 'vitest.chaos.config.ts']);
 } else {
@@ -66,7 +86,7 @@ if (chaos) {
   step('lint', npx, ['eslint', '.']);
   step('build cli', process.execPath, ['scripts/build-cli.mjs']);
   vitest('unit and integration tests', []);
-  if (fs.existsSync('e2e/run.mjs')) step('browser e2e', process.execPath, ['e2e/run.mjs']);
+  if (fs.existsSync('e2e/run.mjs')) e2e();
 }
 
 process.stdout.write(

@@ -586,7 +586,7 @@ export class ServiceRunner {
       (next.health === 'unhealthy' || next.health === 'timeout') &&
       prev.health !== next.health
     ) {
-      const message = `${result.probe} probe ${next.health === 'timeout' ? 'timed out' : 'failed'} ${next.consecutiveFailures} times: ${result.detail}`;
+      const message = `${result.probe} probe ${next.health === 'timeout' ? 'timed out' : 'failed'} ${next.consecutiveFailures === 1 ? 'once' : `${next.consecutiveFailures} times`}: ${result.detail}`;
       this.lastError = message;
       this.fail({
         kind: 'unhealthy',
