@@ -49,6 +49,8 @@ let recent = readRecent(app.getPath('userData'));
 const host = new StackHost({
   dataDir,
   ipcMain,
+  // The renderer talks over IPC only. The REST API (for `vigil ps` and scripts) is opt-in.
+  serveHttp: process.env.VIGIL_DESKTOP_API === '1' || process.argv.includes('--serve-api'),
   isTrustedSender: trustedSenderCheck({
     fileRoot: paths.rendererDir,
     ...(devUrl ? { origins: [new URL(devUrl).origin] } : {}),

@@ -81,7 +81,9 @@ describe('StackHost', () => {
     const stack = await host.open(path.join(dir, 'vigil.yaml'));
     expect(stack.name).toBe('hosted');
     expect(handlers.has('vigil:getStatus')).toBe(true);
-    expect(readInstance(dataDir)?.api?.url).toBe(stack.apiUrl);
+    // The renderer talks over IPC; no HTTP server unless the user turns it on.
+    expect(stack.apiUrl).toBeNull();
+    expect(readInstance(dataDir)?.api).toBeUndefined();
 
     const denied = await call('vigil:getStatus', 'https://evil.example/');
     expect(denied).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
@@ -120,5 +122,24 @@ describe('StackHost', () => {
     expect((err as StackLoadError).details.join('\n')).toMatch(/vigil\.yaml/);
     expect(handlers.size).toBe(0);
     expect(readInstance(dataDir)).toBeNull();
+  });
+
+  it('serves the REST API for the CLI only when asked to', async () => {
+    const dir = stackDir(
+      'version: 1\nname: served\nservices:\n  idle:\n    command: node -e "setInterval(() => {}, 1000)"\n',
+    );
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-host-data-'));
+    const { ipc } = fakeIpcMain();
+    const host = new StackHost({
+      dataDir,
+      ipcMain: ipc,
+      isTrustedSender: () => true,
+      serveHttp: true,
+    });
+    hosts.push(host);
+    const stack = await host.open(path.join(dir, 'vigil.yaml'));
+    expect(stack.apiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(readInstance(dataDir)?.api?.url).toBe(stack.apiUrl);
+    await host.close();
   });
 });

@@ -27,7 +27,7 @@ export interface StackHostOptions {
   readonly dataDir: string;
   readonly ipcMain: IpcMainLike;
   readonly isTrustedSender: (event: IpcEventLike) => boolean;
-  /** Serve REST on 127.0.0.1 (free port) for the CLI; default true. */
+  /** Serve REST on 127.0.0.1 (free port) for the CLI; off unless the user turns it on. */
   readonly serveHttp?: boolean;
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Every supervisor event (tray, notifications). */
@@ -104,8 +104,10 @@ export class StackHost {
     try {
       for (const s of config.services)
         for (const k of s.secretEnv) if (s.env[k]) logger.addSecret(s.env[k]);
-      const store = HistoryStore.open(dataDir, { logger });
-      if (store.degraded) logger.warn(`history is not being saved: ${store.degraded}`);
+      const store = HistoryStore.open(dataDir, {
+        logger,
+        retentionMs: config.settings.retentionMs,
+      });
       const supervisor = new Supervisor({ config, dataDir, logger, store });
       const reloader = createReloader(supervisor, { logger, env });
       const api = createApi(supervisor, {
@@ -125,7 +127,7 @@ export class StackHost {
         }
       });
       let server: HttpServerHandle | null = null;
-      if (this.opts.serveHttp ?? true) {
+      if (this.opts.serveHttp ?? false) {
         try {
           const token = readOrCreateToken(dataDir);
           logger.addSecret(token);
