@@ -12,6 +12,13 @@ const electronVite = path.join(root, 'node_modules', 'electron-vite', 'bin', 'el
 
 /** The Electron executable named by node_modules/electron/path.txt, if it is really there. */
 export function electronBinary(dir = path.join(root, 'node_modules', 'electron')) {
+  if (process.env.ELECTRON_OVERRIDE_DIST_PATH) {
+    const bin = path.join(
+      process.env.ELECTRON_OVERRIDE_DIST_PATH,
+      process.platform === 'win32' ? 'electron.exe' : 'electron',
+    );
+    return fs.existsSync(bin) ? bin : null;
+  }
   let rel;
   try {
     rel = fs.readFileSync(path.join(dir, 'path.txt'), 'utf8').trim();
@@ -39,11 +46,40 @@ function buildIfMissing(file, what, cmdArgs) {
   return r.status === 0;
 }
 
-if (electronBinary()) {
+/**
+ * Recent Electron packages fetch their binary on first use instead of at install time. Try that
+ * download once, bounded and quietly; where the network cannot reach it, say so in one line.
+ */
+async function tryDownloadElectron() {
+  const install = path.join(root, 'node_modules', 'electron', 'install.js');
+  if (!fs.existsSync(install) || process.env.CI || process.env.VIGIL_NO_ELECTRON_DOWNLOAD)
+    return false;
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [install], {
+      cwd: path.dirname(install),
+      stdio: 'ignore',
+    });
+    // Only a download that really happens is worth a line (it can take a while).
+    const told = setTimeout(
+      () => process.stdout.write('vigil: fetching the Electron binary (first start)…\n'),
+      2_000,
+    );
+    const limit = setTimeout(() => child.kill('SIGKILL'), 180_000);
+    const done = (ok) => {
+      clearTimeout(told);
+      clearTimeout(limit);
+      resolve(ok && electronBinary() !== null);
+    };
+    child.on('error', () => done(false));
+    child.on('exit', (code) => done(code === 0));
+  });
+}
+
+if (electronBinary() || (await tryDownloadElectron())) {
   run(process.execPath, [electronVite, 'dev', ...(args.length > 0 ? ['--', ...args] : [])]);
 } else {
   process.stdout.write(
-    'vigil: the Electron binary is not installed here (no network download possible); opening the browser UI instead\n',
+    'vigil: the Electron binary is not installed and cannot be downloaded here; opening the browser UI instead\n',
   );
   const ok =
     buildIfMissing('out/renderer/index.html', 'the UI', [electronVite, 'build']) &&
@@ -52,5 +88,5 @@ if (electronBinary()) {
     process.stderr.write('vigil: the build failed; see the messages above\n');
     process.exit(1);
   }
-  run(process.execPath, [path.join(root, 'bin', 'vigil.js'), 'up', '--ui', ...args]);
+  run(process.execPath, [path.join(root, 'bin', 'vigil.js'), 'up', '--ui', '--open', ...args]);
 }

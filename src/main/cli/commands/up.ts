@@ -4,6 +4,7 @@
  * the services, and on Ctrl-C or SIGTERM stops them in reverse dependency order. A second Ctrl-C
  * kills whatever is left at once.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,7 +32,7 @@ import { createPrinter } from '../output.js';
 import { packageRoot, readOrCreateToken } from '../paths.js';
 import { createReloader } from '../../core/reload.js';
 
-export const UP_USAGE = `usage: vigil up [-f FILE] [--ui] [--port 9000] [--host 127.0.0.1] [--data-dir DIR] [--token T] [--json] [--logs] [--no-api]`;
+export const UP_USAGE = `usage: vigil up [-f FILE] [--ui] [--port 9000] [--host 127.0.0.1] [--data-dir DIR] [--token T] [--json] [--logs] [--no-api] [--open]`;
 
 interface UpOptions {
   file?: string;
@@ -43,6 +44,7 @@ interface UpOptions {
   json: boolean;
   logs: boolean;
   api: boolean;
+  open: boolean;
 }
 
 function parse(argv: readonly string[], io: CliIO): UpOptions | string {
@@ -60,6 +62,7 @@ function parse(argv: readonly string[], io: CliIO): UpOptions | string {
         json: { type: 'boolean', default: false },
         logs: { type: 'boolean', default: false },
         'no-api': { type: 'boolean', default: false },
+        open: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       allowPositionals: false,
@@ -86,6 +89,7 @@ function parse(argv: readonly string[], io: CliIO): UpOptions | string {
     json: values.json ?? false,
     logs: values.logs ?? false,
     api: !(values['no-api'] ?? false),
+    open: values.open ?? false,
   };
 }
 
@@ -280,6 +284,9 @@ export async function runUp(
         const uiDir = path.join(packageRoot(), 'out', 'renderer', 'index.html');
         if (!fs.existsSync(uiDir)) say('vigil: the browser UI is not built; run `npm run build`\n');
         say(`vigil: open ${server.url}/?token=${token}\n`);
+        if (o.open && !openInBrowser(`${server.url}/?token=${token}`, io.env)) {
+          say('vigil: no display to open a browser on; open the address above yourself\n');
+        }
       }
     } else if (o.ui) {
       say(`vigil: open ${server.url}/?token=${token}\n`);
@@ -306,6 +313,25 @@ export async function runUp(
     done,
     stop: () => finish(),
   };
+}
+
+/** Opens a URL in the system browser when there is a display; false when there is none. */
+function openInBrowser(url: string, env: Readonly<Record<string, string | undefined>>): boolean {
+  const [cmd, args] =
+    process.platform === 'darwin'
+      ? ['open', [url]]
+      : process.platform === 'win32'
+        ? ['cmd', ['/c', 'start', '', url]]
+        : ['xdg-open', [url]];
+  if (process.platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY) return false;
+  try {
+    const child = spawn(cmd, args, { detached: true, stdio: 'ignore' });
+    child.on('error', () => undefined);
+    child.unref();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function liveLine(sup: Supervisor): string {
