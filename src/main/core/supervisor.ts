@@ -92,7 +92,8 @@ export class Supervisor {
     this.startedAtMono = this.clock.now();
     this.launchStartMono = this.startedAtMono;
     this.gate = new Gate(this.config.settings.parallelLaunchLimit);
-    this.ledger = new ProcessLedger(this.dataDir);
+    // One write per burst of spawns and exits (a launch of N services is one write, not N).
+    this.ledger = new ProcessLedger(this.dataDir, { schedule: (write) => setImmediate(write) });
     this.graph = buildGraph(this.config.services);
     for (const spec of this.config.services) this.addRunner(spec);
   }
@@ -491,6 +492,7 @@ export class Supervisor {
       this.statusEvent('stack-stopped', 'every service stopped');
       this.stopped = true;
       for (const r of this.runners.values()) r.dispose();
+      this.ledger.flush();
       if (this.store && this.runId !== null) {
         this.store.endRun(this.runId, { endedAt: this.clock.wallNow(), how });
         this.store.flush();

@@ -70,6 +70,25 @@ describe('ProcessLedger', () => {
     expect(new ProcessLedger(path.join(dir, 'data')).entries()).toEqual([]);
   });
 
+  it('with a schedule, writes a burst of changes once, when the schedule calls back', () => {
+    const pending: (() => void)[] = [];
+    const ledger = new ProcessLedger(dir, { schedule: (write) => pending.push(write) });
+    const onDisk = () => new ProcessLedger(dir).entries().map((e) => e.pid);
+    for (let pid = 100; pid < 110; pid += 1) ledger.record({ ...entry, pid });
+    ledger.forget(105);
+    expect(pending).toHaveLength(1);
+    expect(fs.existsSync(ledger.file)).toBe(false);
+    pending.shift()!();
+    expect(onDisk()).toEqual([100, 101, 102, 103, 104, 106, 107, 108, 109]);
+    // The next change schedules a new write; flush() writes it without waiting.
+    ledger.forget(100);
+    expect(pending).toHaveLength(1);
+    ledger.flush();
+    expect(onDisk()).toEqual([101, 102, 103, 104, 106, 107, 108, 109]);
+    pending.shift()!();
+    expect(onDisk()).toHaveLength(8);
+  });
+
   it('replaces an entry recorded again for the same pid', () => {
     const ledger = new ProcessLedger(dir);
     ledger.record(entry);

@@ -49,16 +49,29 @@ function isEntry(x: unknown): x is LedgerEntry {
   );
 }
 
+export interface LedgerOptions {
+  onWarning?: (message: string) => void;
+  /**
+   * Defers writes: changes made in one burst (a stack launch spawns every service in one turn)
+   * are written once, when `schedule` calls back. Without it every change is written at once.
+   */
+  schedule?: (write: () => void) => void;
+}
+
 export class ProcessLedger {
   readonly file: string;
   private list: LedgerEntry[] = [];
   /** Boot the recorded entries belong to (start times only compare within one boot). */
   private recordedBoot: string | null;
   private readonly onWarning: ((message: string) => void) | undefined;
+  private readonly schedule: ((write: () => void) => void) | undefined;
+  private dirty = false;
+  private writeScheduled = false;
 
-  constructor(dataDir: string, opts: { onWarning?: (message: string) => void } = {}) {
+  constructor(dataDir: string, opts: LedgerOptions = {}) {
     this.file = path.join(path.resolve(dataDir), LEDGER_FILE);
     this.onWarning = opts.onWarning;
+    this.schedule = opts.schedule;
     this.recordedBoot = readBootId();
     this.load();
   }
@@ -73,13 +86,18 @@ export class ProcessLedger {
     if (this.list.length === 0) this.recordedBoot = readBootId();
     this.list = this.list.filter((e) => e.pid !== entry.pid);
     this.list.push({ ...entry, recordedAt: entry.recordedAt ?? Date.now() });
-    this.save();
+    this.changed();
   }
 
   forget(pid: number): void {
     const before = this.list.length;
     this.list = this.list.filter((e) => e.pid !== pid);
-    if (this.list.length !== before) this.save();
+    if (this.list.length !== before) this.changed();
+  }
+
+  /** Writes a deferred change now (no-op when everything is on disk). */
+  flush(): void {
+    if (this.dirty) this.save();
   }
 
   entries(): LedgerEntry[] {
@@ -90,6 +108,20 @@ export class ProcessLedger {
     this.list = [];
     this.recordedBoot = readBootId();
     this.save();
+  }
+
+  private changed(): void {
+    this.dirty = true;
+    if (!this.schedule) {
+      this.save();
+      return;
+    }
+    if (this.writeScheduled) return;
+    this.writeScheduled = true;
+    this.schedule(() => {
+      this.writeScheduled = false;
+      this.flush();
+    });
   }
 
   private load(): void {
@@ -116,6 +148,7 @@ export class ProcessLedger {
   }
 
   private save(): void {
+    this.dirty = false;
     const data: LedgerFile = { version: 1, bootId: this.recordedBoot, entries: this.list };
     const tmp = `${this.file}.${process.pid}.tmp`;
     try {
