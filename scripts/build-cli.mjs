@@ -1,13 +1,17 @@
 // Bundles the headless CLI (`vigil`) into out/cli/vigil.js so that `npx vigil` starts fast and
-// light: no TypeScript loader at run time. Native and runtime dependencies stay external.
+// light: no TypeScript loader at run time. The pure-JavaScript dependencies are bundled in too:
+// loading them from node_modules (module resolution, CommonJS export scanning, one compile per
+// file) made every `vigil` command start ~40% slower and `vigil up` hold ~9 MB more (see
+// docs/PERFORMANCE.md). Only the native better-sqlite3 stays external, with ws's optional native
+// helpers (ws falls back to JavaScript when they are missing).
 import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
 const entry = path.join(root, 'src/main/cli/main.ts');
+const NATIVE = ['better-sqlite3', 'bufferutil', 'utf-8-validate'];
 if (!fs.existsSync(entry)) {
   console.log('build-cli: no CLI entry yet, skipped');
   process.exit(0);
@@ -20,7 +24,7 @@ await build({
   format: 'esm',
   target: 'node20',
   sourcemap: true,
-  external: Object.keys(pkg.dependencies ?? {}),
+  external: [...NATIVE],
   banner: {
     js: "import { createRequire as __vigilCreateRequire } from 'node:module'; const require = __vigilCreateRequire(import.meta.url);",
   },
