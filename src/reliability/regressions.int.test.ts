@@ -22,7 +22,7 @@ import {
   stopVigil,
   until,
 } from './harness.js';
-import { FLOOD } from './services.js';
+import { FLOOD, FORKER } from './services.js';
 
 const t = new Tracker();
 const HAVE_PRLIMIT = LINUX && spawnSync('prlimit', ['--version']).status === 0;
@@ -124,6 +124,29 @@ describe('regressions', () => {
       const exited = new Promise((r) => child.on('exit', r));
       process.kill(child.pid!, 'SIGTERM');
       await exited;
+    },
+    60_000,
+  );
+
+  it.skipIf(!LINUX)(
+    'a service ended for its process limit was reported as "killed by SIGKILL" (found by fork.chaos)',
+    async () => {
+      const stack = makeStack(
+        t,
+        `version: 1\nservices:\n  forker:\n    command: [node, forker.mjs]\n    limits: { processes: 5 }\n    restart: { backoff: [100ms], max_attempts: 1 }\n`,
+        { 'forker.mjs': FORKER },
+      );
+      const run = runVigil(t, { stack });
+      const ended = await run.waitFor(
+        (e) => e.type === 'service_event' && e.service === 'forker' && e.to === 'backoff',
+        30_000,
+        'forker ended',
+      );
+      expect(ended.type === 'service_event' && ended.reason.kind).toBe('process_limit');
+      expect(ended.type === 'service_event' && ended.reason.message).toMatch(
+        /processes over the limit of 5 processes/,
+      );
+      expect((await stopVigil(run)).code).toBe(0);
     },
     60_000,
   );

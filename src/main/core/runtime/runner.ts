@@ -638,12 +638,28 @@ export class ServiceRunner {
     if (this.stoppingGen === gen) return; // the stop that asked for it handles the state
     // Leftovers in the group (children of a crashed leader) would hold ports and pipes: they go
     // before anything else happens, so a restart never races them for the port.
-    void reapGroup(proc).then(() => this.afterExit(gen, code, signal, error));
+    void reapGroup(proc).then(() => this.afterExit(gen, code, signal, error, proc.processLimitHit));
   }
 
-  private afterExit(gen: number, code: number | null, signal: string | null, error?: string): void {
+  private afterExit(
+    gen: number,
+    code: number | null,
+    signal: string | null,
+    error?: string,
+    processLimitHit: number | null = null,
+  ): void {
     if (gen !== this.generation || this.proc !== null) return;
-    const reason = exitReason(code, signal, error);
+    // Killed by the process bound (spawn's watcher): say so rather than "killed by SIGKILL".
+    const max = this.spec.limits.processes;
+    const reason: Reason =
+      processLimitHit !== null && max !== undefined
+        ? {
+            kind: 'process_limit',
+            message: `ended: ${processLimitHit} processes over the limit of ${max} processes (limits.processes)`,
+            signal,
+            exitCode: code,
+          }
+        : exitReason(code, signal, error);
     this.lastError = error ?? (code === 0 && !signal ? null : reason.message);
     const failure: Failure = error
       ? { kind: 'start_failed', reason }
