@@ -77,6 +77,15 @@ const DISCARD_AFTER_REFUSAL = 1024 * 1024;
 /** A stream client closed as too slow is cut off if its close handshake has not ended by then. */
 const SLOW_CLIENT_GRACE_MS = 2_000;
 const STREAM_CLIENT_MESSAGE_BYTES = 4096;
+/**
+ * Slow clients (slowloris): a local client sends its headers in well under a second and its body
+ * (at most 64 KiB) in little more; one that takes longer is cut off (408) instead of holding a
+ * connection for Node's defaults of 60 s and 5 min. Checked every second. Slow handlers are not
+ * affected: these bound receiving the request, not answering it.
+ */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 15_000;
+const TIMEOUT_CHECK_MS = 1_000;
 
 class BodyTooLarge extends VigilError {
   constructor() {
@@ -200,7 +209,11 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
   const tokenMatches = createTokenCheck(opts.token);
   logger.addSecret(opts.token);
 
-  const server = http.createServer();
+  const server = http.createServer({
+    headersTimeout: HEADERS_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+  });
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: STREAM_CLIENT_MESSAGE_BYTES,
