@@ -1,5 +1,7 @@
 /** The window: top bar, graph or timeline, the service panel, the status bar, and the empty/error states. */
 import { useEffect, useRef } from 'react';
+import { ConfigBanner } from '../features/config/ConfigBanner.js';
+import { Toasts } from '../features/config/Toasts.js';
 import { GraphCanvas } from '../features/graph/GraphCanvas.js';
 import { neighbour } from '../features/graph/navigation.js';
 import { Timeline } from '../features/healing/Timeline.js';
@@ -20,7 +22,9 @@ function storage(): Storage | null {
 }
 
 function TopBar() {
-  const { store } = useDeps();
+  const { store, controller } = useDeps();
+  const reloading = useVigil((s) => s.reloading);
+  const ready = useVigil((s) => s.load.phase === 'ready');
   const name = useVigil((s) => s.system?.name ?? '');
   const file = useVigil((s) => s.system?.stack_file ?? '');
   const view = useVigil((s) => s.view);
@@ -62,6 +66,16 @@ function TopBar() {
         </button>
       </nav>
       <div className="vg-topbar-actions">
+        <button
+          type="button"
+          className="vg-btn"
+          disabled={reloading || !ready}
+          title="Re-read the stack file and apply the difference"
+          onClick={() => void controller.reloadStack()}
+          data-testid="reload-stack"
+        >
+          {reloading ? 'Reloading…' : 'Reload stack'}
+        </button>
         <button
           type="button"
           className="vg-btn"
@@ -258,9 +272,11 @@ export function App() {
     <div className="vg-app">
       <TopBar />
       <DisconnectedBanner />
+      <ConfigBanner />
       <Main searchRef={searchRef} />
       <StatusBar />
       {exportOpen ? <ExportDialog /> : null}
+      <Toasts />
     </div>
   );
 }

@@ -183,6 +183,99 @@ describe('controller', () => {
   });
 });
 
+describe('stack file reload', () => {
+  const rejectedEvent = {
+    type: 'status_update' as const,
+    ts: T0 + 10,
+    system: 'healthy' as const,
+    event: 'config-rejected' as const,
+    message:
+      'stack file change rejected (vigil.yaml:7:5: unknown key "bogus"); still running the last good configuration',
+  };
+
+  it('a rejected change from the stream raises the banner; a reload event clears it', async () => {
+    const { transport, stream } = fakeTransport(baseClient());
+    const store = createVigilStore({ theme: 'light' });
+    const s = fakeScheduler();
+    await createController({ transport, store, logs: new LogStore(), scheduler: s.sched }).start();
+    stream().onEvent(rejectedEvent);
+    s.runFrames();
+    expect(store.getState().notices.rejected?.problems).toEqual([
+      { where: 'vigil.yaml:7:5', path: null, message: 'unknown key "bogus"' },
+    ]);
+    stream().onEvent({
+      ...rejectedEvent,
+      ts: T0 + 20,
+      event: 'config-reloaded',
+      message: 'stack file reloaded (file changed): restarted: web',
+    });
+    s.runFrames();
+    expect(store.getState().notices.rejected).toBeNull();
+    expect(store.getState().notices.toasts.map((t) => t.text)).toEqual(['restarted: web']);
+  });
+
+  it('Reload stack shows the refused file problems, or what changed', async () => {
+    const reload = vi
+      .fn()
+      .mockResolvedValueOnce({
+        success: false,
+        applied: false,
+        changes: { added: [], removed: [], restarted: [], updated_in_place: [], unchanged: [] },
+        errors: [{ message: 'bad', file: '/s/vigil.yaml', line: 3, col: 1, path: 'services.api' }],
+      })
+      .mockResolvedValueOnce({
+        success: true,
+        applied: true,
+        changes: {
+          added: [],
+          removed: [],
+          restarted: ['api'],
+          updated_in_place: [],
+          unchanged: [],
+        },
+        errors: [],
+      })
+      .mockRejectedValueOnce(new VigilError('FORBIDDEN', 'not allowed'));
+    const client = { ...baseClient(), reload };
+    const { transport } = fakeTransport(client);
+    const store = createVigilStore({ theme: 'light' });
+    const ctl = createController({
+      transport,
+      store,
+      logs: new LogStore(),
+      scheduler: fakeScheduler().sched,
+    });
+    await ctl.start();
+    const first = ctl.reloadStack();
+    expect(store.getState().reloading).toBe(true);
+    // a second click while the first runs does nothing
+    expect(await ctl.reloadStack()).toBeNull();
+    expect((await first)?.applied).toBe(false);
+    expect(store.getState().reloading).toBe(false);
+    expect(store.getState().notices.rejected?.problems).toEqual([
+      { where: 'vigil.yaml:3:1', path: 'services.api', message: 'bad' },
+    ]);
+    await ctl.reloadStack();
+    expect(store.getState().notices.rejected).toBeNull();
+    expect(store.getState().notices.toasts.at(-1)?.text).toBe('restarted: api');
+    expect(await ctl.reloadStack()).toBeNull();
+    expect(store.getState().notices.toasts.at(-1)).toMatchObject({
+      tone: 'error',
+      text: 'not allowed (FORBIDDEN)',
+    });
+    expect(reload).toHaveBeenCalledTimes(3);
+  });
+
+  it('a snapshot taken while a change is rejected shows the banner', () => {
+    const store = createVigilStore({ theme: 'light' });
+    store.getState().snapshot({ ...snapshot([view('api')]), last_status_event: rejectedEvent });
+    expect(store.getState().notices.rejected?.problems[0]?.where).toBe('vigil.yaml:7:5');
+    store.getState().dismissConfigBanner();
+    store.getState().snapshot({ ...snapshot([view('api')]), last_status_event: rejectedEvent });
+    expect(store.getState().notices.rejected).toBeNull();
+  });
+});
+
 describe('store ui slice', () => {
   it('opens the panel only for a known service and closes it', () => {
     const store = createVigilStore({ theme: 'dark' });

@@ -7,7 +7,7 @@
 import type { VigilClient } from '../../shared/contract.js';
 import { VigilError } from '../../shared/errors.js';
 import type { VigilEvent } from '../../shared/events.js';
-import type { StatusResponse } from '../../shared/views.js';
+import type { ReloadResponse, StatusResponse } from '../../shared/views.js';
 import type { Transport } from '../api/transport.js';
 import type { ServiceAction } from '../features/services/actions.js';
 import type { LogStore } from '../logs/ring.js';
@@ -45,6 +45,11 @@ export interface Controller {
   loadLogs(service: string): Promise<void>;
   /** Re-reads the whole state now. */
   refresh(): Promise<void>;
+  /**
+   * Asks Vigil to re-read the stack file and apply the difference; the answer becomes a toast
+   * (what changed) or the config banner (every problem). Null when there was no answer.
+   */
+  reloadStack(): Promise<ReloadResponse | null>;
 }
 
 export function errorText(err: unknown): { code: string; message: string; hint?: string } {
@@ -218,5 +223,21 @@ export function createController(opts: {
       }
     },
     refresh,
+    async reloadStack() {
+      const st = store.getState();
+      if (st.reloading) return null;
+      st.setReloading(true);
+      try {
+        const res = await client.reload({});
+        store.getState().reloadAnswered(res);
+        if (res.applied) void refresh();
+        return res;
+      } catch (err) {
+        store.getState().reloadFailed(errorText(err));
+        return null;
+      } finally {
+        store.getState().setReloading(false);
+      }
+    },
   };
 }

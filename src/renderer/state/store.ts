@@ -7,8 +7,20 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { VigilEvent } from '../../shared/events.js';
 import type { HealingEvent } from '../../shared/events.js';
-import type { ServiceView, StatusResponse } from '../../shared/views.js';
+import type { ReloadResponse, ServiceView, StatusResponse } from '../../shared/views.js';
 import type { Theme } from '../app/theme.js';
+import {
+  NO_NOTICES,
+  addToast,
+  dismissRejected,
+  dropToast,
+  noticeAfterReload,
+  noticeAfterReloadError,
+  noticeAfterSnapshot,
+  noticeAfterStatus,
+  type NoticeState,
+  type Toast,
+} from '../features/config/notice.js';
 import type { Direction, Point } from '../features/graph/layout.js';
 import {
   EMPTY_DATA,
@@ -62,6 +74,19 @@ export interface HealingSlice {
   setTimelineFilter(f: Partial<TimelineFilter>): void;
 }
 
+/** The stack file's banner and the toasts (see features/config/notice.ts). */
+export interface NoticesSlice {
+  readonly notices: NoticeState;
+  /** A "Reload stack" request is in flight. */
+  readonly reloading: boolean;
+  setReloading(r: boolean): void;
+  reloadAnswered(res: ReloadResponse): void;
+  reloadFailed(err: { readonly code: string; readonly message: string }): void;
+  dismissConfigBanner(): void;
+  toast(t: Omit<Toast, 'id' | 'ts'>): void;
+  dropToast(id: number): void;
+}
+
 export interface ActionError {
   readonly service: string;
   readonly message: string;
@@ -98,7 +123,12 @@ export interface UiSlice {
   setBusy(name: string | null): void;
 }
 
-export type VigilState = DataState & SystemSlice & ServicesSlice & HealingSlice & UiSlice;
+export type VigilState = DataState &
+  SystemSlice &
+  ServicesSlice &
+  HealingSlice &
+  NoticesSlice &
+  UiSlice;
 export type VigilStore = StoreApi<VigilState>;
 
 export interface StoreOptions {
@@ -126,9 +156,22 @@ export function createVigilStore(opts: StoreOptions): VigilStore {
         set((s) => {
           const next = applySnapshot(s, snap, now());
           const selected = s.selected !== null && next.services[s.selected] ? s.selected : null;
-          return { ...next, selected, panelOpen: s.panelOpen && selected !== null };
+          return {
+            ...next,
+            selected,
+            panelOpen: s.panelOpen && selected !== null,
+            notices: noticeAfterSnapshot(s.notices, snap.last_status_event),
+          };
         }),
-      events: (evs) => data((d) => applyEvents(d, evs)),
+      events: (evs) =>
+        set((s) => {
+          const next = applyEvents(s, evs);
+          let notices = s.notices;
+          for (const ev of evs)
+            if (ev.type === 'status_update') notices = noticeAfterStatus(notices, ev);
+          if (next === s && notices === s.notices) return s;
+          return { ...next, notices };
+        }),
       reconcile: (list) => data((d) => reconcileServices(d, list)),
       mergeDetail: (view) => data((d) => mergeServiceDetail(d, view)),
       // healing
@@ -137,6 +180,20 @@ export function createVigilStore(opts: StoreOptions): VigilStore {
       addHealingHistory: (events) =>
         set((s) => ({ healing: mergeHealing(events, s.healing), healingLoaded: true })),
       setTimelineFilter: (f) => set((s) => ({ timelineFilter: { ...s.timelineFilter, ...f } })),
+      // notices
+      notices: NO_NOTICES,
+      reloading: false,
+      setReloading: (reloading) => set({ reloading }),
+      reloadAnswered: (res) => set((s) => ({ notices: noticeAfterReload(s.notices, res, now()) })),
+      reloadFailed: (err) =>
+        set((s) => ({ notices: noticeAfterReloadError(s.notices, err, now()) })),
+      dismissConfigBanner: () => set((s) => ({ notices: dismissRejected(s.notices) })),
+      toast: (t) => set((s) => ({ notices: addToast(s.notices, { ...t, ts: now() }) })),
+      dropToast: (id) =>
+        set((s) => {
+          const notices = dropToast(s.notices, id);
+          return notices === s.notices ? s : { notices };
+        }),
       // ui
       selected: null,
       panelOpen: false,
