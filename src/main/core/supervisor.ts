@@ -21,7 +21,7 @@ import { buildGraph, type StackGraph } from './graph/index.js';
 import { assessSystem, type ServiceFacts, type SystemAssessment } from './lifecycle/rules.js';
 import { Gate } from './runtime/gate.js';
 import { ServiceRunner, type RunnerContext } from './runtime/runner.js';
-import { ProcessLedger, sweepOrphans } from './process/index.js';
+import { ProcessLedger, killMarked, sweepOrphans } from './process/index.js';
 import { sampleTrees, CpuMeter } from './resources/index.js';
 import type { HistoryStore } from './store/index.js';
 
@@ -505,6 +505,12 @@ export class Supervisor {
 
   /** Ends the stop now: SIGKILL to every group (second Ctrl-C). */
   async forceKill(): Promise<void> {
+    // A stop in progress holds its runner's queue while it waits out the stop timeout: signal
+    // every group (and escaped descendants) directly, so that wait ends now.
+    for (const r of this.runners.values()) {
+      r.proc?.signalGroup('SIGKILL');
+      killMarked(r.marker, 'SIGKILL');
+    }
     await Promise.all(
       [...this.runners.values()].map((r) =>
         r.stop({ kind: 'shutdown', message: 'forced stop' }, { signal: 'SIGKILL' }),
