@@ -422,4 +422,63 @@ services:
     expect(rssBytes(run.pid)!).toBeLessThan(400 * 1024 * 1024);
     await stopAndCheckClean(run);
   }, 60_000);
+
+  it('a crashing service leaves no setsid descendant behind, in backoff or in quarantine', async () => {
+    const stack = makeStack(
+      t,
+      `version: 1
+services:
+  daemonizer:
+    command: "setsid sleep 1000 & sleep 0.2; exit 1"
+    restart: { backoff: [400ms], max_attempts: 3 }
+settings:
+  circuit_breaker: { threshold: 10, reset_after: 1s }
+`,
+      FILES,
+    );
+    const run = runVigil(t, { stack });
+    const leftovers = (): number[] => t.tagged().filter((pid) => pid !== run.pid);
+    // During each backoff nothing of the crashed instance runs any more.
+    for (let i = 0; i < 2; i++) {
+      await run.next(reached('daemonizer', 'backoff'), 15_000, `backoff ${i + 1}`);
+      expect(
+        await until(() => leftovers().length === 0, 3_000),
+        `leftovers ${leftovers().join(', ')}`,
+      ).toBe(true);
+    }
+    await run.waitFor(reached('daemonizer', 'quarantined'), 20_000, 'quarantined');
+    expect(
+      await until(() => leftovers().length === 0, 3_000),
+      `leftovers ${leftovers().join(', ')}`,
+    ).toBe(true);
+    await sleep(500);
+    expect(leftovers()).toEqual([]);
+    await stopAndCheckClean(run);
+  }, 40_000);
+
+  it('a second SIGTERM stops Vigil at once even when a service ignores the first', async () => {
+    const stack = makeStack(
+      t,
+      `version: 1
+services:
+  stubborn:
+    command: [node, ignore-term.mjs]
+    stop: { timeout: 60s }
+`,
+      FILES,
+    );
+    const run = runVigil(t, { stack });
+    await run.waitFor(isReady, 20_000, 'ready');
+    process.kill(run.pid, 'SIGTERM');
+    await sleep(700);
+    expect(run.child.exitCode).toBeNull(); // still waiting for the stubborn service
+    process.kill(run.pid, 'SIGTERM');
+    const timeout = sleep(15_000).then(() => 'still running' as const);
+    const r = await Promise.race([run.exit, timeout]);
+    expect(r).not.toBe('still running');
+    expect(
+      await until(() => t.tagged().length === 0, 5_000),
+      `left: ${t.tagged().join(', ')}`,
+    ).toBe(true);
+  }, 40_000);
 });

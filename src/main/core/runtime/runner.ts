@@ -104,9 +104,12 @@ function commandText(spec: ServiceSpec): string {
   return spec.command.kind === 'shell' ? spec.command.script : spec.command.argv.join(' ');
 }
 
-/** SIGKILL what is left of a process group and wait (bounded) until it is empty. */
+/** SIGKILL what is left of an instance (group and escaped descendants); wait until the group is empty. */
 async function reapGroup(proc: ServiceProcess): Promise<void> {
   proc.signalGroup('SIGKILL');
+  // Descendants that left the group (setsid, daemons) die with the instance too: they would hold
+  // its ports through the backoff, pile up with every crash and outlive a quarantine.
+  killMarked(proc.marker, 'SIGKILL');
   const deadline = performance.now() + 2_000;
   while (groupMembers(proc.pid).length > 0 && performance.now() < deadline) {
     await new Promise((r) => setTimeout(r, 5));
