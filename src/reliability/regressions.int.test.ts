@@ -150,4 +150,37 @@ describe('regressions', () => {
     },
     60_000,
   );
+
+  it.skipIf(!LINUX)(
+    'a log pattern with nested quantifiers froze Vigil on a line that almost matched (found by exploring log probes)',
+    async () => {
+      const stack = makeStack(
+        t,
+        `version: 1
+services:
+  evil:
+    command: node -e "console.log('a'.repeat(40) + '!'); setTimeout(() => console.log('aaa'), 500); setInterval(() => {}, 1000)"
+    health: { log: "^(a+)+$" }
+  other:
+    command: node -e "setInterval(() => {}, 1000)"
+`,
+      );
+      const run = runVigil(t, { stack, keepLogs: true });
+      const api = await run.api();
+      await run.waitFor((e) => e.type === 'log' && e.service === 'evil', 20_000, 'the evil line');
+      // Without the linear-time fallback this search takes hours and nothing else runs meanwhile.
+      for (let i = 0; i < 3; i++) {
+        const r = await api.call('GET', '/orchestrator/status', { timeoutMs: 10_000 });
+        expect(r.status).toBe(200);
+      }
+      // The pattern still works: the later line "aaa" matches and the service becomes ready.
+      await run.waitFor(
+        (e) => e.type === 'service_event' && e.service === 'evil' && e.to === 'running',
+        20_000,
+        'evil ready on its matching line',
+      );
+      expect((await stopVigil(run)).code).toBe(0);
+    },
+    60_000,
+  );
 });

@@ -4,6 +4,7 @@
  * tested as written and with terminal colour codes removed, so `listening on` matches a coloured
  * `\x1b[32mlistening\x1b[0m on`.
  */
+import v8 from 'node:v8';
 
 export interface LogMatcher {
   feed(line: string): void;
@@ -16,6 +17,24 @@ export interface LogMatcher {
 /** Longer lines are only searched in their first part (a bound on regex work per line). */
 const MAX_LINE_CHARS = 64 * 1024;
 
+/**
+ * A pattern with nested quantifiers (`^(a+)+$`) backtracks exponentially on a line that almost
+ * matches, and a service's output would freeze Vigil's whole event loop. V8 can switch such a
+ * search to its linear-time engine once it backtracks too much; this turns that on (once, before
+ * any pattern is compiled here). Patterns the linear engine cannot run (backreferences,
+ * lookarounds) keep the usual engine.
+ */
+let linearFallback = false;
+function enableLinearFallback(): void {
+  if (linearFallback) return;
+  linearFallback = true;
+  try {
+    v8.setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
+  } catch {
+    // not available on this runtime: patterns run as they are
+  }
+}
+
 // eslint-disable-next-line no-control-regex
 const ANSI_RE = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g;
 
@@ -25,6 +44,7 @@ export function stripAnsi(line: string): string {
 
 export function createLogMatcher(pattern: string): LogMatcher {
   let test: (line: string) => boolean;
+  enableLinearFallback();
   try {
     const re = new RegExp(pattern);
     test = (line) => re.test(line);
