@@ -39,6 +39,13 @@ describe('regressions', () => {
     if (LINUX) expect(text).toMatch(/limit of \d+ open files/);
   });
 
+  it('spawn E2BIG (a 200 KB environment value) was reported as a bare "spawn E2BIG" (found by exploring env values)', () => {
+    const err = Object.assign(new Error('spawn /usr/bin/node E2BIG'), { code: 'E2BIG' });
+    const text = describeSpawnError(err, '/usr/bin/node');
+    expect(text).toMatch(/too large \(E2BIG\)/);
+    expect(text).toMatch(/128 KiB/);
+  });
+
   it.skipIf(!HAVE_PRLIMIT)(
     'a stack larger than the open-file limit says so per service and Vigil stays up',
     async () => {

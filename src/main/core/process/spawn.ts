@@ -136,6 +136,11 @@ export function describeSpawnError(err: unknown, file: string): string {
         `raise it (for example \`ulimit -n 8192\` before \`vigil up\`) or run fewer services`
       );
     }
+    case 'E2BIG':
+      return (
+        `${file}: its arguments or environment are too large (E2BIG): the system takes at most ` +
+        `128 KiB per argument or variable and about 2 MiB in all; pass large values in a file instead`
+      );
     case 'ENFILE':
       return `${file}: too many open files on this system (ENFILE); close programs or raise fs.file-max`;
     default:
