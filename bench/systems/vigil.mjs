@@ -1,0 +1,103 @@
+// Vigil, headless: `vigil up --json` with a generated stack file; stopped with `vigil down`.
+import fs from 'node:fs';
+import path from 'node:path';
+import { nowMs } from '../lib/http.mjs';
+import { start, killGroup, run } from '../lib/spawn.mjs';
+import { REPO_ROOT, SERVICE_SCRIPT } from '../lib/workload.mjs';
+
+const VIGIL_BIN = path.join(REPO_ROOT, 'bin', 'vigil.js');
+const VIGIL_BUNDLE = path.join(REPO_ROOT, 'out', 'cli', 'vigil.js');
+
+const q = (s) => JSON.stringify(String(s));
+
+/**
+ * The stack file: its fastest settings for this workload (every service launched at once, zero
+ * restart backoff, a short probe cadence while starting) and the same /health path.
+ */
+export function vigilConfig(services, { healthIntervalMs = 5000, startIntervalMs = 100 } = {}) {
+  const lines = [
+    'version: 1',
+    'name: bench',
+    'settings:',
+    `  health_check_interval: ${healthIntervalMs}ms`,
+    '  health_check_timeout: 2s',
+    `  parallel_launch_limit: ${Math.max(1, services.length)}`,
+    'services:',
+  ];
+  for (const s of services) {
+    const env = Object.entries(s.env)
+      .map(([k, v]) => `${k}: ${q(v)}`)
+      .join(', ');
+    lines.push(
+      `  ${s.name}:`,
+      `    command: [${q(process.execPath)}, ${q(SERVICE_SCRIPT)}]`,
+      `    port: ${s.port}`,
+      `    env: { ${env} }`,
+      '    health:',
+      '      http: { path: /health }',
+      `      start_interval: ${startIntervalMs}ms`,
+      '    restart:',
+      '      backoff: [0ms]',
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** The API address and token of a running Vigil, from its data directory. */
+export function vigilApi(dataDir) {
+  try {
+    const lock = JSON.parse(fs.readFileSync(path.join(dataDir, 'vigil.lock'), 'utf8'));
+    const token = fs.readFileSync(path.join(dataDir, 'api-token'), 'utf8').trim();
+    return lock?.api?.url ? { url: lock.api.url, token } : null;
+  } catch {
+    return null;
+  }
+}
+
+export const vigil = {
+  name: 'vigil',
+  label: 'Vigil',
+  describe:
+    '`vigil up --port 0` (headless), stopped with `vigil down`; HTTP health checks on /health',
+  check() {
+    if (!fs.existsSync(VIGIL_BUNDLE))
+      return { ok: false, why: 'the CLI is not built: run `npm run build:cli`' };
+    return { ok: true };
+  },
+  config: (services, opts) => ({ file: 'vigil.yaml', text: vigilConfig(services, opts) }),
+
+  async start(dir, services, opts = {}) {
+    const file = path.join(dir, 'vigil.yaml');
+    const dataDir = path.join(dir, 'data');
+    fs.writeFileSync(file, vigilConfig(services, opts));
+    let resolveReady;
+    const selfReady = new Promise((r) => (resolveReady = r));
+    // Run as a user runs it headless: readable lines on stdout (not --json, which would print
+    // every probe result). Vigil's own "system ready in ..." line gives its self-reported time.
+    const h = start(
+      process.execPath,
+      [...(opts.nodeArgs ?? []), VIGIL_BIN, 'up', '-f', file, '--port', '0', '--data-dir', dataDir],
+      {
+        cwd: dir,
+        onLine: (line) => {
+          if (/\bsystem ready in\b/.test(line)) resolveReady(nowMs());
+        },
+      },
+    );
+    h.exited.then(() => resolveReady(null));
+    return {
+      supervisorPids: () => (h.pid ? [h.pid] : []),
+      selfReady,
+      dataDir,
+      api: () => vigilApi(dataDir),
+      stop: () =>
+        run(process.execPath, [VIGIL_BIN, 'down', '--data-dir', dataDir], {
+          cwd: dir,
+          timeoutMs: 90_000,
+        }),
+      exited: h.exited,
+      cleanup: async () => killGroup(h.pid),
+      output: h.output,
+    };
+  },
+};
