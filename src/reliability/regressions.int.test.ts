@@ -190,4 +190,34 @@ services:
     },
     60_000,
   );
+
+  it.skipIf(!LINUX)(
+    'a refused cyclic registration stayed in the graph and made every later registration and reload fail (found by exploring the register API)',
+    async () => {
+      const stack = makeStack(
+        t,
+        `version: 1\nservices:\n  base:\n    command: [node, -e, "setInterval(() => {}, 1000)"]\n`,
+      );
+      const run = runVigil(t, { stack });
+      const api = await run.api();
+      const register = (body: object) => api.post('/orchestrator/register', body);
+      const url = 'http://127.0.0.1:1/';
+      expect((await register({ name: 'x1', url, depends_on: ['base'] })).status).toBe(200);
+      expect((await register({ name: 'x2', url, depends_on: ['x1'] })).status).toBe(200);
+      const cyclic = await register({ name: 'x1', url, depends_on: ['x2'] });
+      expect(cyclic.status).toBe(400);
+      expect((cyclic.json as { error: { code: string } }).error.code).toBe('STACK_CYCLE');
+      // Nothing of the refused registration remains.
+      expect((await register({ name: 'x3', url })).status).toBe(200);
+      const reload = await api.post('/orchestrator/reload');
+      expect(reload.status, reload.text).toBe(200);
+      expect((reload.json as { applied: boolean }).applied).toBe(true);
+      const deps = (await api.get('/orchestrator/dependencies')).json as {
+        edges: { from: string; to: string }[];
+      };
+      expect(deps.edges.some((e) => e.from === 'x1' && e.to === 'x2')).toBe(false);
+      expect((await stopVigil(run)).code).toBe(0);
+    },
+    60_000,
+  );
 });

@@ -645,8 +645,10 @@ export class Supervisor {
         });
       }
     }
+    // Graph first: a registration that would close a cycle is refused and changes nothing.
+    const externals = new Map(this.externals).set(spec.name, spec);
+    this.graph = buildGraph([...this.config.services, ...externals.values()]);
     this.externals.set(spec.name, spec);
-    this.graph = buildGraph([...this.config.services, ...this.externals.values()]);
     if (existing) {
       // re-registration: the runner restarts its watch below
     }
