@@ -74,6 +74,27 @@ if (!binary) {
       ).toBe('object');
     });
 
+    it('exposes the desktop bridge with its two methods only, and offers PDF export', async () => {
+      const keys = await page.evaluate(() =>
+        Object.keys((window as unknown as { vigilDesktop: object }).vigilDesktop).sort(),
+      );
+      expect(keys).toEqual(['exportReport', 'onMenuCommand']);
+      await page.getByRole('button', { name: 'Export report' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Export healing report' });
+      await dialog.getByText('PDF', { exact: true }).waitFor();
+      await dialog.getByRole('button', { name: 'Close' }).click();
+    });
+
+    it('a menu command reaches the page through the bridge', async () => {
+      const before = await page.evaluate(() => document.documentElement.dataset['theme']);
+      await app.evaluate(({ BrowserWindow }) => {
+        BrowserWindow.getAllWindows()[0]!.webContents.send('vigil-desktop:menu', 'toggle-theme');
+      });
+      await page.waitForFunction((b) => document.documentElement.dataset['theme'] !== b, before, {
+        timeout: 5_000,
+      });
+    });
+
     it('refuses navigation and new windows', async () => {
       const before = page.url();
       await page.evaluate(() => {

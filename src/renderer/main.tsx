@@ -4,7 +4,7 @@ import 'uplot/dist/uPlot.min.css';
 import './styles/app.css';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { selectTransport, type HostWindow } from './api/transport.js';
+import { selectDesktop, selectTransport, type HostWindow } from './api/transport.js';
 import { App } from './app/App.js';
 import { AppProvider } from './app/context.js';
 import { createController } from './app/controller.js';
@@ -27,6 +27,7 @@ const theme = loadTheme(localStore(), prefersDark);
 document.documentElement.dataset['theme'] = theme;
 
 const transport = selectTransport(window as unknown as HostWindow);
+const desktop = selectDesktop(window as unknown as HostWindow);
 const store = createVigilStore({ theme });
 const logs = new LogStore();
 const controller = createController({ transport, store, logs });
@@ -35,7 +36,7 @@ const root = document.getElementById('root');
 if (root) {
   createRoot(root).render(
     <StrictMode>
-      <AppProvider deps={{ store, logs, controller, transport: transport.kind }}>
+      <AppProvider deps={{ store, logs, controller, transport: transport.kind, desktop }}>
         <App />
       </AppProvider>
     </StrictMode>,

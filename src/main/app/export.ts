@@ -1,24 +1,17 @@
 /**
- * Report export from the menu: a save dialog, then the report from the API written to the chosen
- * file; PDF is the HTML report printed by a hidden, script-less window.
+ * Report export in the desktop app: the real save dialog and PDF printer behind `saveReport`.
+ * PDF is the HTML report loaded into a hidden, sandboxed, script-less window and printed.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BrowserWindow, app, dialog } from 'electron';
 import type { VigilClient } from '../../shared/contract.js';
-import { reportFileName, type ExportFormat } from './menu.js';
+import type { DesktopExportRequest, DesktopExportResult } from '../../preload/desktop.js';
+import { saveReport, type SaveDialogRequest } from './report-export.js';
 import { guardWebContents } from './window.js';
 
-const FILTERS: Readonly<Record<ExportFormat, { name: string; extensions: string[] }>> = {
-  md: { name: 'Markdown', extensions: ['md'] },
-  html: { name: 'HTML', extensions: ['html'] },
-  json: { name: 'JSON', extensions: ['json'] },
-  csv: { name: 'CSV', extensions: ['csv'] },
-  pdf: { name: 'PDF', extensions: ['pdf'] },
-};
-
-async function printToPdf(html: string, scratchDir: string): Promise<Buffer> {
+async function printToPdf(html: string, scratchDir: string): Promise<Uint8Array> {
   // The HTML goes through a file: data: URLs are limited in size. It is removed right after.
   fs.mkdirSync(scratchDir, { recursive: true, mode: 0o700 });
   const file = path.join(scratchDir, `report-${process.pid}-${Date.now()}.html`);
@@ -46,29 +39,30 @@ export async function exportReport(opts: {
   readonly parent: BrowserWindow | null;
   readonly client: VigilClient;
   readonly stackName: string;
-  readonly format: ExportFormat;
+  readonly request: DesktopExportRequest;
   /** Where the PDF's temporary HTML may be written (inside the data directory). */
   readonly scratchDir: string;
-}): Promise<string | null> {
-  const { format } = opts;
-  const defaultPath = path.join(
-    app.getPath('documents') || os.homedir(),
-    reportFileName(opts.stackName, format, new Date()),
-  );
-  const dialogOpts = {
-    title: 'Export healing report',
-    defaultPath,
-    filters: [FILTERS[format]],
+}): Promise<DesktopExportResult> {
+  const chooseFile = async (req: SaveDialogRequest): Promise<string | null> => {
+    const dialogOpts = {
+      title: req.title,
+      defaultPath: req.defaultPath,
+      filters: req.filters.map((f) => ({ name: f.name, extensions: [...f.extensions] })),
+    };
+    const choice = opts.parent
+      ? await dialog.showSaveDialog(opts.parent, dialogOpts)
+      : await dialog.showSaveDialog(dialogOpts);
+    return choice.canceled || !choice.filePath ? null : choice.filePath;
   };
-  const choice = opts.parent
-    ? await dialog.showSaveDialog(opts.parent, dialogOpts)
-    : await dialog.showSaveDialog(dialogOpts);
-  if (choice.canceled || !choice.filePath) return null;
-  const report = await opts.client.getReport({ format: format === 'pdf' ? 'html' : format });
-  if (format === 'pdf') {
-    fs.writeFileSync(choice.filePath, await printToPdf(report.body, opts.scratchDir));
-  } else {
-    fs.writeFileSync(choice.filePath, report.body, 'utf8');
-  }
-  return choice.filePath;
+  return saveReport(
+    {
+      client: opts.client,
+      stackName: opts.stackName,
+      documentsDir: app.getPath('documents') || os.homedir(),
+      chooseFile,
+      printToPdf: (html) => printToPdf(html, opts.scratchDir),
+      writeFile: (file, data) => fs.writeFileSync(file, data),
+    },
+    opts.request,
+  );
 }

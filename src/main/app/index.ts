@@ -12,6 +12,8 @@ import type { VigilEvent } from '../../shared/events.js';
 import type { SystemState } from '../../shared/model.js';
 import { defaultDataDir } from '../core/store/lock.js';
 import { trustedSenderCheck } from '../transport/ipc.js';
+import type { DesktopExportRequest, DesktopExportResult } from '../../preload/desktop.js';
+import { registerDesktopHandlers, sendMenuCommand } from './desktop-ipc.js';
 import { exportReport } from './export.js';
 import { menuTemplate, type ExportFormat } from './menu.js';
 import { noticeFor, traySummary } from './notify.js';
@@ -46,15 +48,18 @@ let closedStack = false;
 let system: SystemState | null = null;
 let recent = readRecent(app.getPath('userData'));
 
+/** IPC calls are answered only for the app's own page (its file, or the dev server's origin). */
+const isTrustedSender = trustedSenderCheck({
+  fileRoot: paths.rendererDir,
+  ...(devUrl ? { origins: [new URL(devUrl).origin] } : {}),
+});
+
 const host = new StackHost({
   dataDir,
   ipcMain,
   // The renderer talks over IPC only. The REST API (for `vigil ps` and scripts) is opt-in.
   serveHttp: process.env.VIGIL_DESKTOP_API === '1' || process.argv.includes('--serve-api'),
-  isTrustedSender: trustedSenderCheck({
-    fileRoot: paths.rendererDir,
-    ...(devUrl ? { origins: [new URL(devUrl).origin] } : {}),
-  }),
+  isTrustedSender,
   onEvent: (ev) => onStackEvent(ev),
   onShutdownRequested: () => void quit(),
 });
@@ -92,12 +97,15 @@ function refreshMenu(): void {
         writeRecent(app.getPath('userData'), recent);
         refreshMenu();
       },
-      reloadStack: () => void reloadStack(),
+      // The page shows the answer (a toast, or the banner listing the file's problems).
+      reloadStack: () => {
+        if (!sendMenuCommand(win?.webContents, 'reload-stack')) void reloadStack();
+      },
       startAll: () => void host.stack?.client.startAll({}).catch(showError),
       stopAll: () => void host.stack?.client.stopAll({}).catch(showError),
       checkHealthNow: () => void host.stack?.client.checkHealthNow({}).catch(showError),
       exportReport: (format) => void runExport(format),
-      toggleTheme: () => sendCommand('toggle-theme'),
+      toggleTheme: () => void sendMenuCommand(win?.webContents, 'toggle-theme'),
       showDataDir: () => void shell.openPath(dataDir),
       quit: () => void quit(),
     },
@@ -105,15 +113,6 @@ function refreshMenu(): void {
     { isMac: process.platform === 'darwin', dev: !app.isPackaged, appName: app.getName() },
   );
   Menu.setApplicationMenu(Menu.buildFromTemplate(template));
-}
-
-/** Tells the page about a menu command (the page listens for `vigil:command`). */
-function sendCommand(command: 'toggle-theme' | 'export-report'): void {
-  const wc = win?.webContents;
-  if (!wc || wc.isDestroyed()) return;
-  void wc.executeJavaScript(
-    `window.dispatchEvent(new CustomEvent('vigil:command', { detail: ${JSON.stringify(command)} }))`,
-  );
 }
 
 function showError(err: unknown): void {
@@ -178,18 +177,24 @@ async function reloadStack(): Promise<void> {
   }
 }
 
-async function runExport(format: ExportFormat): Promise<void> {
+/** A report saved where the user says (the page's Export dialog and the File menu). */
+async function saveReportOf(request: DesktopExportRequest): Promise<DesktopExportResult> {
   const stack = host.stack;
-  if (!stack) return;
+  if (!stack) throw new VigilError('NOT_RUNNING', 'no stack is open');
+  return exportReport({
+    parent: win,
+    client: stack.client,
+    stackName: stack.name,
+    request,
+    scratchDir: path.join(dataDir, 'tmp'),
+  });
+}
+
+async function runExport(format: ExportFormat): Promise<void> {
+  if (!host.stack) return;
   try {
-    const file = await exportReport({
-      parent: win,
-      client: stack.client,
-      stackName: stack.name,
-      format,
-      scratchDir: path.join(dataDir, 'tmp'),
-    });
-    if (file) shell.showItemInFolder(file);
+    const result = await saveReportOf({ format });
+    if (result.saved && result.file) shell.showItemInFolder(result.file);
   } catch (err) {
     showError(err);
   }
@@ -269,6 +274,7 @@ if (!app.requestSingleInstanceLock()) {
   void app.whenReady().then(async () => {
     app.setAppUserModelId('dev.vigil.app');
     secureSession(devUrl);
+    registerDesktopHandlers(ipcMain, { isTrustedSender, exportReport: saveReportOf });
     refreshMenu();
     const first = initialStack(
       process.argv.slice(app.isPackaged ? 1 : 2),

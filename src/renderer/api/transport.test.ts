@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { StreamMessage } from '../../shared/events.js';
 import type { VigilBridge } from '../../shared/client/bridge.js';
 import { snapshot, view, serviceEvent } from '../test-support.js';
-import { selectTransport } from './transport.js';
+import { selectDesktop, selectTransport } from './transport.js';
 
 describe('selectTransport', () => {
   it('uses the preload bridge when the page has one', async () => {
@@ -62,5 +62,18 @@ describe('selectTransport', () => {
       location: { origin: 'http://127.0.0.1:9000' },
     });
     expect(t.kind).toBe('http');
+  });
+});
+
+describe('selectDesktop', () => {
+  it('finds the desktop bridge only when the preload exposed one', () => {
+    const desktop = {
+      onMenuCommand: () => () => undefined,
+      exportReport: async () => ({ saved: false }),
+    };
+    expect(selectDesktop({ vigilDesktop: desktop })).toBe(desktop);
+    expect(selectDesktop({})).toBeNull();
+    expect(selectDesktop({ vigilDesktop: { onMenuCommand: 1 } })).toBeNull();
+    expect(selectDesktop({ vigilDesktop: 'x' })).toBeNull();
   });
 });

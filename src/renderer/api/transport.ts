@@ -10,6 +10,7 @@ import type { StatusResponse } from '../../shared/views.js';
 import { connectBridgeStream, type VigilBridge } from '../../shared/client/bridge.js';
 import { createHttpClient, type FetchLike } from '../../shared/client/http.js';
 import { connectStream, type WebSocketConstructor } from '../../shared/client/stream.js';
+import type { VigilDesktop } from '../../preload/desktop.js';
 
 export type TransportKind = 'ipc' | 'http';
 export type StreamState = 'connecting' | 'open' | 'closed';
@@ -30,6 +31,8 @@ export interface Transport {
 /** What the transport needs from the page (the real `window`, or a fake in tests). */
 export interface HostWindow {
   readonly vigil?: unknown;
+  /** The desktop app's own bridge (menu commands, save dialogs, PDF); absent in a browser. */
+  readonly vigilDesktop?: unknown;
   readonly location: { readonly origin: string };
   readonly fetch?: FetchLike;
   readonly WebSocket?: WebSocketConstructor;
@@ -105,4 +108,18 @@ export function selectTransport(win: HostWindow): Transport {
     ...(fetchFn ? { fetch: fetchFn } : {}),
     ...(win.WebSocket ? { WebSocket: win.WebSocket } : {}),
   });
+}
+
+/** The desktop bridge when the page runs in the desktop app, else null (a browser). */
+export function selectDesktop(win: Pick<HostWindow, 'vigilDesktop'>): VigilDesktop | null {
+  const d = win.vigilDesktop;
+  if (
+    typeof d === 'object' &&
+    d !== null &&
+    typeof (d as { onMenuCommand?: unknown }).onMenuCommand === 'function' &&
+    typeof (d as { exportReport?: unknown }).exportReport === 'function'
+  ) {
+    return d as VigilDesktop;
+  }
+  return null;
 }

@@ -192,6 +192,28 @@ function DisconnectedBanner() {
   );
 }
 
+/** Commands from the desktop app's menus (through the preload's `vigilDesktop`, never a page event). */
+function useMenuCommands() {
+  const { store, controller, desktop } = useDeps();
+  useEffect(() => {
+    if (!desktop) return undefined;
+    return desktop.onMenuCommand((command) => {
+      const st = store.getState();
+      switch (command) {
+        case 'toggle-theme':
+          toggleTheme(st.theme, st.setTheme);
+          break;
+        case 'export-report':
+          st.setExportOpen(true);
+          break;
+        case 'reload-stack':
+          void controller.reloadStack();
+          break;
+      }
+    });
+  }, [store, controller, desktop]);
+}
+
 /** Global shortcuts; see keyboard.ts. */
 function useShortcuts(searchRef: React.RefObject<HTMLInputElement | null>) {
   const { store, controller } = useDeps();
@@ -240,18 +262,8 @@ function useShortcuts(searchRef: React.RefObject<HTMLInputElement | null>) {
       }
       e.preventDefault();
     };
-    const onCommand = (e: Event) => {
-      const detail = (e as CustomEvent<unknown>).detail;
-      const st = store.getState();
-      if (detail === 'toggle-theme') toggleTheme(st.theme, st.setTheme);
-      else if (detail === 'export-report') st.setExportOpen(true);
-    };
     window.addEventListener('keydown', onKey);
-    window.addEventListener('vigil:command', onCommand);
-    return () => {
-      window.removeEventListener('keydown', onKey);
-      window.removeEventListener('vigil:command', onCommand);
-    };
+    return () => window.removeEventListener('keydown', onKey);
   }, [store, controller, searchRef]);
 }
 
@@ -261,6 +273,7 @@ export function App() {
   const name = useVigil((s) => s.system?.name);
   const searchRef = useRef<HTMLInputElement | null>(null);
   useShortcuts(searchRef);
+  useMenuCommands();
   useEffect(() => {
     document.documentElement.dataset['theme'] = theme;
     document.documentElement.style.colorScheme = theme;

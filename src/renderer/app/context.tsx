@@ -1,6 +1,7 @@
 /** What every view reads: the store, the log rings, the controller (API calls) and the transport kind. */
 import { createContext, useContext, type ReactNode } from 'react';
 import { useStore } from 'zustand';
+import type { VigilDesktop } from '../../preload/desktop.js';
 import type { TransportKind } from '../api/transport.js';
 import type { LogStore } from '../logs/ring.js';
 import type { VigilState, VigilStore } from '../state/store.js';
@@ -11,6 +12,8 @@ export interface AppDeps {
   readonly logs: LogStore;
   readonly controller: Controller;
   readonly transport: TransportKind;
+  /** The desktop app's bridge (menu commands, save dialogs, PDF); null in a browser. */
+  readonly desktop: VigilDesktop | null;
 }
 
 const AppContext = createContext<AppDeps | null>(null);

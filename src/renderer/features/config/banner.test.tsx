@@ -18,6 +18,7 @@ function render(node: React.ReactNode, live = createVigilStore({ theme: 'light' 
         logs: new LogStore(),
         controller: {} as Controller,
         transport: 'http',
+        desktop: null,
       }}
     >
       {node}

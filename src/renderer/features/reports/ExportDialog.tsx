@@ -1,13 +1,22 @@
-/** Report export: pick a format and a range; the file is downloaded (a save dialog in the desktop app). */
+/**
+ * Report export: pick a format and a range. In a browser the file is downloaded; in the desktop
+ * app it goes through a save dialog, and PDF is offered too.
+ */
 import { useEffect, useRef, useState } from 'react';
-import type { ReportFormat } from '../../../shared/views.js';
 import { useDeps } from '../../app/context.js';
 import { errorText } from '../../app/controller.js';
-import { REPORT_FORMATS, REPORT_RANGES, downloadReport, reportSince } from './download.js';
+import {
+  REPORT_RANGES,
+  downloadReport,
+  exportFormats,
+  reportSince,
+  type ExportChoice,
+} from './download.js';
 
 export function ExportDialog() {
-  const { store, controller, transport } = useDeps();
-  const [format, setFormat] = useState<ReportFormat>('md');
+  const { store, controller, desktop } = useDeps();
+  const formats = exportFormats(desktop !== null);
+  const [format, setFormat] = useState<ExportChoice>('md');
   const [range, setRange] = useState('24h');
   const [state, setState] = useState<{ kind: 'idle' | 'busy' | 'done' | 'error'; text: string }>({
     kind: 'idle',
@@ -21,6 +30,16 @@ export function ExportDialog() {
     setState({ kind: 'busy', text: 'Building the report…' });
     try {
       const since = reportSince(range);
+      if (desktop) {
+        const res = await desktop.exportReport({ format, ...(since ? { since } : {}) });
+        setState(
+          res.saved
+            ? { kind: 'done', text: `Saved ${res.file ?? ''}`.trim() }
+            : { kind: 'idle', text: 'Not saved: the save dialog was cancelled.' },
+        );
+        return;
+      }
+      if (format === 'pdf') throw new Error('PDF is saved by the desktop app only');
       const report = await controller.client.getReport({ format, ...(since ? { since } : {}) });
       const name = downloadReport(report);
       setState({ kind: 'done', text: `Saved ${name}` });
@@ -37,7 +56,7 @@ export function ExportDialog() {
         <fieldset className="vg-fieldset">
           <legend>Format</legend>
           <div className="vg-choices">
-            {REPORT_FORMATS.map((f, i) => (
+            {formats.map((f, i) => (
               <label key={f.value} className={`vg-choice${format === f.value ? ' is-active' : ''}`}>
                 <input
                   ref={i === 0 ? first : undefined}
@@ -62,9 +81,6 @@ export function ExportDialog() {
             ))}
           </select>
         </label>
-        {transport === 'ipc' ? (
-          <p className="vg-note">For a PDF, use File › Export Report › PDF… in the menu.</p>
-        ) : null}
         {state.text ? (
           <p
             className={state.kind === 'error' ? 'vg-alert' : 'vg-note'}

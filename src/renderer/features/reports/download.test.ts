@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { reportSince, safeFilename } from './download.js';
+import { exportFormats, reportSince, safeFilename } from './download.js';
 
 describe('report download', () => {
   it('keeps file names plain, without directories, with the right extension', () => {
@@ -13,5 +13,10 @@ describe('report download', () => {
   it('asks for a range back from now, or from the start of the stack', () => {
     expect(reportSince('24h')).toBe('24h');
     expect(reportSince('start')).toBeUndefined();
+  });
+
+  it('offers PDF only in the desktop app', () => {
+    expect(exportFormats(false).map((f) => f.value)).toEqual(['md', 'html', 'json', 'csv']);
+    expect(exportFormats(true).map((f) => f.value)).toEqual(['md', 'html', 'json', 'csv', 'pdf']);
   });
 });

@@ -1,5 +1,11 @@
-/** Saving a report from the page: a Blob behind a temporary link (the desktop app turns it into a save dialog). */
+/**
+ * Saving a report from the page: in a browser, a Blob behind a temporary link; in the desktop app,
+ * the desktop bridge's save dialog, which also offers PDF.
+ */
 import type { ReportFormat, ReportResponse } from '../../../shared/views.js';
+
+/** What the Export dialog offers: the API's formats, plus PDF in the desktop app. */
+export type ExportChoice = ReportFormat | 'pdf';
 
 export const REPORT_FORMATS: readonly { readonly value: ReportFormat; readonly label: string }[] = [
   { value: 'md', label: 'Markdown' },
@@ -7,6 +13,13 @@ export const REPORT_FORMATS: readonly { readonly value: ReportFormat; readonly l
   { value: 'json', label: 'JSON' },
   { value: 'csv', label: 'CSV' },
 ];
+
+/** The formats to offer: PDF only where the desktop app can print one. */
+export function exportFormats(
+  desktop: boolean,
+): readonly { readonly value: ExportChoice; readonly label: string }[] {
+  return desktop ? [...REPORT_FORMATS, { value: 'pdf', label: 'PDF' }] : REPORT_FORMATS;
+}
 
 export const REPORT_RANGES: readonly { readonly value: string; readonly label: string }[] = [
   { value: '1h', label: 'Last hour' },
