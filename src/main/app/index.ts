@@ -10,12 +10,14 @@ import { BrowserWindow, Menu, Notification, app, dialog, ipcMain, shell } from '
 import { VigilError } from '../../shared/errors.js';
 import type { VigilEvent } from '../../shared/events.js';
 import type { SystemState } from '../../shared/model.js';
+import { importStackAsync } from '../core/import/index.js';
 import { defaultDataDir } from '../core/store/lock.js';
 import { trustedSenderCheck } from '../transport/ipc.js';
 import type { DesktopExportRequest, DesktopExportResult } from '../../preload/desktop.js';
 import { registerDesktopHandlers, sendMenuCommand } from './desktop-ipc.js';
 import { exportReport } from './export.js';
 import { menuTemplate, type ExportFormat } from './menu.js';
+import { OPEN_FILTERS, openChosenFile, writeStackText, type Question } from './open-stack.js';
 import { noticeFor, traySummary } from './notify.js';
 import { addRecent, clearRecent, initialStack, readRecent, writeRecent } from './recent.js';
 import { StackHost, StackLoadError } from './stack-host.js';
@@ -147,15 +149,39 @@ async function openStack(file: string): Promise<boolean> {
   }
 }
 
+async function ask(q: Question): Promise<number> {
+  const opts = {
+    type: q.type,
+    title: q.title,
+    message: q.message,
+    detail: q.detail,
+    buttons: [...q.buttons],
+    defaultId: q.defaultId,
+    cancelId: q.cancelId,
+    noLink: true,
+  };
+  const r = win ? await dialog.showMessageBox(win, opts) : await dialog.showMessageBox(opts);
+  return r.response;
+}
+
+/** Open Stack…: a Vigil stack file opens; another tool's is imported first (see open-stack.ts). */
 async function chooseStack(): Promise<void> {
   const opts = {
     title: 'Open a stack file',
     properties: ['openFile'] as 'openFile'[],
-    filters: [{ name: 'Stack files', extensions: ['yaml', 'yml'] }],
+    filters: OPEN_FILTERS.map((f) => ({ name: f.name, extensions: [...f.extensions] })),
   };
   const choice = win ? await dialog.showOpenDialog(win, opts) : await dialog.showOpenDialog(opts);
   const file = choice.filePaths[0];
-  if (!choice.canceled && file) await openStack(file);
+  if (choice.canceled || !file) return;
+  await openChosenFile(file, {
+    ask,
+    importStack: (f) => importStackAsync(f),
+    exists: (f) => fs.existsSync(f),
+    writeFile: writeStackText,
+    open: openStack,
+    showError,
+  });
 }
 
 async function reloadStack(): Promise<void> {

@@ -124,6 +124,24 @@ describe('StackHost', () => {
     expect(readInstance(dataDir)).toBeNull();
   });
 
+  it('a stack file with errors leaves the stack that runs running', async () => {
+    const good = stackDir(
+      'version: 1\nname: good\nservices:\n  idle:\n    command: node -e "setInterval(() => {}, 1000)"\n    stop: { timeout: 2s }\n',
+    );
+    const bad = stackDir('version: 1\nname: bad\nservices:\n  api:\n    depends_on: [nope]\n');
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-host-data-'));
+    const { ipc, call } = fakeIpcMain();
+    const host = new StackHost({ dataDir, ipcMain: ipc, isTrustedSender: () => true });
+    hosts.push(host);
+    await host.open(path.join(good, 'vigil.yaml'));
+    const err = await host.open(path.join(bad, 'vigil.yaml')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StackLoadError);
+    expect(host.stack?.name).toBe('good');
+    const r = await call('vigil:getStatus', APP_PAGE);
+    expect(r).toMatchObject({ ok: true, value: { system: { name: 'good' } } });
+    expect(readInstance(dataDir)?.stackFile).toBe(host.stack?.file);
+  });
+
   it('serves the REST API for the CLI only when asked to', async () => {
     const dir = stackDir(
       'version: 1\nname: served\nservices:\n  idle:\n    command: node -e "setInterval(() => {}, 1000)"\n',

@@ -77,9 +77,11 @@ export class StackHost {
     return this.current?.open ?? null;
   }
 
-  /** Opens a stack (closing the current one first). Throws StackLoadError or a VigilError. */
+  /**
+   * Opens a stack, closing the current one first, but only once the new file has loaded: a file
+   * with errors leaves the current stack running. Throws StackLoadError or a VigilError.
+   */
   async open(file: string): Promise<OpenStack> {
-    await this.close();
     const env = this.opts.env ?? process.env;
     const loaded = loadStack(file, { env });
     if (!loaded.ok) {
@@ -88,6 +90,7 @@ export class StackHost {
         loaded.errors.map((e) => formatIssue(e, { color: false })),
       );
     }
+    await this.close();
     const config = loaded.config;
     const dataDir = this.opts.dataDir;
     const lock = acquireDataDirLock(dataDir, {
