@@ -467,8 +467,10 @@ services:
 `,
       FILES,
     );
-    const run = runVigil(t, { stack });
+    const run = runVigil(t, { stack, keepLogs: true });
     await run.waitFor(isReady, 20_000, 'ready');
+    // Its SIGTERM handler is in place once it has printed its pids.
+    await run.waitFor((e) => e.type === 'log' && e.line.startsWith('pids '), 10_000, 'pids');
     process.kill(run.pid, 'SIGTERM');
     await sleep(700);
     expect(run.child.exitCode).toBeNull(); // still waiting for the stubborn service
