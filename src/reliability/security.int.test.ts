@@ -13,6 +13,7 @@ import { ROUTES } from '../main/transport/routes.js';
 import { freePorts } from '../main/core/testing/fixtures.js';
 import {
   LINUX,
+  ROOT,
   Tracker,
   buildCli,
   isReady,
@@ -237,6 +238,38 @@ describe('log downloads stay in the log directory', () => {
     expect(fs.readFileSync(victim, 'utf8')).toBe(SECRET + '\n');
   });
 });
+
+describe.skipIf(!fs.existsSync(path.join(ROOT, 'out', 'renderer', 'index.html')))(
+  'the browser UI (--ui) static files',
+  () => {
+    it('cannot be escaped with .., encoded .. or backslashes', async () => {
+      const t3 = new Tracker();
+      try {
+        const s = makeStack(t3, `version: 1\nservices:\n  idle:\n    command: [sleep, "3600"]\n`);
+        const r = runVigil(t3, { stack: s, extraArgs: ['--ui'] });
+        const a = await r.api();
+        const index = await a.call('GET', '/', { token: false });
+        expect(index.status).toBe(200);
+        for (const p of [
+          '/..%2f..%2fpackage.json',
+          '/%2e%2e/%2e%2e/package.json',
+          '/assets/..%2f..%2f..%2fpackage.json',
+          '/..%5c..%5cpackage.json',
+          '/%2e%2e%2f%2e%2e%2f%2e%2e%2fetc/passwd',
+          '/index.html%00.png',
+          '//etc/passwd',
+        ]) {
+          const res = await a.call('GET', p, { token: false });
+          expect([400, 403, 404], `${p} -> ${res.status}`).toContain(res.status);
+          expect(res.text).not.toMatch(/"name": "vigil"|root:.*:0:0:/);
+        }
+        expect((await stopVigil(r)).code).toBe(0);
+      } finally {
+        await t3.cleanup();
+      }
+    }, 40_000);
+  },
+);
 
 describe.skipIf(!LINUX)('files Vigil writes', () => {
   // Known bug, reported for the shared logger (src/main/core/logger.ts opens vigil.log with 'a',
