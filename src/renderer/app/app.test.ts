@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatMs, formatRelative, formatUptime } from './format.js';
+import {
+  formatBytes,
+  formatMs,
+  formatPercent,
+  formatRelative,
+  formatUptime,
+  formatUptimeWindows,
+} from './format.js';
 import { keyCommand } from './keyboard.js';
 import { THEME_STORAGE_KEY, initialTheme, loadTheme, otherTheme, saveTheme } from './theme.js';
 
@@ -76,5 +83,24 @@ describe('format', () => {
     expect(formatBytes(50 * 1024 * 1024)).toBe('50.0 MB');
     expect(formatRelative(10_000, 13_000)).toBe('3s ago');
     expect(formatRelative(20_000, 8_000)).toBe('in 12s');
+  });
+});
+
+describe('uptime figures', () => {
+  it('formats percentages without rounding up to 100 %', () => {
+    expect(formatPercent(100)).toBe('100 %');
+    expect(formatPercent(99.999)).toBe('99.99 %');
+    expect(formatPercent(99.5)).toBe('99.50 %');
+    expect(formatPercent(87.26)).toBe('87.2 %');
+    expect(formatPercent(0)).toBe('0 %');
+    expect(formatPercent(null)).toBe('—');
+    expect(formatPercent(Number.NaN)).toBe('—');
+  });
+
+  it('lists the three windows of the stats', () => {
+    expect(formatUptimeWindows({ '1h': 99.5, '24h': 100, '7d': null })).toBe(
+      '1h 99.50 % · 24h 100 % · 7d —',
+    );
+    expect(formatUptimeWindows(null)).toBe('—');
   });
 });

@@ -1,5 +1,6 @@
 /** Small text formatters shared by the views. */
 import type { Reason } from '../../shared/model.js';
+import type { UptimeWindows } from '../../shared/views.js';
 
 /** "45s", "3m 12s", "2h 03m", "4d 06h". */
 export function formatUptime(ms: number): string {
@@ -65,4 +66,20 @@ export function formatStamp(ts: number, now: number): string {
 export function formatReason(r: Reason | null | undefined): string {
   if (!r) return '—';
   return r.message || r.kind;
+}
+
+/** "99.95 %", "100 %", "—"; never rounds up to 100 % what is less. */
+export function formatPercent(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  const c = Math.min(100, Math.max(0, v));
+  if (c === 100 || c === 0) return `${c} %`;
+  const digits = c >= 99 ? 2 : 1;
+  const f = 10 ** digits;
+  return `${(Math.floor(c * f) / f).toFixed(digits)} %`;
+}
+
+/** Uptime over the three windows of the stats: "1h 99.50 % · 24h 100 % · 7d —". */
+export function formatUptimeWindows(w: UptimeWindows | null | undefined): string {
+  if (!w) return '—';
+  return (['1h', '24h', '7d'] as const).map((k) => `${k} ${formatPercent(w[k])}`).join(' · ');
 }

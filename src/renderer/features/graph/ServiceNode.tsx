@@ -25,7 +25,14 @@ function ServiceNodeView({ data }: NodeProps<ServiceFlowNode>) {
           {data.name}
         </span>
         {data.critical ? <span className="vg-tag">critical</span> : null}
-        {!data.required ? <span className="vg-tag vg-tag-muted">optional</span> : null}
+        {/* One muted tag at most, so that the name keeps its room: "registered" says more. */}
+        {data.registered ? (
+          <span className="vg-tag vg-tag-registered" title="registered itself over the API">
+            registered
+          </span>
+        ) : !data.required ? (
+          <span className="vg-tag vg-tag-muted">optional</span>
+        ) : null}
       </div>
       <div className="vg-node-row">
         <span className="vg-node-status" title="lifecycle">

@@ -34,6 +34,8 @@ export interface ServiceNodeData extends Record<string, unknown> {
   readonly phase: number;
   readonly critical: boolean;
   readonly required: boolean;
+  /** It registered itself over the API (Vigil does not run its process). */
+  readonly registered: boolean;
   /** "db, cache" when waiting on dependencies; empty otherwise. */
   readonly blockedBy: string;
   readonly selected: boolean;
@@ -142,6 +144,7 @@ export function nodeData(
     phase: s.phase,
     critical: s.is_critical,
     required: s.required,
+    registered: s.registered,
     blockedBy: s.lifecycle === 'waiting' ? s.blocked_by.join(', ') : '',
     selected,
     dimmed,

@@ -117,8 +117,17 @@ describe('toFlowNodes and toFlowEdges', () => {
       tone: 'ok',
       restarts: 0,
       selected: true,
+      registered: false,
     });
     expect(nodes.find((n) => n.id === 'db')!.data.selected).toBe(false);
+  });
+
+  it('marks a service that registered itself over the API', () => {
+    const { services, order } = shop();
+    const withHook = { ...services, db: { ...services['db']!, registered: true } };
+    const nodes = toFlowNodes(structureOf(withHook, order), new Map(), withHook, null);
+    expect(nodes.find((n) => n.id === 'db')!.data.registered).toBe(true);
+    expect(nodes.find((n) => n.id === 'api')!.data.registered).toBe(false);
   });
 
   it('reuses node objects whose data did not change', () => {

@@ -3,7 +3,7 @@
  * the API's error when one comes back), health and resource charts, and live logs.
  */
 import { useEffect, useRef, useState } from 'react';
-import type { ServiceDetailView, ServiceView } from '../../../shared/views.js';
+import type { ServiceDetailView, ServiceView, StatsResponse } from '../../../shared/views.js';
 import { useDeps, useVigil } from '../../app/context.js';
 import {
   formatBytes,
@@ -11,12 +11,22 @@ import {
   formatReason,
   formatRelative,
   formatStamp,
+  formatUptimeWindows,
 } from '../../app/format.js';
 import { useNow } from '../../app/hooks.js';
 import { statusLabel, statusTone } from '../graph/colors.js';
 import { HealthCharts } from '../health/charts.js';
 import { LogView } from '../logs/LogView.js';
-import { ACTION_LABEL, SERVICE_ACTIONS, actionStates, type ServiceAction } from './actions.js';
+import {
+  ACTION_LABEL,
+  REGISTERED_NOTE,
+  actionStates,
+  visibleActions,
+  type ServiceAction,
+} from './actions.js';
+
+/** One service's figures from `getStats`. */
+export type ServiceStats = StatsResponse['service_details'][string];
 
 const DETAIL_REFRESH_MS = 5_000;
 
@@ -44,8 +54,12 @@ function Fact(props: {
   );
 }
 
-function Facts(props: { s: ServiceView; detail: ServiceDetailView | null }) {
-  const { s, detail } = props;
+function Facts(props: {
+  s: ServiceView;
+  detail: ServiceDetailView | null;
+  stats: ServiceStats | null;
+}) {
+  const { s, detail, stats } = props;
   const now = useNow();
   const b = s.breaker;
   const command = commandText(detail?.spec);
@@ -67,6 +81,15 @@ function Facts(props: { s: ServiceView; detail: ServiceDetailView | null }) {
         {b.trips > 0 ? <span className="vg-muted"> · {b.trips} trips</span> : null}
       </Fact>
       <Fact label="Since">{formatRelative(s.since, now)}</Fact>
+      <Fact label="Uptime" wide testId="fact-uptime">
+        {stats ? formatUptimeWindows(stats.uptime_percentage) : '—'}
+      </Fact>
+      <Fact label="MTTR" testId="fact-mttr">
+        {stats && stats.mttr_ms !== null ? formatMs(stats.mttr_ms) : '—'}
+        {stats && stats.longest_outage_ms > 0 ? (
+          <span className="vg-muted"> · longest outage {formatMs(stats.longest_outage_ms)}</span>
+        ) : null}
+      </Fact>
       <Fact label="PID / port">
         {s.pid ?? '—'} / {s.port ?? '—'}
       </Fact>
@@ -133,10 +156,18 @@ function Actions(props: { s: ServiceView }) {
   const { controller } = useDeps();
   const busy = useVigil((st) => st.busy === props.s.name);
   const states = actionStates(props.s, busy);
+  const shown = visibleActions(props.s);
   const run = (a: ServiceAction) => void controller.runAction(props.s.name, a);
+  if (shown.length === 0) {
+    return (
+      <p className="vg-note vg-panel-note" data-testid="registered-note">
+        {REGISTERED_NOTE}
+      </p>
+    );
+  }
   return (
     <div className="vg-actions" role="toolbar" aria-label="Service actions">
-      {SERVICE_ACTIONS.map((a) => (
+      {shown.map((a) => (
         <button
           key={a}
           type="button"
@@ -160,12 +191,14 @@ export function ServicePanel(props: { searchRef: React.RefObject<HTMLInputElemen
   const actionError = useVigil((st) => st.actionError);
   const tab = useVigil((st) => st.panelTab);
   const [detail, setDetail] = useState<ServiceDetailView | null>(null);
+  const [stats, setStats] = useState<ServiceStats | null>(null);
   const closeRef = useRef<HTMLButtonElement>(null);
 
   useEffect(() => {
     if (name === null) return;
     let alive = true;
     setDetail(null);
+    setStats(null);
     const load = async () => {
       try {
         const d = await controller.client.getService({ name });
@@ -174,6 +207,12 @@ export function ServicePanel(props: { searchRef: React.RefObject<HTMLInputElemen
         store.getState().mergeDetail(d);
       } catch {
         // shown from the store's view; the next refresh tries again
+      }
+      try {
+        const st = await controller.client.getStats({});
+        if (alive) setStats(st.service_details[name] ?? null);
+      } catch {
+        // uptime and MTTR stay as they were; the next refresh tries again
       }
     };
     void load();
@@ -193,6 +232,15 @@ export function ServicePanel(props: { searchRef: React.RefObject<HTMLInputElemen
           <span className={`vg-dot tone-${tone}`} aria-hidden="true" />
           <h2>{name}</h2>
           <span className={`vg-badge tone-${tone}`}>{statusLabel(s.status, s.lifecycle)}</span>
+          {s.registered ? (
+            <span
+              className="vg-badge vg-badge-registered"
+              title="registered itself over the API"
+              data-testid="registered-badge"
+            >
+              registered
+            </span>
+          ) : null}
         </div>
         <button
           ref={closeRef}
@@ -233,7 +281,7 @@ export function ServicePanel(props: { searchRef: React.RefObject<HTMLInputElemen
       </div>
       {tab === 'overview' ? (
         <div className="vg-panel-body">
-          <Facts s={s} detail={detail} />
+          <Facts s={s} detail={detail} stats={stats} />
           <HealthCharts name={name} />
         </div>
       ) : (

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { view } from '../../test-support.js';
-import { SERVICE_ACTIONS, actionStates } from './actions.js';
+import { SERVICE_ACTIONS, actionStates, visibleActions } from './actions.js';
 
 const enabled = (s: ReturnType<typeof view>, busy = false) =>
   SERVICE_ACTIONS.filter((a) => actionStates(s, busy)[a].enabled);
@@ -37,5 +37,13 @@ describe('actionStates', () => {
     expect(enabled(view('api', { lifecycle: 'stopping' }))).toEqual(['quarantine']);
     expect(enabled(view('api'), true)).toEqual([]);
     expect(actionStates(view('api'), true).stop.why).toMatch(/in progress/);
+  });
+
+  it('a registered service shows no actions: the API refuses them all', () => {
+    const r = { ...view('hook'), registered: true };
+    expect(visibleActions(r)).toEqual([]);
+    expect(enabled(r)).toEqual([]);
+    expect(actionStates(r, false).restart.why).toMatch(/registered/);
+    expect(visibleActions(view('api'))).toEqual(SERVICE_ACTIONS);
   });
 });

@@ -1,4 +1,8 @@
-/** Which buttons of the service panel make sense for a service in its current state. */
+/**
+ * Which buttons of the service panel make sense for a service in its current state. A service that
+ * registered itself over the API is not Vigil's process: the API refuses every action on it, so
+ * the panel shows none.
+ */
 import type { ServiceView } from '../../../shared/views.js';
 
 export const SERVICE_ACTIONS = [
@@ -29,21 +33,30 @@ export interface ActionState {
 const on: ActionState = { enabled: true, why: '' };
 const off = (why: string): ActionState => ({ enabled: false, why });
 
+/** Why a registered service has no actions (also the panel's note). */
+export const REGISTERED_NOTE =
+  'This service registered itself over the API: Vigil watches its heartbeat and health, but does not start, stop or restart its process.';
+
+const all = (state: ActionState): Readonly<Record<ServiceAction, ActionState>> => ({
+  start: state,
+  stop: state,
+  restart: state,
+  force_restart: state,
+  quarantine: state,
+  release: state,
+});
+
+/** The buttons the panel shows for a service (none for a registered one). */
+export function visibleActions(s: ServiceView): readonly ServiceAction[] {
+  return s.registered ? [] : SERVICE_ACTIONS;
+}
+
 export function actionStates(
   s: ServiceView,
   busy: boolean,
 ): Readonly<Record<ServiceAction, ActionState>> {
-  if (busy) {
-    const wait = off('another action on this service is in progress');
-    return {
-      start: wait,
-      stop: wait,
-      restart: wait,
-      force_restart: wait,
-      quarantine: wait,
-      release: wait,
-    };
-  }
+  if (s.registered) return all(off('registered over the API: Vigil does not run its process'));
+  if (busy) return all(off('another action on this service is in progress'));
   const l = s.lifecycle;
   const quarantined = l === 'quarantined';
   const stopping = l === 'stopping';
