@@ -235,4 +235,31 @@ ${idle('svc', '    env_file: local.env\n')}
     );
     if (linux) expect(envOf(sup.runners.get('svc')!.pid!)).toContain('MARK=late');
   }, 30_000);
+
+  it('regression: an unchanged service with a log probe keeps running when another service is edited', async () => {
+    const logged = (name: string, extra = ''): string =>
+      `  ${name}:\n    command: node -e "console.log('${name} ready'); setInterval(() => {}, 1000)"\n    health:\n      log: "${name} ready"\n      interval: 100ms\n${extra}`;
+    const v1 = `version: 1
+services:
+${logged('cache')}
+${idle('web')}
+`;
+    const { sup, log, stack } = await startWatched(v1);
+    const before = pids(sup);
+    stack.write(`version: 1
+services:
+${logged('cache')}
+${idle('web', '    env: { MARK: edited }\n')}
+`);
+    await log.next(statusEvent('config-reloaded'), 10_000, 'config-reloaded');
+    await until(
+      () => running(sup, 'web') && sup.runners.get('web')!.pid !== before.web,
+      'web restarted',
+    );
+    // Long enough for several probes of cache: it must stay healthy and keep its process.
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(sup.runners.get('cache')!.pid).toBe(before.cache);
+    expect(sup.runners.get('cache')!.health).toBe('healthy');
+    expect(log.events.some((e) => e.type === 'healing_event' && e.service === 'cache')).toBe(false);
+  }, 30_000);
 });

@@ -170,7 +170,7 @@ export class ServiceRunner {
   readonly logs: ServiceLogs;
   private monitor: HealthMonitor | null = null;
   private matcher: LogMatcher | null;
-  private readonly probeRunner;
+  private probeRunner;
   private timers: Timers = NO_TIMERS();
   private releaseGate: (() => void) | null = null;
   private readonly ops = new SerialQueue();
@@ -228,11 +228,22 @@ export class ServiceRunner {
 
   /** Applies a changed definition that needs no restart (health and restart settings). */
   updateSpec(spec: ServiceSpec, phase: number): void {
+    const healthChanged = JSON.stringify(spec.health) !== JSON.stringify(this.spec.health);
+    const prevProbe = this.spec.health.probe;
     this.spec = spec;
     this.phase = phase;
     this.policy = policyFor(spec, this.ctx.settings);
-    this.matcher =
-      spec.health.probe.type === 'log' ? createLogMatcher(spec.health.probe.pattern) : null;
+    if (!healthChanged) return;
+    // A log probe whose pattern did not change keeps what it has already seen in this run.
+    const samePattern =
+      prevProbe.type === 'log' &&
+      spec.health.probe.type === 'log' &&
+      prevProbe.pattern === spec.health.probe.pattern;
+    if (!samePattern) {
+      this.matcher =
+        spec.health.probe.type === 'log' ? createLogMatcher(spec.health.probe.pattern) : null;
+    }
+    this.probeRunner = createProbeRunner(spec.health.probe);
     if (this.monitor) {
       this.monitor.stop();
       this.monitor = null;
