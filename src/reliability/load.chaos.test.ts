@@ -101,8 +101,10 @@ describe.skipIf(!LINUX)('load', () => {
       await sleep(10_000); // steady state: 100 probes a second, history written
       const steady = { p50: ms(lag.percentile(50)), p99: ms(lag.percentile(99)), max: ms(lag.max) };
       for (const r of sup.runners.values()) expect(r.health, r.name).toBe('healthy');
-      expect(launch.max).toBeLessThan(2_000);
-      expect(steady.max).toBeLessThan(2_000);
+      // Functional bound only (the figures below are what to look at): the loop never stalls for
+      // seconds, which would starve probes and the API. Other load on the machine shows up here too.
+      expect(launch.max).toBeLessThan(10_000);
+      expect(steady.max).toBeLessThan(10_000);
       const probes = events.filter((e) => e.type === 'health_update').length;
       expect(probes).toBeGreaterThan(100 * 5);
       process.stdout.write(
