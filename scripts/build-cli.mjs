@@ -16,9 +16,10 @@ if (!fs.existsSync(entry)) {
   console.log('build-cli: no CLI entry yet, skipped');
   process.exit(0);
 }
-await build({
+const result = await build({
   entryPoints: [entry],
   outfile: path.join(root, 'out/cli/vigil.js'),
+  write: false,
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -30,4 +31,12 @@ await build({
   },
   logLevel: 'warning',
 });
+// Written to a temporary file and renamed: a `vigil` starting meanwhile (tests run in parallel,
+// some rebuild first) reads either the old bundle or the new one, never half of one.
+fs.mkdirSync(path.join(root, 'out/cli'), { recursive: true });
+for (const file of result.outputFiles) {
+  const tmp = `${file.path}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, file.contents);
+  fs.renameSync(tmp, file.path);
+}
 console.log('build-cli: out/cli/vigil.js');
