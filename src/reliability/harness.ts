@@ -23,17 +23,51 @@ export const TAG_ENV = 'VIGIL_BATTERY_TAG';
 let built = false;
 
 /**
- * Rebuilds the CLI bundle from the current sources (once per test process). With
+ * Rebuilds the CLI bundle from the current sources (once per test process, and only when a source
+ * is newer than the bundle: test files running in parallel must not rewrite it under each other's
+ * running `vigil` processes). With
  * `VIGIL_BATTERY_PREBUILT=1` the existing bundle is used as it is (to run the battery against a
  * build made elsewhere, or a deliberately broken one to check that the battery notices).
  */
 export function buildCli(): void {
   if (built || process.env.VIGIL_BATTERY_PREBUILT === '1') return;
+  if (bundleIsFresh()) {
+    built = true;
+    return;
+  }
   const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build-cli.mjs')], {
     encoding: 'utf8',
   });
   if (r.status !== 0) throw new Error(`build-cli failed: ${r.stderr}`);
   built = true;
+}
+
+/** Newest modification time of the sources the CLI bundle is built from. */
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(p));
+    else if (/\.(ts|tsx|js|mjs|json)$/.test(entry.name))
+      newest = Math.max(newest, fs.statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** The bundle is newer than every source (npm test builds it first): no need to rebuild. */
+function bundleIsFresh(): boolean {
+  try {
+    const bundle = fs.statSync(path.join(ROOT, 'out', 'cli', 'vigil.js')).mtimeMs;
+    const inputs = Math.max(
+      newestSource(path.join(ROOT, 'src', 'main')),
+      newestSource(path.join(ROOT, 'src', 'shared')),
+      fs.statSync(path.join(ROOT, 'scripts', 'build-cli.mjs')).mtimeMs,
+      fs.statSync(path.join(ROOT, 'package.json')).mtimeMs,
+    );
+    return bundle > inputs;
+  } catch {
+    return false;
+  }
 }
 
 export function sleep(ms: number): Promise<void> {
