@@ -1,7 +1,7 @@
 // Where Vigil spends its time: runs the benchmark stack under `node --cpu-prof`, keeps the samples
 // of one phase (start, steady or stop) and prints the functions with the most self time.
 //
-//   node bench/profile.mjs [--n 100] [--phase steady|start|stop] [--seconds 30] [--keep]
+//   node bench/profile.mjs [--n 100] [--phase steady|start|crash|stop] [--seconds 30] [--keep]
 //                          [--window FROM,TO]   (ms since Vigil started; overrides the phase)
 //
 // The .cpuprofile (open it in Chrome DevTools) is kept with --keep.
@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { installExitHooks, killTagged, setTagPrefix } from './lib/guard.mjs';
-import { nowMs, sleep, waitAllHealthy } from './lib/http.mjs';
+import { health, nowMs, sleep, waitAllHealthy, waitNewInstance } from './lib/http.mjs';
+import { killTargets } from './lib/scenario.mjs';
 import { findFreeBlock } from './lib/ports.mjs';
 import { rssBytes } from './lib/procfs.mjs';
 import { makeServices, REPO_ROOT } from './lib/workload.mjs';
@@ -77,6 +78,20 @@ async function main() {
     process.stdout.write(`all answering after ${((ready.lastAt - t0) / 1000).toFixed(2)} s\n`);
     await h.selfReady;
     if (values.phase === 'start') window = [0, nowMs() - t0];
+    if (values.phase === 'crash') {
+      // SIGKILL services one by one (as the crash figure does) and wait for each to answer again.
+      await sleep(3000);
+      const w0 = nowMs() - t0;
+      for (const i of killTargets(n, Math.min(n, 10))) {
+        const port = services[i].port;
+        const before = await health(port);
+        if (!before) continue;
+        process.kill(before.pid, 'SIGKILL');
+        await waitNewInstance(port, before.pid, { intervalMs: 2, deadline: nowMs() + 30_000 });
+        await sleep(300);
+      }
+      window = [w0, nowMs() - t0];
+    }
     if (values.phase === 'steady') {
       await sleep(Number(values.settle) * 1000);
       const w0 = nowMs() - t0;

@@ -128,13 +128,13 @@ function progressLine(r) {
   return parts.filter(Boolean).join(', ');
 }
 
-function configsSection(systems, opts) {
+function configsSection(systems, opts, heading = '###') {
   const sample = makeServices(2, 61000, 'vb-TAG');
   const parts = [];
   for (const s of systems) {
     const c = s.config(sample, { healthIntervalMs: opts.healthIntervalMs }, '<run-dir>');
     parts.push(
-      `### ${LABELS[s.name]}: ${s.describe}\n\n\`${c.file}\` for N = 2 (N services repeat the same entry):\n\n\`\`\`\n${redact(c.text, '<run-dir>').trim()}\n\`\`\``,
+      `${heading} ${LABELS[s.name]}: ${s.describe}\n\n\`${c.file}\` for N = 2 (N services repeat the same entry):\n\n\`\`\`\n${redact(c.text, '<run-dir>').trim()}\n\`\`\``,
     );
   }
   return parts.join('\n\n');
@@ -172,7 +172,7 @@ function markdownReport(res) {
 }
 
 function updateDocs(reportMd, configsMd) {
-  const block = `${BEGIN}\n\n${reportMd}\n\n#### Configurations used\n\n${configsMd}\n\n${END}`;
+  const block = `${BEGIN}\n\n${reportMd}\n\n### Configurations used\n\n${configsMd}\n\n${END}`;
   let text = fs.existsSync(DOCS_FILE) ? fs.readFileSync(DOCS_FILE, 'utf8') : '# Performance\n\n';
   const a = text.indexOf(BEGIN);
   const b = text.indexOf(END);
@@ -328,7 +328,7 @@ async function main() {
   fs.copyFileSync(path.join(RESULTS_DIR, `${base}.md`), path.join(RESULTS_DIR, 'latest.md'));
   out(`\nbench: results in bench/results/${base}.json and .md`);
   if (opts.docs && !opts.onlyVigilOnly) {
-    updateDocs(md, configsMd);
+    updateDocs(md, configsSection(available, opts, '####'));
     out('bench: docs/PERFORMANCE.md updated');
   }
   return failures.length > 0 ? 1 : 0;
