@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { installExitHooks, killTagged, setTagPrefix } from './lib/guard.mjs';
+import { installExitHooks, killTagged, setTagPrefix, trackDir } from './lib/guard.mjs';
 import { health, nowMs, sleep, waitAllHealthy, waitNewInstance } from './lib/http.mjs';
 import { killTargets } from './lib/scenario.mjs';
 import { findFreeBlock } from './lib/ports.mjs';
@@ -62,6 +62,7 @@ async function main() {
   setTagPrefix(tag);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-prof-'));
   const profDir = path.join(dir, 'prof');
+  if (!values.keep) trackDir(dir);
   const base = await findFreeBlock(n);
   const services = makeServices(n, base, tag);
   const t0 = nowMs();

@@ -2,10 +2,12 @@
 // ends, when the suite fails, and from a process 'exit' hook (Ctrl-C and SIGTERM included). Services
 // are also found by the BENCH_TAG in their environment, so a process a supervisor left behind or
 // re-spawned is never missed.
+import fs from 'node:fs';
 import { HAS_PROC, taggedPids } from './procfs.mjs';
 
 const groups = new Set();
 const pids = new Set();
+const dirs = new Set();
 let tagPrefix = null;
 
 /** Makes every process whose BENCH_TAG starts with `prefix` a target of the final cleanup. */
@@ -27,6 +29,15 @@ export function trackPid(pid) {
 
 export function untrackPid(pid) {
   pids.delete(pid);
+}
+
+/** A temp dir removed by the final cleanup if the run that made it did not remove it. */
+export function trackDir(dir) {
+  dirs.add(dir);
+}
+
+export function untrackDir(dir) {
+  dirs.delete(dir);
 }
 
 function signal(target, sig) {
@@ -53,6 +64,8 @@ export function killEverything() {
   groups.clear();
   pids.clear();
   if (tagPrefix) killTagged(tagPrefix);
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  dirs.clear();
 }
 
 let installed = false;

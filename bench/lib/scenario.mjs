@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { killTagged } from './guard.mjs';
+import { killTagged, trackDir, untrackDir } from './guard.mjs';
 import { health, nowMs, sleep, waitAllHealthy, waitNewInstance } from './http.mjs';
 import { isRunning, taggedPids } from './procfs.mjs';
 import { waitPortsFree } from './ports.mjs';
@@ -97,6 +97,7 @@ async function measureStop(handle, tag, log) {
 export async function runOnce(system, o) {
   const { n, basePort, tag, rep, kills, steady, systemOpts = {}, log = () => {} } = o;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `vigil-bench-${system.name}-`));
+  if (!o.keepDir) trackDir(dir);
   const services = makeServices(n, basePort, tag);
   const ports = services.map((s) => s.port);
   const r = {
@@ -178,7 +179,10 @@ export async function runOnce(system, o) {
     }
     const killed = killTagged(tag);
     if (killed > 0 && r.stop === null) log(`killed ${killed} leftover service processes`);
-    if (!o.keepDir) fs.rmSync(dir, { recursive: true, force: true });
+    if (!o.keepDir) {
+      fs.rmSync(dir, { recursive: true, force: true });
+      untrackDir(dir);
+    }
   }
   return r;
 }

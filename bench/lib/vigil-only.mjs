@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
-import { killTagged } from './guard.mjs';
+import { killTagged, trackDir, untrackDir } from './guard.mjs';
 import { get, health, nowMs, sleep, waitAllHealthy } from './http.mjs';
 import { readChars, rssBytes } from './procfs.mjs';
 import { summarize } from './stats.mjs';
@@ -72,6 +72,7 @@ async function bundleStoreEntry(dir) {
 
 export async function storeRate(rows) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-store-'));
+  trackDir(dir);
   try {
     const file = await bundleStoreEntry(dir);
     const dataDir = path.join(dir, 'data');
@@ -102,6 +103,7 @@ export async function storeRate(rows) {
     };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+    untrackDir(dir);
   }
 }
 
@@ -109,6 +111,7 @@ export async function storeRate(rows) {
 
 async function startVigil(services, opts, log) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-vo-'));
+  trackDir(dir);
   const handle = await vigil.start(dir, services, opts);
   const ready = await waitAllHealthy(
     services.map((s) => s.port),
@@ -231,6 +234,7 @@ export async function fanout({ n, rounds, clients = 10, basePort, tag, log }) {
     await v.finish();
     killTagged(tag);
     fs.rmSync(v.dir, { recursive: true, force: true });
+    untrackDir(v.dir);
   }
 }
 
@@ -314,6 +318,7 @@ export async function flood({ n, mbps, seconds, basePort, tag, log }) {
     await v.finish().catch(() => {});
     killTagged(tag);
     fs.rmSync(v.dir, { recursive: true, force: true });
+    untrackDir(v.dir);
   }
 }
 
