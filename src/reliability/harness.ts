@@ -88,7 +88,7 @@ export async function until(
   }
 }
 
-// ─── /proc helpers ──────────────────────────────────────────────────────────────────────────────
+// ─── reading /proc ──────────────────────────────────────────────────────────────────────────────
 
 export const LINUX = process.platform === 'linux' && fs.existsSync('/proc/self/stat');
 
