@@ -272,41 +272,34 @@ describe.skipIf(!fs.existsSync(path.join(ROOT, 'out', 'renderer', 'index.html'))
 );
 
 describe.skipIf(!LINUX)('files Vigil writes', () => {
-  // Known bug, reported for the shared logger (src/main/core/logger.ts opens vigil.log with 'a',
-  // which follows a symlink planted in <data-dir>/logs): this test passes once that is fixed;
-  // until then `it.fails` keeps the suite green and the bug visible.
-  it.fails(
-    "Vigil's own log does not write through a symlink planted in the data directory",
-    async () => {
-      const t2 = new Tracker();
-      try {
-        const [port] = await freePorts(1);
-        const s = makeStack(
-          t2,
-          `version: 1
+  // Regression: Vigil's own log once opened vigil.log with 'a', following a planted symlink.
+  it("Vigil's own log does not write through a symlink planted in the data directory", async () => {
+    const t2 = new Tracker();
+    try {
+      const [port] = await freePorts(1);
+      const s = makeStack(
+        t2,
+        `version: 1
 services:
   api:
     command: node svc.mjs
     port: ${port}
 `,
-          { 'svc.mjs': HTTP_SERVICE },
-        );
-        const target = path.join(t2.tempDir('vigil-victim-'), 'victim.txt');
-        fs.writeFileSync(target, SECRET + '\n');
-        const logs = path.join(s.dataDir, 'logs');
-        fs.mkdirSync(logs, { recursive: true });
-        for (const f of ['vigil.log', 'vigil-errors.log'])
-          fs.symlinkSync(target, path.join(logs, f));
-        const r = runVigil(t2, { stack: s });
-        await r.waitFor(isReady, 20_000, 'ready');
-        const a = await r.api();
-        await a.post('/orchestrator/restart/nope');
-        expect((await stopVigil(r)).code).toBe(0);
-        expect(fs.readFileSync(target, 'utf8')).toBe(SECRET + '\n');
-      } finally {
-        await t2.cleanup();
-      }
-    },
-    40_000,
-  );
+        { 'svc.mjs': HTTP_SERVICE },
+      );
+      const target = path.join(t2.tempDir('vigil-victim-'), 'victim.txt');
+      fs.writeFileSync(target, SECRET + '\n');
+      const logs = path.join(s.dataDir, 'logs');
+      fs.mkdirSync(logs, { recursive: true });
+      for (const f of ['vigil.log', 'vigil-errors.log']) fs.symlinkSync(target, path.join(logs, f));
+      const r = runVigil(t2, { stack: s });
+      await r.waitFor(isReady, 20_000, 'ready');
+      const a = await r.api();
+      await a.post('/orchestrator/restart/nope');
+      expect((await stopVigil(r)).code).toBe(0);
+      expect(fs.readFileSync(target, 'utf8')).toBe(SECRET + '\n');
+    } finally {
+      await t2.cleanup();
+    }
+  }, 40_000);
 });

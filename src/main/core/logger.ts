@@ -7,6 +7,13 @@ import path from 'node:path';
 import pc from 'picocolors';
 import type { LogLevel } from '../../shared/model.js';
 
+/** Append, create, and never follow a symlink planted in the logs directory (writes stay inside it). */
+const APPEND_NOFOLLOW =
+  fs.constants.O_WRONLY |
+  fs.constants.O_APPEND |
+  fs.constants.O_CREAT |
+  (fs.constants.O_NOFOLLOW ?? 0);
+
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export interface Logger {
@@ -44,7 +51,7 @@ class SizeRotatedFile {
     try {
       if (this.fd === null) {
         fs.mkdirSync(path.dirname(this.file), { recursive: true });
-        this.fd = fs.openSync(this.file, 'a', 0o600);
+        this.fd = fs.openSync(this.file, APPEND_NOFOLLOW, 0o600);
         this.size = fs.fstatSync(this.fd).size;
       }
       const buf = Buffer.from(text);
@@ -62,7 +69,7 @@ class SizeRotatedFile {
       const from = i === 1 ? this.file : `${this.file}.${i - 1}`;
       if (fs.existsSync(from)) fs.renameSync(from, `${this.file}.${i}`);
     }
-    this.fd = fs.openSync(this.file, 'a', 0o600);
+    this.fd = fs.openSync(this.file, APPEND_NOFOLLOW, 0o600);
     this.size = 0;
   }
 
