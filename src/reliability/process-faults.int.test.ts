@@ -418,7 +418,14 @@ services:
     expect(long!.length).toBeLessThan(256 * 1024);
     expect(long).toMatch(/truncated \d+ bytes/);
     expect(lines).toContain('after the long line');
-    expect((await serviceDetail(api, 'garbage')).lifecycle).toBe('running');
+    // Under load the service can print everything before its first probe: wait for it, bounded.
+    expect(
+      await until(
+        async () => (await serviceDetail(api, 'garbage')).lifecycle === 'running',
+        15_000,
+        100,
+      ),
+    ).toBe(true);
     expect(rssBytes(run.pid)!).toBeLessThan(400 * 1024 * 1024);
     await stopAndCheckClean(run);
   }, 60_000);
