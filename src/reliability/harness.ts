@@ -146,9 +146,14 @@ export function envOf(pid: number, name: string): string | null {
   return null;
 }
 
-/** Live processes of one service among `pids` (by the `VIGIL_INSTANCE=<run>:<name>` marker). */
+/**
+ * Live processes of one service among `pids` (by the `VIGIL_INSTANCE=<run>:<name>/<generation>`
+ * marker).
+ */
 export function ofService(pids: readonly number[], name: string): number[] {
-  return pids.filter((pid) => envOf(pid, 'VIGIL_INSTANCE')?.endsWith(`:${name}`) && alive(pid));
+  return pids.filter(
+    (pid) => /:(.*)\/\d+$/.exec(envOf(pid, 'VIGIL_INSTANCE') ?? '')?.[1] === name && alive(pid),
+  );
 }
 
 /** Open file descriptors of a process (Linux), or null. */

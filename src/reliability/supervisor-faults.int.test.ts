@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { LedgerEntry } from '../main/core/process/index.js';
 import { freePorts, portOpen } from '../main/core/testing/fixtures.js';
 import {
   LINUX,
@@ -96,29 +97,34 @@ describe.skipIf(!LINUX)('supervisor faults', () => {
     // Doctor the ledger the way pid reuse would look: the db entry now names an unrelated process
     // (same pid number, another start time); a second entry has that process's real start time but
     // another command line.
-    const ledgerFile = path.join(stack.dataDir, 'processes.json');
-    const ledger = JSON.parse(fs.readFileSync(ledgerFile, 'utf8')) as {
-      entries: {
-        service: string;
-        pid: number;
-        startTime: string;
-        command: string;
-        marker: string;
-      }[];
-    };
-    expect(ledger.entries.map((e) => e.service).sort()).toEqual(['api', 'db']);
+    const ledgerFile = path.join(stack.dataDir, 'processes.jsonl');
+    const [header, ...changes] = fs.readFileSync(ledgerFile, 'utf8').trim().split('\n');
+    const byPid = new Map<number, LedgerEntry>();
+    for (const line of changes) {
+      const rec = JSON.parse(line) as { add?: LedgerEntry; forget?: number };
+      if (rec.add) byPid.set(rec.add.pid, rec.add);
+      if (rec.forget !== undefined) byPid.delete(rec.forget);
+    }
+    const entries = [...byPid.values()];
+    expect(entries.map((e) => e.service).sort()).toEqual(['api', 'db']);
     const reusedA = decoy();
     const reusedB = decoy();
-    const db = ledger.entries.find((e) => e.service === 'db')!;
-    db.pid = reusedA;
-    ledger.entries.push({
-      ...db,
-      service: 'ghost',
-      pid: reusedB,
-      startTime: startTimeOf(reusedB),
-      marker: 'vigil-000000000000:ghost',
-    });
-    fs.writeFileSync(ledgerFile, JSON.stringify(ledger));
+    const db = entries.find((e) => e.service === 'db')!;
+    const doctored: LedgerEntry[] = [
+      ...entries.filter((e) => e !== db),
+      { ...db, pid: reusedA },
+      {
+        ...db,
+        service: 'ghost',
+        pid: reusedB,
+        startTime: startTimeOf(reusedB),
+        marker: 'vigil-000000000000:ghost/1',
+      },
+    ];
+    fs.writeFileSync(
+      ledgerFile,
+      [header, ...doctored.map((e) => JSON.stringify({ add: e }))].join('\n') + '\n',
+    );
 
     const second = runVigil(t, { stack });
     await second.waitFor(isReady, 20_000, 'second ready');

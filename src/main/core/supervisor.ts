@@ -21,7 +21,7 @@ import { buildGraph, type StackGraph } from './graph/index.js';
 import { assessSystem, type ServiceFacts, type SystemAssessment } from './lifecycle/rules.js';
 import { Gate } from './runtime/gate.js';
 import { ServiceRunner, type RunnerContext } from './runtime/runner.js';
-import { ProcessLedger, killMarked, sweepOrphans } from './process/index.js';
+import { ProcessLedger, killMarkedShared, sweepOrphans } from './process/index.js';
 import { sampleTrees, CpuMeter } from './resources/index.js';
 import type { HistoryStore } from './store/index.js';
 
@@ -336,10 +336,18 @@ export class Supervisor {
           `ended orphan of a previous run: ${k.service} (pid ${k.pid}, ${k.command})`,
         );
       }
+      if (swept.strays.length > 0) {
+        this.logger.warn(
+          `ended ${swept.strays.length} stray process${swept.strays.length === 1 ? '' : 'es'} of a previous run (pid ${swept.strays.join(', ')})`,
+        );
+      }
       for (const s of swept.skipped) this.logger.debug(`left pid ${s.entry.pid} alone: ${s.why}`);
     } catch (err) {
       this.logger.warn(`orphan sweep failed: ${String(err)}`);
     }
+    // On disk before the first spawn: the next sweep finds this run's processes by marker even
+    // when Vigil dies before their own entries are written.
+    this.ledger.beginRun(this.runMarker);
     if (this.store) {
       this.runId = this.store.beginRun({
         stackName: this.config.name,
@@ -492,7 +500,7 @@ export class Supervisor {
       this.statusEvent('stack-stopped', 'every service stopped');
       this.stopped = true;
       for (const r of this.runners.values()) r.dispose();
-      this.ledger.flush();
+      this.ledger.close();
       if (this.store && this.runId !== null) {
         this.store.endRun(this.runId, { endedAt: this.clock.wallNow(), how });
         this.store.flush();
@@ -507,10 +515,8 @@ export class Supervisor {
   async forceKill(): Promise<void> {
     // A stop in progress holds its runner's queue while it waits out the stop timeout: signal
     // every group (and escaped descendants) directly, so that wait ends now.
-    for (const r of this.runners.values()) {
-      r.proc?.signalGroup('SIGKILL');
-      killMarked(r.marker, 'SIGKILL');
-    }
+    for (const r of this.runners.values()) r.proc?.signalGroup('SIGKILL');
+    await killMarkedShared((m) => m.startsWith(`${this.runMarker}:`), 'SIGKILL');
     await Promise.all(
       [...this.runners.values()].map((r) =>
         r.stop({ kind: 'shutdown', message: 'forced stop' }, { signal: 'SIGKILL' }),

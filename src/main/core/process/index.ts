@@ -12,7 +12,13 @@ export {
   type ServiceProcess,
 } from './spawn.js';
 export { stopService, groupMembers, type StopResult, type StopOptions } from './stop.js';
-export { killMarked, findMarked } from './marker.js';
+export {
+  killMarked,
+  findMarked,
+  findMarkedShared,
+  killMarkedShared,
+  markedProcesses,
+} from './marker.js';
 export {
   countTree,
   processLimitWatcher,

@@ -99,4 +99,22 @@ describe('sweepOrphans', () => {
     expect(r.killed.map((e) => e.pid)).toEqual([proc.pid]);
     await waitFor(() => !isAlive(escaped), 5_000, 'escaped descendant gone');
   });
+
+  it('ends processes of a recorded run that never got an entry, and only those', async () => {
+    const runMarker = `vigil-test${process.pid}`;
+    const { proc } = run.spawn({ command: sh('sleep 30'), marker: `${runMarker}:api/7` });
+    const other = run.spawn({ command: sh('sleep 30'), marker: `vigil-other${process.pid}:api/7` });
+    const ledger = new ProcessLedger(dir);
+    ledger.beginRun(runMarker);
+    // Vigil died before the spawn's own entry was written: only the run is on disk.
+    const next = new ProcessLedger(dir);
+    expect(next.runs()).toEqual([runMarker]);
+    expect(next.entries()).toEqual([]);
+    const r = await sweepOrphans(next, { graceMs: 500 });
+    expect(r.strays).toContain(proc.pid);
+    expect(r.strays).not.toContain(other.proc.pid);
+    await proc.exited;
+    expect(isAlive(other.proc.pid)).toBe(true);
+    expect(new ProcessLedger(dir).runs()).toEqual([]);
+  });
 });

@@ -56,18 +56,29 @@ describe('ProcessLedger', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('persists records atomically and a new instance reads them back', () => {
+  const journal = (): string[] =>
+    fs.readFileSync(path.join(dir, 'processes.jsonl'), 'utf8').split('\n');
+
+  it('journals records with one append each and a new instance reads them back', () => {
     const ledger = new ProcessLedger(path.join(dir, 'data'));
     ledger.record({ ...entry, recordedAt: 5 });
     ledger.record({ ...entry, pid: 4343, service: 'db', recordedAt: 6 });
     ledger.forget(4242);
     const files = fs.readdirSync(path.join(dir, 'data'));
-    expect(files).toEqual(['processes.json']);
+    expect(files).toEqual(['processes.jsonl']);
     expect((fs.statSync(ledger.file).mode & 0o777).toString(8)).toBe('600');
+    const lines = fs.readFileSync(ledger.file, 'utf8').trim().split('\n');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ version: 2 });
+    expect(lines.slice(1).map((l) => Object.keys(JSON.parse(l))[0])).toEqual([
+      'add',
+      'add',
+      'forget',
+    ]);
     const again = new ProcessLedger(path.join(dir, 'data'));
     expect(again.entries()).toEqual([{ ...entry, pid: 4343, service: 'db', recordedAt: 6 }]);
     again.clear();
     expect(new ProcessLedger(path.join(dir, 'data')).entries()).toEqual([]);
+    expect(fs.readFileSync(ledger.file, 'utf8').trim().split('\n')).toHaveLength(1);
   });
 
   it('with a schedule, writes a burst of changes once, when the schedule calls back', () => {
@@ -87,6 +98,7 @@ describe('ProcessLedger', () => {
     expect(onDisk()).toEqual([101, 102, 103, 104, 106, 107, 108, 109]);
     pending.shift()!();
     expect(onDisk()).toHaveLength(8);
+    ledger.close();
   });
 
   it('replaces an entry recorded again for the same pid', () => {
@@ -94,17 +106,67 @@ describe('ProcessLedger', () => {
     ledger.record(entry);
     ledger.record({ ...entry, service: 'other' });
     expect(ledger.entries().map((e) => e.service)).toEqual(['other']);
+    expect(new ProcessLedger(dir).entries().map((e) => e.service)).toEqual(['other']);
   });
 
-  it('survives a corrupt file with a warning and ignores malformed entries', () => {
-    fs.writeFileSync(path.join(dir, 'processes.json'), '{ not json');
-    const warnings: string[] = [];
-    expect(new ProcessLedger(dir, { onWarning: (m) => warnings.push(m) }).entries()).toEqual([]);
-    expect(warnings[0]).toMatch(/not valid JSON/);
+  it('compacts the journal when it has grown far past the live entries', () => {
+    const ledger = new ProcessLedger(dir);
+    for (let i = 0; i < 2_000; i += 1) {
+      ledger.record({ ...entry, pid: 1000 + i });
+      ledger.forget(1000 + i);
+    }
+    ledger.record({ ...entry, pid: 7 });
+    expect(journal().length).toBeLessThan(1_100);
+    expect(new ProcessLedger(dir).entries().map((e) => e.pid)).toEqual([7]);
+  });
+
+  it('skips a torn or malformed line with a warning, keeps the rest, and appends cleanly after it', () => {
+    const header = JSON.stringify({ version: 2, bootId: null });
     fs.writeFileSync(
-      path.join(dir, 'processes.json'),
-      JSON.stringify({ version: 1, bootId: null, entries: [{ pid: 'x' }, entry] }),
+      path.join(dir, 'processes.jsonl'),
+      [
+        header,
+        JSON.stringify({ add: entry }),
+        JSON.stringify({ add: { pid: 'x' } }),
+        '{"add":{"ser',
+      ].join('\n'),
     );
-    expect(new ProcessLedger(dir).entries()).toEqual([entry]);
+    const warnings: string[] = [];
+    const ledger = new ProcessLedger(dir, { onWarning: (m) => warnings.push(m) });
+    expect(ledger.entries()).toEqual([entry]);
+    expect(warnings[0]).toMatch(/2 unreadable lines skipped/);
+    ledger.record({ ...entry, pid: 99 });
+    const back: string[] = [];
+    expect(
+      new ProcessLedger(dir, { onWarning: (m) => back.push(m) }).entries().map((e) => e.pid),
+    ).toEqual([4242, 99]);
+    expect(back).toEqual([]);
+  });
+
+  it('does not follow a symlink planted in place of the journal', () => {
+    const target = path.join(dir, 'elsewhere');
+    fs.writeFileSync(target, '');
+    const ledger = new ProcessLedger(dir);
+    ledger.record(entry);
+    fs.rmSync(ledger.file);
+    fs.symlinkSync(target, ledger.file);
+    const warnings: string[] = [];
+    const again = new ProcessLedger(dir, { onWarning: (m) => warnings.push(m) });
+    again.record({ ...entry, pid: 5 });
+    again.record({ ...entry, pid: 6 });
+    expect(fs.readFileSync(target, 'utf8')).toBe('');
+  });
+
+  it('keeps the recorded runs across restarts of the ledger until it is cleared', () => {
+    const ledger = new ProcessLedger(dir, { schedule: () => {} });
+    ledger.beginRun('vigil-aaa');
+    ledger.beginRun('vigil-aaa');
+    // Written at once, even with deferred writes: it must be on disk before the first spawn.
+    expect(new ProcessLedger(dir).runs()).toEqual(['vigil-aaa']);
+    const again = new ProcessLedger(dir);
+    again.beginRun('vigil-bbb');
+    expect(new ProcessLedger(dir).runs()).toEqual(['vigil-aaa', 'vigil-bbb']);
+    again.clear();
+    expect(new ProcessLedger(dir).runs()).toEqual([]);
   });
 });

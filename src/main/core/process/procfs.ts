@@ -85,13 +85,45 @@ export function listPids(): number[] {
   return pids;
 }
 
-export function readStat(pid: number): ProcStat | null {
-  if (!PROC_AVAILABLE || !(pid > 0)) return null;
+/** Scratch space for /proc reads (grown when a file is bigger): no allocation per read. */
+let scratch = Buffer.allocUnsafe(16 * 1024);
+
+/**
+ * The bytes of a /proc file, or null when it cannot be read. One open, read and close into a
+ * reused buffer: about half the cost of `readFileSync`, which matters when every process on the
+ * machine is read. The result is a view of the shared buffer: use it before the next call.
+ */
+export function readProcFile(file: string): Buffer | null {
+  let fd: number;
   try {
-    return parseStat(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    fd = fs.openSync(file, 'r');
   } catch {
     return null;
   }
+  try {
+    let size = 0;
+    for (;;) {
+      if (size === scratch.length) {
+        const bigger = Buffer.allocUnsafe(scratch.length * 2);
+        scratch.copy(bigger, 0, 0, size);
+        scratch = bigger;
+      }
+      const n = fs.readSync(fd, scratch, size, scratch.length - size, null);
+      if (n === 0) break;
+      size += n;
+    }
+    return scratch.subarray(0, size);
+  } catch {
+    return null;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export function readStat(pid: number): ProcStat | null {
+  if (!PROC_AVAILABLE || !(pid > 0)) return null;
+  const raw = readProcFile(`/proc/${pid}/stat`);
+  return raw === null ? null : parseStat(raw.toString('utf8'));
 }
 
 /** One pass over /proc/*\/stat: every process's stat line, read once. */
@@ -176,11 +208,8 @@ export function environHasEntry(environ: Buffer, needle: Buffer): boolean {
 /** The initial environment of a process, or null when unreadable (other user, gone). */
 export function readEnviron(pid: number): Buffer | null {
   if (!PROC_AVAILABLE) return null;
-  try {
-    return fs.readFileSync(`/proc/${pid}/environ`);
-  } catch {
-    return null;
-  }
+  const raw = readProcFile(`/proc/${pid}/environ`);
+  return raw === null ? null : Buffer.from(raw);
 }
 
 /** Identifies this boot: start times and pids are only comparable within one boot. */

@@ -4,7 +4,7 @@
  * (found by their marker). Works when the leader is already dead and leftovers remain.
  */
 import { PROC_AVAILABLE, isAlive, isDeadState, procTable } from './procfs.js';
-import { findMarked } from './marker.js';
+import { findMarkedShared } from './marker.js';
 import type { ServiceProcess } from './spawn.js';
 
 export interface StopResult {
@@ -99,8 +99,9 @@ export async function stopService(
     }
   }
   // Escaped descendants (left the group): SIGKILL, and wait (bounded) until they are gone so that
-  // what they held (ports, files) is free when this resolves.
-  const escaped = findMarked(proc.marker).filter((pid) => {
+  // what they held (ports, files) is free when this resolves. The scan is shared with every stop
+  // in progress (a whole shutdown wave reads /proc once, not once a service).
+  const escaped = (await findMarkedShared(proc.marker)).filter((pid) => {
     try {
       process.kill(pid, 'SIGKILL');
       return true;

@@ -53,6 +53,7 @@ import {
   groupMembers,
   isPortInUse,
   killMarked,
+  killMarkedShared,
   spawnService,
   stopService,
   type ServiceProcess,
@@ -104,16 +105,23 @@ function commandText(spec: ServiceSpec): string {
   return spec.command.kind === 'shell' ? spec.command.script : spec.command.argv.join(' ');
 }
 
-/** SIGKILL what is left of an instance (group and escaped descendants); wait until the group is empty. */
-async function reapGroup(proc: ServiceProcess): Promise<void> {
+/**
+ * SIGKILL what is left of an instance; resolves when its group is empty. Descendants that left the
+ * group (setsid, daemons) die with the instance too, or they would hold its ports, pile up with
+ * every crash and outlive a quarantine: they carry the instance's own marker, so the scan that
+ * finds them runs off the main thread and alongside the restart (a new instance has a new
+ * marker), instead of delaying it. The second promise resolves when that sweep is done.
+ */
+function reapGroup(proc: ServiceProcess): { groupGone: Promise<void>; swept: Promise<void> } {
   proc.signalGroup('SIGKILL');
-  // Descendants that left the group (setsid, daemons) die with the instance too: they would hold
-  // its ports through the backoff, pile up with every crash and outlive a quarantine.
-  killMarked(proc.marker, 'SIGKILL');
-  const deadline = performance.now() + 2_000;
-  while (groupMembers(proc.pid).length > 0 && performance.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  const swept = killMarkedShared(proc.marker, 'SIGKILL').then(() => undefined);
+  const groupGone = (async () => {
+    const deadline = performance.now() + 2_000;
+    while (groupMembers(proc.pid).length > 0 && performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  })();
+  return { groupGone, swept };
 }
 
 function exitReason(code: number | null, signal: string | null, error?: string): Reason {
@@ -197,8 +205,13 @@ export class ServiceRunner {
     return this.spec.name;
   }
 
+  /**
+   * What every instance's marker starts with: `<run>:<service>/`. Each instance has its own
+   * marker (`<run>:<service>/<generation>`), so a sweep for a dead instance's leftovers can never
+   * hit the instance that replaced it.
+   */
   get marker(): string {
-    return `${this.ctx.runMarker}:${this.spec.name}`;
+    return `${this.ctx.runMarker}:${this.spec.name}/`;
   }
 
   get health(): Health {
@@ -380,6 +393,8 @@ export class ServiceRunner {
   }
 
   private spawning = false;
+  /** Sweeps for escaped descendants of instances that ended (see `reapGroup`). */
+  private readonly sweeps = new Set<Promise<void>>();
 
   private async spawnNow(reason: Reason): Promise<void> {
     if (this.spawning || this.proc) return;
@@ -435,6 +450,7 @@ export class ServiceRunner {
 
   private spawnProcess(reason: Reason): void {
     const gen = ++this.generation;
+    const marker = `${this.marker}${gen}`;
     this.counters = initialCounters;
     this.matcher?.reset();
     const env: Record<string, string> = { ...this.ctx.baseEnv, ...this.spec.env };
@@ -445,7 +461,7 @@ export class ServiceRunner {
         command: this.spec.command,
         cwd: this.spec.cwd,
         env,
-        marker: this.marker,
+        marker,
         ...(this.spec.limits.processes !== undefined
           ? { maxProcesses: this.spec.limits.processes }
           : {}),
@@ -461,7 +477,7 @@ export class ServiceRunner {
       pid: proc.pid,
       startTime: proc.startTime,
       command: proc.commandLine ?? commandText(this.spec),
-      marker: this.marker,
+      marker,
     });
     this.setLifecycle('starting', reason);
     proc.exited.then(
@@ -652,7 +668,12 @@ export class ServiceRunner {
     if (this.stoppingGen === gen) return; // the stop that asked for it handles the state
     // Leftovers in the group (children of a crashed leader) would hold ports and pipes: they go
     // before anything else happens, so a restart never races them for the port.
-    void reapGroup(proc).then(() => this.afterExit(gen, code, signal, error, proc.processLimitHit));
+    const reaped = reapGroup(proc);
+    this.sweeps.add(reaped.swept);
+    void reaped.swept.finally(() => this.sweeps.delete(reaped.swept));
+    void reaped.groupGone.then(() =>
+      this.afterExit(gen, code, signal, error, proc.processLimitHit),
+    );
   }
 
   private afterExit(
@@ -945,8 +966,10 @@ export class ServiceRunner {
       this.spec.stop.timeoutMs,
       opts.onSlow,
     );
-    // Descendants that left the process group (setsid) still carry the marker.
-    killMarked(this.marker, 'SIGKILL');
+    // Descendants that left the process group (setsid) still carry their instance's marker; an
+    // earlier instance's sweep may still be running.
+    await killMarkedShared((m) => m.startsWith(this.marker), 'SIGKILL');
+    await Promise.all(this.sweeps);
     if (this.lifecycle !== 'quarantined' && this.lifecycle !== 'completed')
       this.setLifecycle('stopped', reason);
     else this.trackReadiness();
@@ -1093,7 +1116,7 @@ export class ServiceRunner {
       case 'processes':
         this.healingEvent('limit_exceeded', { kind: 'process_limit', message: verdict.message });
         this.proc.signalGroup('SIGKILL');
-        killMarked(this.marker, 'SIGKILL');
+        killMarked(this.proc.marker, 'SIGKILL');
         return;
       case 'cpu':
         this.healingEvent('recommendation', { kind: 'probe', message: verdict.message });
