@@ -325,6 +325,48 @@ services:
     await stopAndCheckClean(run);
   }, 40_000);
 
+  it('a port taken while the service restarts after a crash: the next attempt names the holder', async () => {
+    const [port] = await freePorts(1);
+    const stack = makeStack(
+      t,
+      `version: 1
+services:
+  api:
+    command: node svc.mjs
+    port: ${port}
+    restart: { backoff: [300ms] }
+`,
+      FILES,
+    );
+    const run = runVigil(t, { stack });
+    await run.waitFor(isReady, 20_000, 'ready');
+    const api = await run.api();
+    const before = await serviceDetail(api, 'api');
+    // The crash frees the port; someone else takes it before the restart binds it.
+    process.kill(before.pid as number, 'SIGKILL');
+    const holder = net.createServer();
+    await until(
+      () =>
+        new Promise<boolean>((resolve) => {
+          holder.once('error', () => resolve(false));
+          holder.listen(port, '127.0.0.1', () => resolve(true));
+        }),
+      5_000,
+    );
+    t.onCleanup(() => new Promise((r) => holder.close(r)));
+    const failed = await run.waitFor(reached('api', 'failed'), 20_000, 'failed');
+    expect(failed.type === 'service_event' && failed.reason.kind).toBe('port_in_use');
+    expect(failed.type === 'service_event' ? failed.reason.message : '').toContain(
+      `port ${port} is already in use by pid ${process.pid}`,
+    );
+    await sleep(700);
+    // One attempt ran into the taken port (the restart right after the crash), then no storm.
+    const d = await serviceDetail(api, 'api');
+    expect(d.lifecycle).toBe('failed');
+    expect(healing(run, 'api', 'restart').length).toBeLessThanOrEqual(2);
+    await stopAndCheckClean(run);
+  }, 40_000);
+
   it('20 concurrent restart requests for one service leave exactly one live instance', async () => {
     const [port] = await freePorts(1);
     const stack = makeStack(

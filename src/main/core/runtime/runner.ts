@@ -105,24 +105,17 @@ function commandText(spec: ServiceSpec): string {
   return spec.command.kind === 'shell' ? spec.command.script : spec.command.argv.join(' ');
 }
 
-/**
- * SIGKILL what is left of an instance; resolves when its group is empty. Descendants that left the
- * group (setsid, daemons) die with the instance too, or they would hold its ports, pile up with
- * every crash and outlive a quarantine: they carry the instance's own marker, so the scan that
- * finds them runs off the main thread and alongside the restart (a new instance has a new
- * marker), instead of delaying it. The second promise resolves when that sweep is done.
- */
-function reapGroup(proc: ServiceProcess): { groupGone: Promise<void>; swept: Promise<void> } {
+/** SIGKILL what is left of an instance's group; resolves when the group is empty (bounded). */
+async function reapGroup(proc: ServiceProcess): Promise<void> {
   proc.signalGroup('SIGKILL');
-  const swept = killMarkedShared(proc.marker, 'SIGKILL').then(() => undefined);
-  const groupGone = (async () => {
-    const deadline = performance.now() + 2_000;
-    while (groupMembers(proc.pid).length > 0 && performance.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  })();
-  return { groupGone, swept };
+  const deadline = performance.now() + 2_000;
+  while (groupMembers(proc.pid).length > 0 && performance.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
+
+/** The longest a dead instance's escaped descendants live when no restart comes first. */
+const SWEEP_DEFER_MS = 50;
 
 function exitReason(code: number | null, signal: string | null, error?: string): Reason {
   if (error) return { kind: 'spawn_error', message: `could not start: ${error}`, detail: error };
@@ -393,8 +386,18 @@ export class ServiceRunner {
   }
 
   private spawning = false;
-  /** Sweeps for escaped descendants of instances that ended (see `reapGroup`). */
-  private readonly sweeps = new Set<Promise<void>>();
+  /** The last instance was ready (so it was serving its port) when it exited. */
+  private portWasOurs = false;
+  /**
+   * Markers of dead instances whose escaped descendants (setsid, daemons) are still to be killed:
+   * they would hold ports, pile up with every crash and outlive a quarantine. Finding them means
+   * reading every process's environment, so the sweep runs right after the restart's spawn (a new
+   * instance has a new marker, the sweep cannot touch it) or after `SWEEP_DEFER_MS`, whichever
+   * comes first, instead of delaying the restart.
+   */
+  private readonly unswept = new Set<string>();
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private sweeping: Promise<void> = Promise.resolve();
 
   private async spawnNow(reason: Reason): Promise<void> {
     if (this.spawning || this.proc) return;
@@ -424,7 +427,12 @@ export class ServiceRunner {
       const decision = this.pending;
       this.pending = null;
       if (decision?.runReset && this.spec.reset) await this.runReset();
-      if (this.spec.port !== undefined && (await isPortInUse(this.spec.port))) {
+      // The pre-flight is skipped once after an instance that was serving the port died: nobody
+      // else held it then, and a crash restart is on the clock. Should someone take the port in
+      // between, that instance dies starting and the next attempt's pre-flight names them.
+      const preflight = !this.portWasOurs;
+      this.portWasOurs = false;
+      if (preflight && this.spec.port !== undefined && (await isPortInUse(this.spec.port))) {
         const holder = findPortHolder(this.spec.port);
         const who = holder ? ` by pid ${holder.pid} (${holder.command})` : '';
         const message = `port ${this.spec.port} is already in use${who}; free it or change the service's port`;
@@ -469,6 +477,7 @@ export class ServiceRunner {
       (stream, line) => this.onOutput(gen, stream, line),
     );
     this.proc = proc;
+    void this.sweepNow();
     this.spawnedAtMono = this.ctx.clock.now();
     this.readyAtMono = null;
     this.startedAtWall = this.ctx.clock.wallNow();
@@ -666,14 +675,28 @@ export class ServiceRunner {
     this.freeGate();
     this.ctx.recordProcess({ forget: proc.pid });
     if (this.stoppingGen === gen) return; // the stop that asked for it handles the state
+    this.portWasOurs = this.readyAtMono !== null;
     // Leftovers in the group (children of a crashed leader) would hold ports and pipes: they go
     // before anything else happens, so a restart never races them for the port.
-    const reaped = reapGroup(proc);
-    this.sweeps.add(reaped.swept);
-    void reaped.swept.finally(() => this.sweeps.delete(reaped.swept));
-    void reaped.groupGone.then(() =>
-      this.afterExit(gen, code, signal, error, proc.processLimitHit),
-    );
+    this.sweepLater(proc.marker);
+    void reapGroup(proc).then(() => this.afterExit(gen, code, signal, error, proc.processLimitHit));
+  }
+
+  private sweepLater(marker: string): void {
+    this.unswept.add(marker);
+    this.sweepTimer ??= setTimeout(() => void this.sweepNow(), SWEEP_DEFER_MS);
+  }
+
+  /** Kills the escaped descendants of every dead instance not swept yet. */
+  private sweepNow(): Promise<void> {
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    this.sweepTimer = null;
+    if (this.unswept.size === 0) return this.sweeping;
+    const markers = new Set(this.unswept);
+    this.unswept.clear();
+    const sweep = killMarkedShared((m) => markers.has(m), 'SIGKILL').then(() => undefined);
+    this.sweeping = Promise.all([this.sweeping, sweep]).then(() => undefined);
+    return this.sweeping;
   }
 
   private afterExit(
@@ -966,10 +989,9 @@ export class ServiceRunner {
       this.spec.stop.timeoutMs,
       opts.onSlow,
     );
-    // Descendants that left the process group (setsid) still carry their instance's marker; an
-    // earlier instance's sweep may still be running.
+    // Descendants that left the process group (setsid) still carry their instance's marker.
+    await this.sweepNow();
     await killMarkedShared((m) => m.startsWith(this.marker), 'SIGKILL');
-    await Promise.all(this.sweeps);
     if (this.lifecycle !== 'quarantined' && this.lifecycle !== 'completed')
       this.setLifecycle('stopped', reason);
     else this.trackReadiness();
@@ -1136,6 +1158,7 @@ export class ServiceRunner {
   /** Final: stop timers and close files (the process must already be stopped). */
   dispose(): void {
     this.disposed = true;
+    void this.sweepNow();
     this.cancelTimers();
     this.timers.overdue?.cancel();
     this.monitor?.stop();
