@@ -585,6 +585,23 @@ export class Supervisor {
       else changes.restarted.push(spec.name);
     }
     const reason: Reason = { kind: 'config_change', message: 'stack file changed' };
+    // A registered service whose name the stack file now defines: the stack file wins. The
+    // registered runner is let go (its monitor stops probing) and a new one starts below.
+    await Promise.all(
+      changes.added
+        .filter((name) => this.externals.has(name))
+        .map(async (name) => {
+          this.externals.delete(name);
+          const r = this.runners.get(name);
+          if (!r) return;
+          this.logger.info(
+            `${name}: now defined in the stack file; no longer a registered service`,
+          );
+          await r.stop({ ...reason, message: 'now defined in the stack file' });
+          r.dispose();
+          this.runners.delete(name);
+        }),
+    );
     // Dependents of removed services go first, like a shutdown.
     await Promise.all(
       changes.removed.map(async (name) => {
