@@ -77,6 +77,19 @@ export interface ServiceDetailView extends ServiceView {
   readonly log_file: string | null;
 }
 
+/**
+ * Whether Vigil's history is being saved. `state`: `ok` (written to its file), `recovered` (the
+ * file was corrupt, was moved aside and a new one is written), `degraded` (writes are failing:
+ * disk full, read-only, locked, I/O errors; the newest records wait in memory and are retried),
+ * `memory` (kept in memory only until Vigil exits). `message` says what is wrong, null when `ok`.
+ */
+export interface HistoryStatusView {
+  readonly state: 'ok' | 'recovered' | 'degraded' | 'memory';
+  readonly message: string | null;
+  /** Records lost since Vigil started (dropped while the disk failed, or unwritable). */
+  readonly dropped_records: number;
+}
+
 export interface SystemView {
   readonly name: string;
   readonly stack_file: string;
@@ -90,6 +103,8 @@ export interface SystemView {
   readonly counts: Readonly<Record<DisplayStatus, number>>;
   readonly failing: readonly string[];
   readonly stopping: boolean;
+  /** Whether history is being saved; Vigil always sends it (absent only from older peers). */
+  readonly history?: HistoryStatusView;
 }
 
 export interface StatusResponse {

@@ -96,6 +96,17 @@ export class Supervisor {
     this.ledger = new ProcessLedger(this.dataDir, { schedule: (write) => setImmediate(write) });
     this.graph = buildGraph(this.config.services);
     for (const spec of this.config.services) this.addRunner(spec);
+    // History that stops (or starts again) being saved is news for every client: one status
+    // event per change of the store's state, never per write. Views read `store.status()`.
+    this.store?.onStatusChange((h) => {
+      if (this.stopped) return;
+      this.statusEvent(
+        undefined,
+        h.state === 'ok'
+          ? `history is being saved again${h.droppedRecords > 0 ? ` (${h.droppedRecords} records were dropped)` : ''}`
+          : (h.message ?? `history: ${h.state}`),
+      );
+    });
   }
 
   get logsDir(): string {

@@ -6,6 +6,7 @@ import type { DisplayStatus, ProbeResult, ServiceSpec } from '../../shared/model
 import { DISPLAY_STATUSES, displayStatus } from '../../shared/model.js';
 import type {
   DependenciesResponse,
+  HistoryStatusView,
   ServiceDetailView,
   ServiceView,
   StatusResponse,
@@ -15,6 +16,7 @@ import { monoToWall } from './clock.js';
 import { renderGraph } from './graph/index.js';
 import type { Supervisor } from './supervisor.js';
 import type { ServiceRunner } from './runtime/runner.js';
+import type { HistoryStore } from './store/index.js';
 
 const iso = (ms: number | null | undefined): string | null =>
   ms === null || ms === undefined ? null : new Date(ms).toISOString();
@@ -122,6 +124,19 @@ export function compositeHealth(views: readonly ServiceView[]): SystemView['comp
   return 'healthy';
 }
 
+/** Whether history is being saved (see HistoryStatusView); a run without a store saves none. */
+export function historyView(store: HistoryStore | null): HistoryStatusView {
+  if (!store) {
+    return {
+      state: 'memory',
+      message: 'history is not being saved: this run has no history store',
+      dropped_records: 0,
+    };
+  }
+  const s = store.status();
+  return { state: s.state, message: s.message, dropped_records: s.droppedRecords };
+}
+
 export function systemView(sup: Supervisor, views: readonly ServiceView[]): SystemView {
   const a = sup.assess();
   const counts = Object.fromEntries(DISPLAY_STATUSES.map((s) => [s, 0])) as Record<
@@ -142,6 +157,7 @@ export function systemView(sup: Supervisor, views: readonly ServiceView[]): Syst
     counts,
     failing: a.failing,
     stopping: sup.stopping,
+    history: historyView(sup.store),
   };
 }
 

@@ -11,7 +11,9 @@
  * a read or write finds the corruption later). A directory or file that cannot be written gives
  * an in-memory database and a `degraded` sentence. A failing disk (full, read-only, I/O errors)
  * keeps the newest `maxQueue` records in memory, dropping the oldest and counting them, sets
- * `degraded`, and retries with backoff until a flush succeeds.
+ * `degraded`, and retries with backoff until a flush succeeds. `status()` says which of these
+ * holds; `onStatusChange` listeners hear of a change of it (a write starting to fail, writes
+ * resuming, a recovery), never of every write.
  *
  * Ranges: list queries (`probes`, `healing`, `serviceEvents`, `statusEvents`, `healthChanges`)
  * and `serviceStats` include both ends of `[since, until]`; chart series cut `[since, until)` into
@@ -58,6 +60,7 @@ import { BoundedQueue } from './queue.js';
 import { SQL } from './schema.js';
 import type {
   HealthBucket,
+  HistoryStatus,
   ProbeRow,
   ResourceBucket,
   RunEnd,
@@ -282,7 +285,13 @@ export class HistoryStore {
   private readonly openRuns = new Map<number, Extract<RunOp, { k: 'begin' }>>();
   private nextRunId: number;
   private openProblem: string | null;
+  private persistent: boolean;
+  /** Where the last corrupt file was moved, if one was. */
+  private movedAside: string | null;
   private writeProblem: string | null = null;
+  private readonly statusListeners = new Set<(s: HistoryStatus) => void>();
+  private lastStatusKey: string;
+  private statusCheckQueued = false;
   private failures = 0;
   private lost = 0;
   private recoveries = 0;
@@ -311,7 +320,10 @@ export class HistoryStore {
     this.faults = opts.faults;
     this.db = opened.db;
     this.openProblem = opened.problem;
+    this.persistent = opened.persistent;
+    this.movedAside = opened.movedAside;
     this.writers = prepareWriters(this.db);
+    this.lastStatusKey = this.statusKey();
     this.nextRunId = this.withDb(() => this.maxRunId()) + 1;
     this.loadServiceIds();
     this.schedulePrune(Math.min(FIRST_PRUNE_DELAY_MS, this.pruneIntervalMs));
@@ -349,6 +361,41 @@ export class HistoryStore {
       );
     }
     return null;
+  }
+
+  /** Whether history is being saved, and if not why (see HistoryState). Cheap: no I/O. */
+  status(): HistoryStatus {
+    const droppedRecords = this.droppedRecords;
+    if (!this.persistent) {
+      return {
+        state: 'memory',
+        message:
+          this.openProblem ??
+          'history is kept in memory only (no database file): it is lost when Vigil exits',
+        droppedRecords,
+      };
+    }
+    if (this.writeProblem) return { state: 'degraded', message: this.degraded, droppedRecords };
+    if (this.movedAside) {
+      return {
+        state: 'recovered',
+        message:
+          `the history database was corrupt: it was moved to ${path.basename(this.movedAside)} ` +
+          `and a new ${path.basename(this.file)} started (the earlier history is in the moved file)`,
+        droppedRecords,
+      };
+    }
+    return { state: 'ok', message: null, droppedRecords };
+  }
+
+  /**
+   * Calls `fn` after `status()` changes state or cause (a write starts failing, writes resume,
+   * a corrupt file is replaced), at most once per change: never per write or per retry, and not
+   * for the dropped count alone. Returns the unsubscribe function.
+   */
+  onStatusChange(fn: (s: HistoryStatus) => void): () => void {
+    this.statusListeners.add(fn);
+    return () => this.statusListeners.delete(fn);
   }
 
   /** Records lost: dropped from a full queue, or in a batch that could not be written at all. */
@@ -440,6 +487,7 @@ export class HistoryStore {
       );
       this.writeProblem = null;
       this.failures = 0;
+      this.queueStatusCheck();
     }
   }
 
@@ -775,6 +823,7 @@ export class HistoryStore {
         this.flushIntervalMs * 2 ** Math.min(10, this.failures),
       );
       this.scheduleFlush(delay);
+      this.queueStatusCheck();
       return;
     }
     // Not the disk: some record cannot be written. Write the others, skipping the bad ones;
@@ -824,11 +873,49 @@ export class HistoryStore {
       this.logger.error(`history store: the corrupt file is now ${opened.movedAside}`);
     this.db = opened.db;
     this.openProblem = opened.problem;
+    this.persistent = opened.persistent;
+    if (opened.movedAside) this.movedAside = opened.movedAside;
     this.writers = prepareWriters(this.db);
     this.serviceIds = new Map();
+    this.queueStatusCheck();
     // The live runs' rows were in the old file.
     const pending = new Set(this.runOps.filter((o) => o.k === 'begin').map((o) => o.id));
     for (const run of this.openRuns.values()) if (!pending.has(run.id)) this.runOps.unshift(run);
+  }
+
+  /** What a change of status is: the state and its cause, not the counts in the message. */
+  private statusKey(): string {
+    const s = this.status();
+    const cause =
+      s.state === 'degraded'
+        ? this.writeProblem
+        : s.state === 'recovered'
+          ? this.movedAside
+          : s.message;
+    return `${s.state}\n${cause ?? ''}`;
+  }
+
+  /**
+   * Tells the listeners about a change of status, once the current operation is over (a listener
+   * may record an event, which must not run inside a flush or a recovery).
+   */
+  private queueStatusCheck(): void {
+    if (this.statusCheckQueued) return;
+    this.statusCheckQueued = true;
+    queueMicrotask(() => {
+      this.statusCheckQueued = false;
+      const key = this.statusKey();
+      if (key === this.lastStatusKey) return;
+      this.lastStatusKey = key;
+      const status = this.status();
+      for (const fn of this.statusListeners) {
+        try {
+          fn(status);
+        } catch (err) {
+          this.logger.error(`history store: a status listener failed: ${errorMessage(err)}`);
+        }
+      }
+    });
   }
 
   private scheduleFlush(delay: number): void {

@@ -15,6 +15,8 @@ export type {
   ResourceBucket,
   ServiceStats,
   TimeRange,
+  HistoryState,
+  HistoryStatus,
 } from './types.js';
 export {
   availabilityStats,

@@ -68,3 +68,22 @@ export interface TimeRange {
   readonly since?: number;
   readonly until?: number;
 }
+
+/**
+ * Whether history is being saved:
+ * - `ok`: written to the database file;
+ * - `recovered`: written, to a new file: the previous one was corrupt and was moved aside (the
+ *   history before that is in the moved file, not in this one);
+ * - `degraded`: writes to the file are failing (disk full, read-only, locked, I/O errors); the
+ *   newest records wait in memory and are retried, older ones are dropped and counted;
+ * - `memory`: kept in memory only until Vigil exits (the file could not be opened or written).
+ */
+export type HistoryState = 'ok' | 'recovered' | 'degraded' | 'memory';
+
+export interface HistoryStatus {
+  readonly state: HistoryState;
+  /** What is wrong or what happened, in a sentence; null when `ok`. */
+  readonly message: string | null;
+  /** Records lost since the store opened (see `HistoryStore.droppedRecords`). */
+  readonly droppedRecords: number;
+}
