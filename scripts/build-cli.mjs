@@ -25,6 +25,12 @@ const result = await build({
   format: 'esm',
   target: 'node20',
   sourcemap: true,
+  // Whitespace and comments out, names kept (stack traces stay readable): V8 keeps the whole
+  // source text in memory, and a single non-Latin-1 character in a comment doubles it (two bytes
+  // a character). Half the resident size of the source, a quarter once it is Latin-1 only.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  charset: 'ascii',
   external: [...NATIVE],
   banner: {
     js: "import { createRequire as __vigilCreateRequire } from 'node:module'; const require = __vigilCreateRequire(import.meta.url);",

@@ -23,7 +23,9 @@ export class LogRing {
     if (!Number.isInteger(capacity) || capacity < 1) {
       throw new RangeError(`log ring capacity must be a positive integer, got ${capacity}`);
     }
-    this.buf = new Array<LogEntry | undefined>(capacity);
+    // Grows as lines arrive (a quiet service holds a few entries, not `capacity` empty slots):
+    // until it is full, the next slot is always the end of the array.
+    this.buf = [];
   }
 
   /** Seq of the newest entry, 0 when nothing was pushed yet. */
