@@ -1,4 +1,7 @@
-/** The status bar: composite state, services per status, uptime and the connection. */
+/**
+ * The status bar: composite state, a warning while history is not being saved, services per
+ * status, uptime and the connection.
+ */
 import { DISPLAY_STATUSES } from '../../../shared/model.js';
 import { useVigil } from '../../app/context.js';
 import { useDeps } from '../../app/context.js';
@@ -6,6 +9,7 @@ import { formatUptime } from '../../app/format.js';
 import { useNow } from '../../app/hooks.js';
 import { countByStatus } from '../../state/reducers.js';
 import { STATUS_TONE } from '../graph/colors.js';
+import { historyChip } from './history.js';
 import { useMemo } from 'react';
 
 const CONNECTION_TEXT = {
@@ -25,12 +29,25 @@ export function StatusBar() {
   const uptime =
     system && snapshotAt !== null ? system.uptime_ms + Math.max(0, now - snapshotAt) : null;
   const state = system?.status ?? 'unknown';
+  const history = historyChip(system?.history);
   return (
     <footer className="vg-statusbar" data-testid="status-bar">
       <span className={`vg-system is-${state}`} data-testid="system-state">
         <span className="vg-dot" aria-hidden="true" />
         {state}
       </span>
+      {history && (
+        <span
+          className={`vg-history tone-${history.tone}`}
+          data-testid="history-status"
+          role="status"
+          title={history.title}
+          tabIndex={0}
+        >
+          <span aria-hidden="true">⚠</span>
+          <span className="vg-history-text">{history.text}</span>
+        </span>
+      )}
       <span className="vg-counts">
         {DISPLAY_STATUSES.map((st) => (
           <span
