@@ -10,6 +10,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePorts, portOpen } from '../main/core/testing/fixtures.js';
+import type { HistoryStatusView } from '../shared/views.js';
 import {
   LINUX,
   ROOT,
@@ -35,6 +36,10 @@ afterAll(() => t.cleanup());
 
 const FILES = { 'svc.mjs': HTTP_SERVICE };
 const stderrText = (run: VigilRun): string => run.stderr.join('\n');
+
+/** The `history` field of a GET /orchestrator/status answer. */
+const historyOf = (json: unknown): HistoryStatusView | undefined =>
+  (json as { system?: { history?: HistoryStatusView } } | undefined)?.system?.history;
 
 async function twoServices(): Promise<{ stack: Stack; ports: number[] }> {
   const ports = await freePorts(2);
@@ -89,7 +94,12 @@ describe.skipIf(!LINUX)('storage faults', () => {
     expect(stderrText(run)).toMatch(/history is not being saved/);
     expect(stderrText(run)).toMatch(/locked|busy/i);
     const api = await run.api();
-    expect((await api.get('/orchestrator/status')).status).toBe(200);
+    const status = await api.get('/orchestrator/status');
+    expect(status.status).toBe(200);
+    // The API (and so the UI's status bar) says so, not only the log.
+    const history = historyOf(status.json);
+    expect(history?.state, JSON.stringify(history)).toMatch(/^(memory|degraded)$/);
+    expect(history?.message).toMatch(/locked|busy/i);
     for (const p of ports) expect(await portOpen(p)).toBe(true);
     expect((await stopVigil(run)).code).toBe(0);
     process.kill(-holder.pid!, 'SIGKILL');
@@ -136,7 +146,18 @@ services:
         `stderr:\n${stderrText(run)}`,
       ).toBe(true);
       // Degraded, not dead: the API answers, the service is probed and healthy, commands work.
-      expect((await api.get('/orchestrator/status')).status).toBe(200);
+      const status = await api.get('/orchestrator/status');
+      expect(status.status).toBe(200);
+      expect(historyOf(status.json)).toMatchObject({
+        state: 'degraded',
+        message: expect.stringMatching(/disk is full/),
+      });
+      // Every client was told once, as a status event on the stream.
+      await run.waitFor(
+        (e) => e.type === 'status_update' && /history is not being saved/.test(e.message),
+        5_000,
+        'a status event saying history is not saved',
+      );
       expect((await api.post('/orchestrator/restart/api')).status).toBe(200);
       await run.next(
         (e) => e.type === 'service_event' && e.service === 'api' && e.to === 'running',
@@ -150,6 +171,12 @@ services:
         await until(() => /writing to .* again/.test(stderrText(run)), 20_000, 100),
         `stderr:\n${stderrText(run)}`,
       ).toBe(true);
+      expect(historyOf((await api.get('/orchestrator/status')).json)?.state).toBe('ok');
+      await run.waitFor(
+        (e) => e.type === 'status_update' && /history is being saved again/.test(e.message),
+        5_000,
+        'a status event saying history is saved again',
+      );
       expect((await stopVigil(run)).code).toBe(0);
       const h = new Database(path.join(dataDir, 'vigil.db'), { readonly: true });
       expect(h.pragma('integrity_check', { simple: true })).toBe('ok');

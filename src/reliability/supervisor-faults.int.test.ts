@@ -10,6 +10,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerEntry } from '../main/core/process/index.js';
+import type { HistoryStatusView } from '../shared/views.js';
 import { freePorts, portOpen } from '../main/core/testing/fixtures.js';
 import {
   LINUX,
@@ -55,6 +56,10 @@ services:
 }
 
 const stderrText = (run: VigilRun): string => run.stderr.join('\n');
+
+/** The `history` field of a GET /orchestrator/status answer. */
+const historyOf = (json: unknown): HistoryStatusView | undefined =>
+  (json as { system?: { history?: HistoryStatusView } } | undefined)?.system?.history;
 
 /** A process that is certainly not Vigil's: its own group, tagged only for the final cleanup. */
 function decoy(): number {
@@ -154,6 +159,12 @@ describe.skipIf(!LINUX)('supervisor faults', () => {
     const api = await run.api();
     const report = await api.get('/orchestrator/report?format=json');
     expect(report.status).toBe(200);
+    // The API says so too (the UI's status bar shows it).
+    const status = await api.get('/orchestrator/status');
+    expect(historyOf(status.json)).toMatchObject({
+      state: 'recovered',
+      message: expect.stringMatching(/corrupt: it was moved to vigil\.db\.corrupt-/),
+    });
     expect((await stopVigil(run)).code).toBe(0);
     const h = new Database(path.join(stack.dataDir, 'vigil.db'), { readonly: true });
     expect(h.pragma('integrity_check', { simple: true })).toBe('ok');
@@ -181,7 +192,12 @@ describe.skipIf(!LINUX)('supervisor faults', () => {
     expect(stderrText(run)).toMatch(/history is not being saved|read-only|readonly/i);
     if (process.env.VIGIL_TEST_DEBUG) process.stderr.write(stderrText(run) + '\n');
     const api = await run.api();
-    expect((await api.get('/orchestrator/status')).status).toBe(200);
+    const status = await api.get('/orchestrator/status');
+    expect(status.status).toBe(200);
+    // Not only in the log: the system view says history is not saved, and why.
+    const history = historyOf(status.json);
+    expect(history?.state, JSON.stringify(history)).toMatch(/^(memory|degraded)$/);
+    expect(history?.message).toMatch(/history is not being saved.*(read-only|readonly)/i);
     for (const p of ports) expect(await portOpen(p)).toBe(true);
     expect((await stopVigil(run)).code).toBe(0);
   }, 60_000);
