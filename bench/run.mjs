@@ -22,7 +22,7 @@ import { runVigilOnly } from './lib/vigil-only.mjs';
 import { floor } from './systems/floor.mjs';
 import { pm2 } from './systems/pm2.mjs';
 import { supervisord } from './systems/supervisord.mjs';
-import { vigil } from './systems/vigil.mjs';
+import { vigil, vigilProc } from './systems/vigil.mjs';
 
 const USAGE = `usage: node bench/run.mjs [--quick] [--sizes 10,100,250] [--reps N] [--kills N]
                           [--systems floor,vigil,pm2,supervisord] [--steady-seconds S]
@@ -42,7 +42,7 @@ const USAGE = `usage: node bench/run.mjs [--quick] [--sizes 10,100,250] [--reps 
   --no-docs          do not rewrite the table in docs/PERFORMANCE.md after a full run
   --keep-dirs        keep each run's temp dir (configs, logs) for inspection`;
 
-const ALL_SYSTEMS = [floor, vigil, pm2, supervisord];
+const ALL_SYSTEMS = [floor, vigil, vigilProc, pm2, supervisord];
 const DOCS_FILE = path.join(REPO_ROOT, 'docs', 'PERFORMANCE.md');
 const RESULTS_DIR = path.join(BENCH_DIR, 'results');
 const BEGIN = '<!-- bench:begin (written by `npm run bench`; edit outside these markers) -->';
@@ -237,12 +237,15 @@ async function main() {
   const runs = [];
   const failures = [];
   const sizesToRun = opts.onlyVigilOnly ? [] : opts.sizes;
-  const total = sizesToRun.reduce((a, n) => a + opts.repsFor(n) * available.length, 0);
+  // A system marked `onlyAtSteadySize` runs at the steady-state size only.
+  const systemsAt = (n) =>
+    available.filter((s) => !s.onlyAtSteadySize || (opts.steady.enabled && n === opts.steady.n));
+  const total = sizesToRun.reduce((a, n) => a + opts.repsFor(n) * systemsAt(n).length, 0);
   let done = 0;
   for (const n of sizesToRun) {
     const reps = opts.repsFor(n);
     for (let rep = 0; rep < reps; rep += 1) {
-      for (const system of rotate(available, rep + n)) {
+      for (const system of rotate(systemsAt(n), rep + n)) {
         done += 1;
         const tag = `${tagPrefix}-${system.name}-${n}-${rep}`;
         const r = await runOnce(system, {

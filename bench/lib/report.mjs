@@ -2,8 +2,14 @@
 // Pure: summary in, text out.
 import { PEERS } from './summary.mjs';
 
-export const COLUMNS = ['floor', 'vigil', 'pm2', 'supervisord'];
-export const LABELS = { floor: 'floor', vigil: 'Vigil', pm2: 'PM2', supervisord: 'supervisord' };
+export const COLUMNS = ['floor', 'vigil', 'vigil-proc', 'pm2', 'supervisord'];
+export const LABELS = {
+  floor: 'floor',
+  vigil: 'Vigil',
+  'vigil-proc': 'Vigil (process checks)',
+  pm2: 'PM2',
+  supervisord: 'supervisord',
+};
 
 const secs = (ms) => (ms / 1000).toFixed(2);
 const fixed = (d) => (x) => x.toFixed(d);

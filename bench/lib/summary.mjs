@@ -90,6 +90,15 @@ export function goals(summary, n) {
     const rss = v.steadyRssMB.median;
     add('steady-state RSS under 80 MB', rss, rss !== null && rss < 80);
   }
+  // Like with like: the peers probe nothing in this workload; Vigil with process checks only.
+  const vp = s['vigil-proc']?.steadyCpuPercent.median ?? null;
+  if (vp !== null) {
+    add(`steady-state CPU with process checks only under 1 % of a core (N=${n})`, vp, vp < 1);
+    for (const p of peersRan) {
+      const x = ratio(vp, s[p]?.steadyCpuPercent.median ?? null);
+      add(`steady-state CPU with process checks only below ${p}`, x, x !== null && x < 1);
+    }
+  }
   add('0 processes left behind after stop', v.leftBehind, v.leftBehind === 0);
   return out;
 }

@@ -55,6 +55,22 @@ describe('summary', () => {
     expect(g['steady-state CPU below pm2']).toBe(true);
     expect(g['steady-state RSS under 80 MB']).toBe(true);
     expect(g['0 processes left behind after stop']).toBe(true);
+    // No process-checks-only run: no like-for-like goal.
+    expect(Object.keys(g).some((k) => k.includes('process checks only'))).toBe(false);
+  });
+
+  it('judges the like-for-like CPU goal on the process-checks-only Vigil', () => {
+    const withProc = [
+      ...runs,
+      run('vigil-proc', 100, { cold: 9000, rec: [220], cpu: 0.4, stop: 500 }),
+    ];
+    const sp = summarizeRuns(withProc, ['floor', 'vigil', 'vigil-proc', 'pm2'], [100]);
+    const g = Object.fromEntries(goals(sp, 100).map((x) => [x.goal, x.met]));
+    expect(g['steady-state CPU with process checks only under 1 % of a core (N=100)']).toBe(true);
+    expect(g['steady-state CPU with process checks only below pm2']).toBe(true);
+    expect(mainTable(sp, [100], ['floor', 'vigil', 'vigil-proc', 'pm2']).header).toContain(
+      'Vigil (process checks)',
+    );
   });
 
   it('prints a row per figure with the ratio columns of the systems that ran', () => {

@@ -14,7 +14,10 @@ const q = (s) => JSON.stringify(String(s));
  * The stack file: its fastest settings for this workload (every service launched at once, zero
  * restart backoff, a short probe cadence while starting) and the same /health path.
  */
-export function vigilConfig(services, { healthIntervalMs = 5000, startIntervalMs = 100 } = {}) {
+export function vigilConfig(
+  services,
+  { healthIntervalMs = 5000, startIntervalMs = 100, processChecks = false } = {},
+) {
   const lines = [
     'version: 1',
     'name: bench',
@@ -34,7 +37,7 @@ export function vigilConfig(services, { healthIntervalMs = 5000, startIntervalMs
       `    port: ${s.port}`,
       `    env: { ${env} }`,
       '    health:',
-      '      http: { path: /health }',
+      processChecks ? '      process: true' : '      http: { path: /health }',
       `      start_interval: ${startIntervalMs}ms`,
       '    restart:',
       '      backoff: [0ms]',
@@ -54,50 +57,86 @@ export function vigilApi(dataDir) {
   }
 }
 
-export const vigil = {
+function vigilSystem({ name, label, describe, processChecks }) {
+  return {
+    name,
+    label,
+    describe,
+    check() {
+      if (!fs.existsSync(VIGIL_BUNDLE))
+        return { ok: false, why: 'the CLI is not built: run `npm run build:cli`' };
+      return { ok: true };
+    },
+    config: (services, opts) => ({
+      file: 'vigil.yaml',
+      text: vigilConfig(services, { ...opts, processChecks }),
+    }),
+
+    async start(dir, services, opts = {}) {
+      const file = path.join(dir, 'vigil.yaml');
+      const dataDir = path.join(dir, 'data');
+      fs.writeFileSync(file, vigilConfig(services, { ...opts, processChecks }));
+      let resolveReady;
+      const selfReady = new Promise((r) => (resolveReady = r));
+      // Run as a user runs it headless: readable lines on stdout (not --json, which would print
+      // every probe result). Vigil's own "system ready in ..." line gives its self-reported time.
+      const h = start(
+        process.execPath,
+        [
+          ...(opts.nodeArgs ?? []),
+          VIGIL_BIN,
+          'up',
+          '-f',
+          file,
+          '--port',
+          '0',
+          '--data-dir',
+          dataDir,
+        ],
+        {
+          cwd: dir,
+          onLine: (line) => {
+            if (/\bsystem ready in\b/.test(line)) resolveReady(nowMs());
+          },
+        },
+      );
+      h.exited.then(() => resolveReady(null));
+      return {
+        supervisorPids: () => (h.pid ? [h.pid] : []),
+        selfReady,
+        dataDir,
+        api: () => vigilApi(dataDir),
+        stop: () =>
+          run(process.execPath, [VIGIL_BIN, 'down', '--data-dir', dataDir], {
+            cwd: dir,
+            timeoutMs: 90_000,
+          }),
+        exited: h.exited,
+        cleanup: async () => killGroup(h.pid),
+        output: h.output,
+      };
+    },
+  };
+}
+
+export const vigil = vigilSystem({
   name: 'vigil',
   label: 'Vigil',
   describe:
     '`vigil up --port 0` (headless), stopped with `vigil down`; HTTP health checks on /health',
-  check() {
-    if (!fs.existsSync(VIGIL_BUNDLE))
-      return { ok: false, why: 'the CLI is not built: run `npm run build:cli`' };
-    return { ok: true };
-  },
-  config: (services, opts) => ({ file: 'vigil.yaml', text: vigilConfig(services, opts) }),
+  processChecks: false,
+});
 
-  async start(dir, services, opts = {}) {
-    const file = path.join(dir, 'vigil.yaml');
-    const dataDir = path.join(dir, 'data');
-    fs.writeFileSync(file, vigilConfig(services, opts));
-    let resolveReady;
-    const selfReady = new Promise((r) => (resolveReady = r));
-    // Run as a user runs it headless: readable lines on stdout (not --json, which would print
-    // every probe result). Vigil's own "system ready in ..." line gives its self-reported time.
-    const h = start(
-      process.execPath,
-      [...(opts.nodeArgs ?? []), VIGIL_BIN, 'up', '-f', file, '--port', '0', '--data-dir', dataDir],
-      {
-        cwd: dir,
-        onLine: (line) => {
-          if (/\bsystem ready in\b/.test(line)) resolveReady(nowMs());
-        },
-      },
-    );
-    h.exited.then(() => resolveReady(null));
-    return {
-      supervisorPids: () => (h.pid ? [h.pid] : []),
-      selfReady,
-      dataDir,
-      api: () => vigilApi(dataDir),
-      stop: () =>
-        run(process.execPath, [VIGIL_BIN, 'down', '--data-dir', dataDir], {
-          cwd: dir,
-          timeoutMs: 90_000,
-        }),
-      exited: h.exited,
-      cleanup: async () => killGroup(h.pid),
-      output: h.output,
-    };
-  },
-};
+/**
+ * The same Vigil with process checks only (alive or not), no HTTP probes: what PM2 and
+ * supervisord do in this workload (neither probes /health), so its steady-state figures compare
+ * like with like. Run at the steady-state size only.
+ */
+export const vigilProc = vigilSystem({
+  name: 'vigil-proc',
+  label: 'Vigil (process checks)',
+  describe:
+    'the same Vigil with `health: { process: true }` instead of HTTP checks: like the peers, which probe nothing',
+  processChecks: true,
+});
+vigilProc.onlyAtSteadySize = true;
