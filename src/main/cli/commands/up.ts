@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import v8 from 'node:v8';
 import pc from 'picocolors';
 import { DEFAULT_API_HOST, DEFAULT_API_PORT } from '../../../shared/contract.js';
 import { VigilError } from '../../../shared/errors.js';
@@ -109,6 +110,11 @@ export interface UpHandle {
 }
 
 export const upCommand: CommandFn = async (argv, io) => {
+  // A supervisor allocates in bursts (a launch, a reload) and little in between. V8 grows its young
+  // generation to 16 MB during a burst and keeps it until its memory reducer runs, about half a
+  // minute later: 100 services held 86-89 MB instead of 71 MB for that time. Kept at its initial
+  // size it costs a few more (small, fast) scavenges during a launch.
+  v8.setFlagsFromString('--semi-space-growth-factor=1');
   const handle = await runUp(argv, io, { signals: true });
   if (typeof handle === 'number') return handle;
   return handle.done;
