@@ -989,9 +989,15 @@ export class ServiceRunner {
       this.spec.stop.timeoutMs,
       opts.onSlow,
     );
-    // Descendants that left the process group (setsid) still carry their instance's marker.
-    await this.sweepNow();
-    await killMarkedShared((m) => m.startsWith(this.marker), 'SIGKILL');
+    // Descendants that left the process group (setsid) still carry their instance's marker: one
+    // scan by the service's prefix covers every instance, the pending sweeps included.
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    this.sweepTimer = null;
+    this.unswept.clear();
+    await Promise.all([
+      this.sweeping,
+      killMarkedShared((m) => m.startsWith(this.marker), 'SIGKILL'),
+    ]);
     if (this.lifecycle !== 'quarantined' && this.lifecycle !== 'completed')
       this.setLifecycle('stopped', reason);
     else this.trackReadiness();
