@@ -16,6 +16,7 @@ import type {
 import { VigilError } from '../../shared/errors.js';
 import { formatDuration } from '../../shared/duration.js';
 import { type Clock, systemClock } from './clock.js';
+import { Cadence } from './health/cadence.js';
 import { type Logger, silentLogger } from './logger.js';
 import { buildGraph, type StackGraph } from './graph/index.js';
 import { assessSystem, type ServiceFacts, type SystemAssessment } from './lifecycle/rules.js';
@@ -46,6 +47,8 @@ export class Supervisor {
   graph: StackGraph;
   readonly runners = new Map<string, ServiceRunner>();
   readonly clock: Clock;
+  /** The health checks' shared wake-ups (see health/cadence.ts). */
+  readonly cadence: Cadence;
   readonly logger: Logger;
   readonly store: HistoryStore | null;
   readonly dataDir: string;
@@ -79,6 +82,7 @@ export class Supervisor {
   constructor(opts: SupervisorOptions) {
     this.config = opts.config;
     this.clock = opts.clock ?? systemClock;
+    this.cadence = new Cadence(this.clock);
     this.logger = opts.logger ?? silentLogger;
     this.store = opts.store ?? null;
     this.dataDir = opts.dataDir;
@@ -156,6 +160,7 @@ export class Supervisor {
     const sup = this;
     return {
       clock: this.clock,
+      cadence: this.cadence,
       logger: this.logger,
       get settings() {
         return sup.config.settings;

@@ -14,6 +14,7 @@
  */
 import type { HealthSpec, ProbeResult } from '../../../shared/model.js';
 import type { Clock, TimerHandle } from '../clock.js';
+import type { Cadence } from './cadence.js';
 import { initialCounters, nextHealth, type HealthCounters } from './tracker.js';
 
 export { createLogMatcher, type LogMatcher } from './log-matcher.js';
@@ -21,6 +22,11 @@ export { createLogMatcher, type LogMatcher } from './log-matcher.js';
 export interface HealthMonitorOptions {
   readonly spec: HealthSpec;
   readonly clock: Clock;
+  /**
+   * Shares the wake-ups of the steady interval with the other monitors of the supervisor (see
+   * cadence.ts); without one, every delay is exact.
+   */
+  readonly cadence?: Cadence;
   /** One probe, usually `() => runProbe(spec.probe, spec.timeoutMs, env)`. */
   readonly run: () => Promise<ProbeResult>;
   readonly onResult: (result: ProbeResult, counters: HealthCounters, prev: HealthCounters) => void;
@@ -74,10 +80,13 @@ export class HealthMonitor {
 
   private schedule(ms: number): void {
     this.cancelTimer();
-    this.timer = this.opts.clock.setTimeout(() => {
+    const due = (): void => {
       this.timer = null;
       if (this.state === 'running' && !this.current) void this.probe();
-    }, ms);
+    };
+    this.timer = this.opts.cadence
+      ? this.opts.cadence.after(ms, due)
+      : this.opts.clock.setTimeout(due, ms);
   }
 
   private probe(): Promise<ProbeResult> {

@@ -63,9 +63,12 @@ import type { Gate } from './gate.js';
 import { SerialQueue } from './gate.js';
 import { judgeSample } from './limits.js';
 import { runExec } from '../health/exec-probe.js';
+import type { Cadence } from '../health/cadence.js';
 
 export interface RunnerContext {
   readonly clock: Clock;
+  /** The health checks' shared wake-ups. */
+  readonly cadence: Cadence;
   readonly logger: Logger;
   readonly settings: StackSettings;
   /** Base environment of every service (Vigil's own), before the service's env. */
@@ -537,6 +540,7 @@ export class ServiceRunner {
     this.monitor = new HealthMonitor({
       spec: this.spec.health,
       clock: this.ctx.clock,
+      cadence: this.ctx.cadence,
       startedAtMono: startedAt,
       run: () =>
         this.probeRunner.run(this.spec.health.timeoutMs, {
@@ -912,6 +916,7 @@ export class ServiceRunner {
     this.monitor = new HealthMonitor({
       spec: this.spec.health,
       clock: this.ctx.clock,
+      cadence: this.ctx.cadence,
       startedAtMono: this.spawnedAtMono,
       run: async () => {
         const since = this.ctx.clock.now() - ext.lastBeatMono;
