@@ -51,6 +51,49 @@ describe('httpGet on the wire', () => {
     expect(await get(port)).toEqual({ kind: 'response', status: 500, body: 'db is down!' });
   });
 
+  it('keeps apart the heads and bodies of many probes that arrive in pieces at the same time', async () => {
+    // Every probe reads into one shared buffer: interleaved partial reads must not mix.
+    const { port } = await rawServer((req, s) => {
+      const id = /X-Id: (\d+)/.exec(req)![1]!;
+      const body = `body of ${id} `.repeat(3);
+      const parts = [
+        'HTTP/1.',
+        `1 5${id.padStart(2, '0')} Down\r\nContent-Le`,
+        `ngth: ${body.length}\r\n`,
+        `\r\n${body.slice(0, 5)}`,
+        body.slice(5),
+      ];
+      let i = 0;
+      const next = (): void => {
+        if (s.destroyed) return;
+        s.write(parts[i]!);
+        i += 1;
+        if (i < parts.length) setTimeout(next, 3 + ((Number(id) * 7) % 11));
+        else s.end();
+      };
+      next();
+    });
+    const outcomes = await Promise.all(
+      Array.from({ length: 30 }, (_, n) =>
+        httpGet({
+          host: HOST,
+          port,
+          path: '/health',
+          headers: { 'X-Id': String(n) },
+          timeoutMs: 5_000,
+          readBody: () => true,
+        }),
+      ),
+    );
+    outcomes.forEach((out, n) =>
+      expect(out).toEqual({
+        kind: 'response',
+        status: 500 + n,
+        body: `body of ${n} `.repeat(3),
+      }),
+    );
+  });
+
   it('reads a Content-Length body without waiting for the close', async () => {
     const { port } = await rawServer((_, s) =>
       s.write('HTTP/1.1 503 No\r\nContent-Length: 4\r\n\r\nbusy'),

@@ -54,6 +54,11 @@ const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
 /** The most of a response head a probe reads before calling it broken. */
 const MAX_HEAD_BYTES = 16 * 1024;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
+/**
+ * Every probe socket reads into this one buffer; a read is handled before the next one can
+ * happen (one thread), and what must outlive it is copied.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(MAX_HEAD_BYTES + 1024);
 const HTTP_PREFIX = Buffer.from('HTTP/');
 
 class RequestError extends Error {
@@ -194,6 +199,7 @@ export function httpGet(opts: HttpGetOptions): Promise<HttpOutcome> {
         onBody(chunk);
         return;
       }
+      // `chunk` is a view of the shared read buffer: whatever is kept past this call is copied.
       pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
       for (;;) {
         const prefix = Math.min(pending.length, HTTP_PREFIX.length);
@@ -205,6 +211,7 @@ export function httpGet(opts: HttpGetOptions): Promise<HttpOutcome> {
         if (end < 0) {
           if (pending.length > MAX_HEAD_BYTES)
             finish({ kind: 'error', code: 'HPE_HEADER_OVERFLOW', connected });
+          else pending = Buffer.from(pending);
           return;
         }
         const head = parseHead(pending.toString('latin1', 0, end));
@@ -232,14 +239,24 @@ export function httpGet(opts: HttpGetOptions): Promise<HttpOutcome> {
     };
 
     try {
-      socket = net.connect({ host: opts.host, port: opts.port });
+      socket = net.connect({
+        host: opts.host,
+        port: opts.port,
+        // Straight into one shared buffer: no stream buffering, no allocation per read.
+        onread: {
+          buffer: READ_BUFFER,
+          callback: (n: number, buf: Uint8Array): boolean => {
+            onData(Buffer.from(buf.buffer, buf.byteOffset, n));
+            return true;
+          },
+        },
+      });
     } catch (err) {
       // Invalid port numbers throw synchronously.
       resolve({ kind: 'error', code: errorCode(err), connected: false });
       return;
     }
     const sock = socket;
-    sock.setNoDelay(true);
     sock.on('error', (err) => {
       // The status already arrived: the answer stands, with whatever body came in time.
       if (status !== null) answered();
@@ -249,7 +266,6 @@ export function httpGet(opts: HttpGetOptions): Promise<HttpOutcome> {
       connected = true;
       sock.write(request, 'latin1');
     });
-    sock.on('data', onData);
     sock.on('end', () => {
       if (status !== null) answered();
       else finish({ kind: 'error', code: 'ECONNRESET', connected });
