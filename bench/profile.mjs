@@ -3,6 +3,7 @@
 //
 //   node bench/profile.mjs [--n 100] [--phase steady|start|crash|stop] [--seconds 30] [--keep]
 //                          [--window FROM,TO]   (ms since Vigil started; overrides the phase)
+//                          [--process-checks]   (process checks instead of HTTP ones)
 //
 // The .cpuprofile (open it in Chrome DevTools) is kept with --keep.
 import fs from 'node:fs';
@@ -15,7 +16,7 @@ import { killTargets } from './lib/scenario.mjs';
 import { findFreeBlock } from './lib/ports.mjs';
 import { rssBytes } from './lib/procfs.mjs';
 import { makeServices, REPO_ROOT } from './lib/workload.mjs';
-import { vigil } from './systems/vigil.mjs';
+import { vigil, vigilProc } from './systems/vigil.mjs';
 
 /** Self time per function (ms) of the samples between `fromMs` and `toMs` after the profile start. */
 export function topFunctions(profile, fromMs, toMs, limit = 25) {
@@ -53,6 +54,7 @@ async function main() {
       settle: { type: 'string', default: '5' },
       keep: { type: 'boolean', default: false },
       window: { type: 'string' },
+      'process-checks': { type: 'boolean', default: false },
     },
   });
   const n = Number(values.n);
@@ -66,7 +68,8 @@ async function main() {
   const base = await findFreeBlock(n);
   const services = makeServices(n, base, tag);
   const t0 = nowMs();
-  const h = await vigil.start(dir, services, {
+  const system = values['process-checks'] ? vigilProc : vigil;
+  const h = await system.start(dir, services, {
     healthIntervalMs: 5000,
     nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir],
   });
@@ -122,7 +125,10 @@ async function main() {
     `${values.phase}: busy ${r.busyMs.toFixed(0)} ms of ${Number.isFinite(span) ? span.toFixed(1) + ' s' : 'the phase'}\n`,
   );
   for (const [k, ms] of r.top) process.stdout.write(`${ms.toFixed(1).padStart(9)} ms  ${k}\n`);
-  if (values.keep) process.stdout.write(`profile: ${path.join(profDir, file)}\n`);
+  if (values.keep)
+    process.stdout.write(
+      `profile: ${path.join(profDir, file)} (window ${window.map((v) => Math.round(Math.min(v, 1e12))).join(',')})\n`,
+    );
   else fs.rmSync(dir, { recursive: true, force: true });
 }
 
