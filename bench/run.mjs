@@ -26,7 +26,7 @@ import { vigil, vigilProc } from './systems/vigil.mjs';
 
 const USAGE = `usage: node bench/run.mjs [--quick] [--sizes 10,100,250] [--reps N] [--kills N]
                           [--systems floor,vigil,pm2,supervisord] [--steady-seconds S]
-                          [--no-steady] [--no-vigil-only] [--only-vigil-only] [--no-docs]
+                          [--warmup-seconds S] [--no-steady] [--no-vigil-only] [--only-vigil-only] [--no-docs]
                           [--keep-dirs]
 
   --quick            N = 10 only, 2 runs each, a 10 s steady state, small Vigil-only figures;
@@ -35,7 +35,10 @@ const USAGE = `usage: node bench/run.mjs [--quick] [--sizes 10,100,250] [--reps 
   --reps N           runs per system and size (default 3, 2 for N >= 250)
   --kills N          SIGKILLs per run for the crash-recovery figure (default 3)
   --systems LIST     which systems to run (default all that are installed)
-  --steady-seconds S length of the steady-state window (default 30, at N = 100)
+  --steady-seconds S length of the steady-state window (default 60, at N = 100, first run only)
+  --warmup-seconds S the window starts S seconds after the system was started (default 180):
+                     the CPU of a JavaScript supervisor's first minutes is its compiler warming up,
+                     reported on its own row
   --no-steady        skip the steady-state window
   --no-vigil-only    skip the SQLite, WebSocket fan-out and log-flood figures
   --only-vigil-only  run only those
@@ -59,6 +62,7 @@ function parse(argv) {
       systems: { type: 'string' },
       'steady-seconds': { type: 'string' },
       'no-steady': { type: 'boolean', default: false },
+      'warmup-seconds': { type: 'string' },
       'no-vigil-only': { type: 'boolean', default: false },
       'only-vigil-only': { type: 'boolean', default: false },
       'no-docs': { type: 'boolean', default: false },
@@ -95,9 +99,16 @@ function parse(argv) {
         values['steady-seconds'] === undefined
           ? quick
             ? 10
-            : 30
+            : 60
           : int('steady-seconds', values['steady-seconds'], 1, 600),
       settleSeconds: quick ? 3 : 10,
+      // The window starts this long after the system was started: past the warm-up.
+      warmupSeconds:
+        values['warmup-seconds'] === undefined
+          ? quick
+            ? 20
+            : 180
+          : int('warmup-seconds', values['warmup-seconds'], 0, 1800),
     },
     healthIntervalMs: 5000,
     vigilOnly: !values['no-vigil-only'],
@@ -254,7 +265,8 @@ async function main() {
           tag,
           rep,
           kills: opts.kills,
-          steady: opts.steady.enabled && n === opts.steady.n ? opts.steady : null,
+          // Once per system (the first run): the warm-up wait is long.
+          steady: opts.steady.enabled && n === opts.steady.n && rep === 0 ? opts.steady : null,
           systemOpts: { healthIntervalMs: opts.healthIntervalMs },
           readyTimeoutMs: opts.readyTimeoutMs(n),
           keepDir: opts.keepDirs,

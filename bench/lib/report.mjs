@@ -55,6 +55,18 @@ export const ROWS = [
     ratio: 'steadyRss',
   },
   {
+    key: 'warmupCpuPercent',
+    label: '  warming up (from the kills to the window): CPU',
+    unit: '%',
+    f: fixed(2),
+  },
+  {
+    key: 'warmupRssMB',
+    label: '  warming up: supervisor RSS (max)',
+    unit: 'MB',
+    f: fixed(1),
+  },
+  {
     key: 'stopMs',
     label: 'stop: command -> every service gone',
     unit: 's',

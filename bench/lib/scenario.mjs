@@ -31,13 +31,32 @@ async function withTimeout(promise, ms) {
   return v;
 }
 
-async function measureSteady(handle, tag, { seconds, settleSeconds }) {
-  await sleep(settleSeconds * 1000);
+/**
+ * The steady state: after the crash kills, wait until `warmupSeconds` after the system was
+ * started (at least `settleSeconds`), then a window of `seconds`. A supervisor written in
+ * JavaScript spends its first minutes compiling its hot code; what it uses meanwhile is reported
+ * as `warmup` (from the end of the kills to the start of the window), not as the steady state.
+ */
+async function measureSteady(
+  handle,
+  tag,
+  { seconds, settleSeconds, warmupSeconds = 0 },
+  startedAt,
+) {
   const roots = handle.supervisorPids();
   if (roots.length === 0) throw new Error('steady state: no supervisor pid known');
   const services = taggedPids(tag);
+  const w0 = usageSnapshot(roots, services);
+  const wt0 = nowMs();
+  const warmRss = [w0.rss];
+  const windowAt = Math.max(wt0 + settleSeconds * 1000, startedAt + warmupSeconds * 1000);
+  while (nowMs() < windowAt) {
+    await sleep(Math.min(1000, windowAt - nowMs()));
+    warmRss.push(usageSnapshot(roots, services).rss);
+  }
   const a = usageSnapshot(roots, services);
   const t0 = nowMs();
+  const warmSeconds = (t0 - wt0) / 1000;
   const samples = [a.rss];
   for (let i = 0; i < seconds; i += 1) {
     await sleep(t0 + (i + 1) * 1000 - nowMs());
@@ -53,6 +72,14 @@ async function measureSteady(handle, tag, { seconds, settleSeconds }) {
     rssMB: b.rss / MB,
     rssMaxMB: Math.max(...samples) / MB,
     processes: b.procs.size,
+    /** Seconds since the system was started at the start of the window. */
+    startsAtS: (t0 - startedAt) / 1000,
+    warmup: {
+      fromS: (wt0 - startedAt) / 1000,
+      seconds: warmSeconds,
+      cpuPercent: warmSeconds > 0 ? (cpuSecondsBetween(w0, a) / warmSeconds) * 100 : null,
+      rssMaxMB: Math.max(...warmRss) / MB,
+    },
   };
 }
 
@@ -166,7 +193,7 @@ export async function runOnce(system, o) {
       await sleep(300);
     }
 
-    if (steady && system.name !== 'floor') r.steady = await measureSteady(handle, tag, steady);
+    if (steady && system.name !== 'floor') r.steady = await measureSteady(handle, tag, steady, t0);
 
     r.stop = await measureStop(handle, tag, (m) => r.errors.push(m));
   } catch (err) {

@@ -24,6 +24,8 @@ export function systemFigures(runs) {
     steadyCpuSeconds: summarize(steady.map((s) => s.cpuSeconds)),
     steadySeconds: summarize(steady.map((s) => s.seconds)),
     steadyRssMB: summarize(steady.map((s) => s.rssMaxMB)),
+    warmupCpuPercent: summarize(steady.map((s) => s.warmup?.cpuPercent ?? null)),
+    warmupRssMB: summarize(steady.map((s) => s.warmup?.rssMaxMB ?? null)),
     stopMs: summarize(stops.map((s) => s.stopMs)),
     leftBehind: stops.length === 0 ? null : Math.max(...stops.map((s) => s.leftBehind)),
     supervisorLeft: stops.length === 0 ? null : Math.max(...stops.map((s) => s.supervisorLeft)),

@@ -18,6 +18,7 @@ const run = (system, n, o = {}) => ({
           seconds: 30,
           rssMB: 60,
           rssMaxMB: o.rss ?? 60,
+          warmup: o.warm === undefined ? undefined : { cpuPercent: o.warm, rssMaxMB: 66 },
         },
   stop:
     o.stop === undefined ? null : { stopMs: o.stop, leftBehind: o.left ?? 0, supervisorLeft: 0 },
@@ -44,6 +45,21 @@ describe('summary', () => {
     expect(s.ratios[100].pm2.coldStart).toBeCloseTo(9200 / 13500);
     expect(s.ratios[100].pm2.steadyRss).toBeCloseTo(71 / 64);
     expect(s.ratios[100].supervisord).toBeUndefined();
+  });
+
+  it('reports the warm-up apart from the steady state, and judges only the steady state', () => {
+    const warm = summarizeRuns(
+      [run('vigil', 100, { cpu: 0.7, warm: 1.8, rss: 79 }), run('pm2', 100, { cpu: 3, rss: 64 })],
+      ['vigil', 'pm2'],
+      [100],
+    );
+    expect(warm.bySize[100].vigil.warmupCpuPercent.median).toBe(1.8);
+    expect(warm.bySize[100].vigil.warmupRssMB.median).toBe(66);
+    expect(warm.bySize[100].pm2.warmupCpuPercent.n).toBe(0);
+    const g = Object.fromEntries(goals(warm, 100).map((x) => [x.goal, x.met]));
+    expect(g['steady-state CPU under 1 % of a core (N=100)']).toBe(true);
+    const table = markdownTable(mainTable(warm, [100], ['vigil', 'pm2']));
+    expect(table).toMatch(/warming up \(from the kills to the window\): CPU.*\| 1\.80 \|/);
   });
 
   it('judges the goals on the medians', () => {
