@@ -83,6 +83,7 @@ export function systemView(name = 'shop'): SystemView {
     counts: { healthy: 0, degraded: 0, unhealthy: 0, timeout: 0, quarantined: 0, stopped: 0 },
     failing: [],
     stopping: false,
+    history: { state: 'ok', message: null, dropped_records: 0 },
   };
 }
 

@@ -103,8 +103,8 @@ export interface SystemView {
   readonly counts: Readonly<Record<DisplayStatus, number>>;
   readonly failing: readonly string[];
   readonly stopping: boolean;
-  /** Whether history is being saved; Vigil always sends it (absent only from older peers). */
-  readonly history?: HistoryStatusView;
+  /** Whether history is being saved. */
+  readonly history: HistoryStatusView;
 }
 
 export interface StatusResponse {

@@ -199,6 +199,7 @@ export class FakeVigil implements EventSource {
       counts,
       failing: [],
       stopping: false,
+      history: { state: 'ok', message: null, dropped_records: 0 },
     };
   }
 
