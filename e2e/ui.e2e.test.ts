@@ -240,7 +240,7 @@ if (!chromiumAvailable()) {
           const texts = await panel.logRows().allTextContents();
           return texts.length > 0 && texts.every((t) => t.includes('warning')) ? true : null;
         },
-        15_000,
+        5_000,
       );
       await panel.logSearch().fill('');
       expect(dialogs).toEqual([]);
