@@ -238,7 +238,17 @@ if (!chromiumAvailable()) {
         'filtered rows',
         async () => {
           const texts = await panel.logRows().allTextContents();
-          return texts.length > 0 && texts.every((t) => t.includes('warning')) ? true : null;
+          if (texts.length > 0 && texts.every((t) => t.includes('warning'))) return true;
+          // the rows seen last go into the timeout's message
+          const rows = await panel
+            .logRows()
+            .evaluateAll((els) =>
+              els.map((e) => `${e.getAttribute('data-index')}/${e.getAttribute('data-seq')}`),
+            );
+          const summary = await page.locator('.vg-logs-summary').textContent();
+          throw new Error(
+            `rows shown: ${JSON.stringify(texts)} ${JSON.stringify(rows)} summary ${summary}`,
+          );
         },
         5_000,
       );

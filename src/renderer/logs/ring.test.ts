@@ -54,6 +54,31 @@ describe('LogRing', () => {
     expect(r.toArray().map((e) => e.seq)).toEqual([9, 10, 11, 12]);
   });
 
+  it('drops a line delivered twice (with the fetched history and on the stream)', () => {
+    const r = new LogRing(10);
+    r.push(entry(1));
+    r.seed([entry(1), entry(2), entry(3)]);
+    // the stream's copies of 2 and 3 arrive after the history that already had them
+    r.push(entry(2));
+    r.push(entry(3));
+    r.push(entry(4));
+    expect(r.toArray().map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    expect(r.find(3)?.line).toBe('line 3');
+    expect(r.find(9)).toBeUndefined();
+  });
+
+  it('starts afresh when the numbering starts over (service replaced, Vigil restarted)', () => {
+    const r = new LogRing(10);
+    for (let seq = 1; seq <= 6; seq++) r.push(entry(seq));
+    r.push({ seq: 1, ts: 9_000, stream: 'stdout', line: 'booting again' });
+    r.push({ seq: 2, ts: 9_001, stream: 'stdout', line: 'ready' });
+    expect(r.toArray().map((e) => e.line)).toEqual(['booting again', 'ready']);
+    expect(r.dropped).toBe(0);
+    // a number seen in the old run that is also new in this one is not taken for a repeat
+    r.push({ seq: 3, ts: 9_002, stream: 'stderr', line: 'warn' });
+    expect(r.size).toBe(3);
+  });
+
   it('rejects a capacity below one', () => {
     expect(() => new LogRing(0)).toThrow(RangeError);
   });
@@ -75,8 +100,23 @@ describe('LogStore and searchRing', () => {
     r.push(entry(1, 'Server \u001b[32mREADY\u001b[0m on 8080'));
     r.push(entry(2, 'nothing here'));
     r.push(entry(3, 'ready again'));
-    expect(searchRing(r, 'ready')).toEqual([0, 2]);
+    expect(searchRing(r, 'ready').map((e) => e.seq)).toEqual([1, 3]);
     expect(searchRing(r, 'mREADY')).toEqual([]);
-    expect(searchRing(r, '  ')).toEqual([0, 1, 2]);
+    expect(searchRing(r, '  ').map((e) => e.seq)).toEqual([1, 2, 3]);
+  });
+
+  it('keeps a match list true while a full ring goes on turning', () => {
+    const r = new LogRing(6);
+    for (let seq = 1; seq <= 9; seq++)
+      r.push(entry(seq, seq % 3 === 0 ? `warning ${seq}` : `tick ${seq}`));
+    const matches = searchRing(r, 'warning');
+    expect(matches.map((e) => e.seq)).toEqual([6, 9]);
+    // lines keep arriving before the next refresh of the list: what it holds must not change
+    for (let seq = 10; seq <= 14; seq++) r.push(entry(seq, `tick ${seq}`));
+    expect(matches.map((e) => e.line)).toEqual(['warning 6', 'warning 9']);
+    // history seeded in front does not move them either
+    r.seed([entry(0, 'warning 0')]);
+    expect(matches.map((e) => e.line)).toEqual(['warning 6', 'warning 9']);
+    expect(searchRing(r, 'warning').map((e) => e.seq)).toEqual([9]);
   });
 });

@@ -54,7 +54,20 @@ export class LogRing {
     return this.count === 0 ? 0 : this.at(0)!.seq;
   }
 
+  /**
+   * Appends a line. A line is identified by its sequence number, which grows by one per line of
+   * a service: one that is not newer than the last one kept is either a second delivery of a
+   * line already here (it came with the fetched history and again on the live stream) and is
+   * dropped, or the numbering started over (the service was replaced, or Vigil restarted) and
+   * the ring starts afresh, as Vigil's own log buffer did. Two lines with one number would also
+   * be two list rows with one key.
+   */
   push(entry: LogEntry): void {
+    if (this.count > 0 && entry.seq <= this.lastSeq) {
+      const have = this.find(entry.seq);
+      if (have && have.ts === entry.ts && have.stream === entry.stream) return;
+      this.clear();
+    }
     const e = entry.line.length > MAX_LINE_CHARS ? { ...entry, line: clip(entry.line) } : entry;
     if (this.count < this.capacity) {
       this.buf[(this.start + this.count) % this.capacity] = e;
@@ -71,6 +84,20 @@ export class LogRing {
   at(i: number): LogEntry | undefined {
     if (i < 0 || i >= this.count) return undefined;
     return this.buf[(this.start + i) % this.capacity];
+  }
+
+  /** The kept line with this sequence number (binary search: numbers grow along the ring). */
+  find(seq: number): LogEntry | undefined {
+    let lo = 0;
+    let hi = this.count - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const e = this.at(mid)!;
+      if (e.seq === seq) return e;
+      if (e.seq < seq) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
   }
 
   toArray(): LogEntry[] {
@@ -107,6 +134,7 @@ export class LogRing {
     this.buf = new Array<LogEntry | undefined>(this.capacity);
     this.start = 0;
     this.count = 0;
+    this.pushed = 0;
     this.version += 1;
   }
 }
@@ -147,16 +175,17 @@ export class LogStore {
 // eslint-disable-next-line no-control-regex
 const ANSI_SGR = /\u001b\[[0-9;]*m/g;
 
-/** Indices (into the ring) of the lines containing `query`, case-insensitively. */
-export function searchRing(ring: LogRing, query: string): number[] {
+/**
+ * The kept lines containing `query`, case-insensitively, oldest first. Entries, not ring
+ * positions: positions shift with every push once the ring is full (and when history is seeded
+ * in front), so a match list kept between refreshes must hold the lines themselves.
+ */
+export function searchRing(ring: LogRing, query: string): LogEntry[] {
   const q = query.trim().toLowerCase();
-  const out: number[] = [];
-  if (q === '') {
-    for (let i = 0; i < ring.size; i++) out.push(i);
-    return out;
-  }
+  const out: LogEntry[] = [];
   for (let i = 0; i < ring.size; i++) {
-    if (ring.at(i)!.line.replace(ANSI_SGR, '').toLowerCase().includes(q)) out.push(i);
+    const e = ring.at(i)!;
+    if (q === '' || e.line.replace(ANSI_SGR, '').toLowerCase().includes(q)) out.push(e);
   }
   return out;
 }

@@ -69,7 +69,7 @@ export function LogView(props: {
   const [query, setQuery] = useState('');
   const [follow, setFollow] = useState(true);
   const [checkpoint, setCheckpoint] = useState(ring.version);
-  const [indices, setIndices] = useState<number[]>(() => searchRing(ring, ''));
+  const [matches, setMatches] = useState<LogEntry[]>(() => searchRing(ring, ''));
   const scroller = useRef<HTMLDivElement>(null);
   const lastSearch = useRef(0);
 
@@ -94,7 +94,7 @@ export function LogView(props: {
         seen = ring.version;
         seenQuery = query;
         lastSearch.current = now;
-        setIndices(searchRing(ring, query));
+        setMatches(searchRing(ring, query));
         setCheckpoint(ring.version);
       }
       requestAnimationFrame(tick);
@@ -106,17 +106,17 @@ export function LogView(props: {
   }, [ring, query]);
 
   const virtualizer = useVirtualizer({
-    count: indices.length,
+    count: matches.length,
     getScrollElement: () => scroller.current,
     estimateSize: () => ROW_HEIGHT,
     overscan: 20,
-    getItemKey: (i) => ring.at(indices[i] ?? -1)?.seq ?? i,
+    getItemKey: (i) => matches[i]?.seq ?? i,
   });
 
   useEffect(() => {
-    if (follow && indices.length > 0)
-      virtualizer.scrollToIndex(indices.length - 1, { align: 'end' });
-  }, [follow, indices, checkpoint, virtualizer]);
+    if (follow && matches.length > 0)
+      virtualizer.scrollToIndex(matches.length - 1, { align: 'end' });
+  }, [follow, matches, checkpoint, virtualizer]);
 
   const onWheel = useCallback((e: React.WheelEvent) => {
     if (e.deltaY < 0) setFollow(false);
@@ -127,10 +127,10 @@ export function LogView(props: {
   const dropped = ring.dropped;
   const summary = useMemo(() => {
     const lines = (n: number) => `${n} line${n === 1 ? '' : 's'}`;
-    const parts = [query ? `${indices.length} of ${lines(total)} match` : lines(total)];
+    const parts = [query ? `${matches.length} of ${lines(total)} match` : lines(total)];
     if (dropped > 0) parts.push(`${dropped} older dropped`);
     return parts.join(' · ');
-  }, [query, indices.length, total, dropped]);
+  }, [query, matches.length, total, dropped]);
 
   return (
     <section className="vg-logs" aria-label={`Logs of ${props.name}`}>
@@ -162,7 +162,7 @@ export function LogView(props: {
         ) : null}
         <div style={{ height: virtualizer.getTotalSize(), position: 'relative', width: '100%' }}>
           {items.map((item) => {
-            const entry = ring.at(indices[item.index] ?? -1);
+            const entry = matches[item.index];
             if (!entry) return null;
             return (
               <LogRow
