@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --no-concurrent-recompilation
 // The `vigil` command: runs the bundled CLI (built by `npm install` through the prepare script).
 import fs from 'node:fs';
 import path from 'node:path';

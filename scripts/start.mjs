@@ -5,6 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { VIGIL_BIN, vigilNodeFlags } from '../bin/node-flags.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -88,5 +89,5 @@ if (electronBinary() || (await tryDownloadElectron())) {
     process.stderr.write('vigil: the build failed; see the messages above\n');
     process.exit(1);
   }
-  run(process.execPath, [path.join(root, 'bin', 'vigil.js'), 'up', '--ui', '--open', ...args]);
+  run(process.execPath, [...vigilNodeFlags(), VIGIL_BIN, 'up', '--ui', '--open', ...args]);
 }

@@ -86,6 +86,7 @@ if (chaos) {
   step('lint', npx, ['eslint', '.']);
   step('build cli', process.execPath, ['scripts/build-cli.mjs']);
   vitest('unit and integration tests', []);
+  vitest('benchmark suite tests', ['--config', 'bench/vitest.config.mjs']);
   if (fs.existsSync('e2e/run.mjs')) e2e();
 }
 

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { nowMs } from '../lib/http.mjs';
 import { start, killGroup, run } from '../lib/spawn.mjs';
 import { REPO_ROOT, SERVICE_SCRIPT } from '../lib/workload.mjs';
+import { VIGIL_BIN, vigilNodeFlags } from '../../bin/node-flags.mjs';
 
-const VIGIL_BIN = path.join(REPO_ROOT, 'bin', 'vigil.js');
 const VIGIL_BUNDLE = path.join(REPO_ROOT, 'out', 'cli', 'vigil.js');
 
 const q = (s) => JSON.stringify(String(s));
@@ -83,6 +83,8 @@ function vigilSystem({ name, label, describe, processChecks }) {
       const h = start(
         process.execPath,
         [
+          // what the `vigil` command runs with, then the caller's experiments
+          ...vigilNodeFlags(),
           ...(opts.nodeArgs ?? []),
           VIGIL_BIN,
           'up',
