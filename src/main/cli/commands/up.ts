@@ -113,7 +113,8 @@ export const upCommand: CommandFn = async (argv, io) => {
   // A supervisor allocates in bursts (a launch, a reload) and little in between. V8 grows its young
   // generation to 16 MB during a burst and keeps it until its memory reducer runs, about half a
   // minute later: 100 services held 86-89 MB instead of 71 MB for that time. Kept at its initial
-  // size it costs a few more (small, fast) scavenges during a launch.
+  // size it costs a few more (small, fast) scavenges during a launch. (The other memory flag,
+  // --no-concurrent-recompilation, only works from the start: it is on bin/vigil.js's first line.)
   v8.setFlagsFromString('--semi-space-growth-factor=1');
   const handle = await runUp(argv, io, { signals: true });
   if (typeof handle === 'number') return handle;
