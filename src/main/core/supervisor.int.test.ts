@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ServiceEvent, VigilEvent } from '../../shared/events.js';
 import { loadStack } from './config/index.js';
 import { Supervisor } from './supervisor.js';
+import { statusSnapshot } from './views.js';
 import {
   EventLog,
   freePorts,
@@ -250,6 +251,33 @@ services:
     expect(pids.length).toBeGreaterThan(0);
     expect(new Set(pids.map(pgidOf))).toEqual(new Set([r.pid]));
     expect(r.generation).toBeGreaterThan(1);
+  }, 30_000);
+
+  it('gives no health to a service without a running instance (crashed, then stopped)', async () => {
+    const [port] = await freePorts(1);
+    const { sup, log } = start(`version: 1
+services:
+  api:
+    command: node svc.mjs
+    port: ${port}
+    health: { http: { path: /health }, interval: 200ms }
+    restart: { backoff: [30s] }
+`);
+    await sup.start();
+    await log.waitFor(isReady, 15_000, 'ready');
+    const r = sup.runner('api');
+    const view = () => statusSnapshot(sup).services.find((s) => s.name === 'api');
+    expect(view()).toMatchObject({ lifecycle: 'running', health: 'healthy', status: 'healthy' });
+    process.kill(r.pid!, 'SIGKILL');
+    await log.next(
+      (e) => e.type === 'service_event' && e.service === 'api' && e.to === 'backoff',
+      15_000,
+      'backoff',
+    );
+    // the last probe said healthy, but nothing runs now
+    expect(view()).toMatchObject({ lifecycle: 'backoff', health: 'unknown', status: 'degraded' });
+    await r.stop({ kind: 'manual', message: 'test', by: 'api' });
+    expect(view()).toMatchObject({ lifecycle: 'stopped', health: 'unknown', status: 'stopped' });
   }, 30_000);
 
   it('cancels a pending restart when the service is stopped during backoff', async () => {

@@ -68,6 +68,23 @@ describe('applyEvent', () => {
     expect(s.services['api']!.last_error).toBe('exited with code 1');
   });
 
+  it('service_event that leaves no instance forgets the last probe result', () => {
+    const healthy = applySnapshot(
+      EMPTY_DATA,
+      snapshot([view('api', { health: 'healthy' }), view('ext', { health: 'healthy' })]),
+      T0,
+    );
+    const crashed = applyEvent(healthy, serviceEvent('api', 'running', 'backoff'));
+    expect(crashed.services['api']).toMatchObject({ lifecycle: 'backoff', health: 'unknown' });
+    // a registered service has no pid of Vigil's: its health stays what its checks said
+    const ext = {
+      ...healthy,
+      services: { ...healthy.services, ext: { ...healthy.services['ext']!, registered: true } },
+    };
+    const after = applyEvent(ext, serviceEvent('ext', 'running', 'starting', { pid: null }));
+    expect(after.services['ext']!.health).toBe('healthy');
+  });
+
   it('service_event to quarantined shows the reason', () => {
     const s = applyEvent(
       start(),

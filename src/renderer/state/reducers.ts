@@ -111,6 +111,9 @@ function onServiceEvent(state: DataState, ev: ServiceEvent): DataState {
       ...s,
       lifecycle: to,
       status: ev.status,
+      // No instance left (crashed, stopped): Vigil's health of it is unknown, as its API says.
+      // A registered service has no pid of Vigil's and keeps the health its checks gave it.
+      health: ev.pid === null && !s.registered ? 'unknown' : s.health,
       generation: ev.generation,
       pid: ev.pid,
       since: new Date(ev.ts).toISOString(),

@@ -674,6 +674,9 @@ export class ServiceRunner {
     this.proc = null;
     this.monitor?.stop();
     this.monitor = null;
+    // Health is the health of a running instance: with none there is nothing to be healthy (the
+    // next instance starts from unknown too).
+    this.counters = initialCounters;
     this.timers.startup?.cancel();
     this.timers.startup = null;
     this.freeGate();
