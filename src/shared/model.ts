@@ -269,9 +269,12 @@ export function displayStatus(lifecycle: Lifecycle, health: Health): DisplayStat
       return 'stopped';
     case 'failed':
       return 'unhealthy';
+    case 'backoff':
+      // Crashed or killed for failing, and down until the next attempt: whatever its last probe said,
+      // nothing is serving. (Health itself is `unknown` with no instance to probe.)
+      return health === 'timeout' ? 'timeout' : 'unhealthy';
     case 'waiting':
     case 'starting':
-    case 'backoff':
     case 'stopping':
       return health === 'timeout' ? 'timeout' : health === 'unhealthy' ? 'unhealthy' : 'degraded';
     case 'running':

@@ -275,7 +275,7 @@ services:
       'backoff',
     );
     // the last probe said healthy, but nothing runs now
-    expect(view()).toMatchObject({ lifecycle: 'backoff', health: 'unknown', status: 'degraded' });
+    expect(view()).toMatchObject({ lifecycle: 'backoff', health: 'unknown', status: 'unhealthy' });
     await r.stop({ kind: 'manual', message: 'test', by: 'api' });
     expect(view()).toMatchObject({ lifecycle: 'stopped', health: 'unknown', status: 'stopped' });
   }, 30_000);
