@@ -89,6 +89,14 @@ export interface RestartSpec {
   readonly backoffMs: readonly number[];
   /** 0..1: each delay is multiplied by a random factor in [1, 1 + jitter] (never shorter than configured). */
   readonly jitter: number;
+  /** This service's circuit breaker, when it sets one; otherwise `settings.circuit_breaker`. */
+  readonly circuitBreaker?: CircuitBreakerSpec;
+}
+
+/** `threshold` consecutive failures open the breaker (0: never); it holds restarts `resetAfterMs`. */
+export interface CircuitBreakerSpec {
+  readonly threshold: number;
+  readonly resetAfterMs: number;
 }
 
 export interface LimitsSpec {
@@ -147,7 +155,7 @@ export interface StackSettings {
   readonly startupTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
   readonly maxRestartAttempts: number;
-  readonly circuitBreaker: { readonly threshold: number; readonly resetAfterMs: number };
+  readonly circuitBreaker: CircuitBreakerSpec;
   readonly parallelLaunchLimit: number;
   readonly stableAfterMs: number;
   readonly retentionMs: number;

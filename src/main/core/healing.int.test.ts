@@ -257,6 +257,48 @@ settings:
     store!.close();
   }, 30_000);
 
+  it("a service's own circuit breaker overrides the stack's", async () => {
+    // The stack's breaker would hold the third restart of both for a minute.
+    const { sup, log } = start(`version: 1
+settings:
+  circuit_breaker: { threshold: 2, reset_after: 60s }
+services:
+  nobreaker:
+    command: node -e "setTimeout(() => process.exit(1), 50)"
+    restart: { backoff: [20ms, 40ms, 80ms], max_attempts: 4, circuit_breaker: { threshold: 0 } }
+  quick:
+    command: node -e "setTimeout(() => process.exit(1), 50)"
+    restart: { backoff: [20ms], max_attempts: 3, circuit_breaker: { reset_after: 300ms } }
+`);
+    await sup.start();
+    for (const name of ['nobreaker', 'quick']) {
+      await log.waitFor(
+        (e) => e.type === 'service_event' && e.service === name && e.to === 'quarantined',
+        15_000,
+        `${name} quarantined`,
+      );
+    }
+    const delays = (name: string) =>
+      healing(log, name, 'restart_scheduled').map((e) => [e.delayMs, e.breaker ?? 'closed']);
+    expect(delays('nobreaker')).toEqual([
+      [20, 'closed'],
+      [40, 'closed'],
+      [80, 'closed'],
+      [80, 'closed'],
+    ]);
+    expect(healing(log, 'nobreaker', 'breaker_open')).toEqual([]);
+    const quick = delays('quick');
+    expect(quick).toHaveLength(3);
+    expect(quick[0]).toEqual([20, 'closed']);
+    // opened at the second failure: the restart waits for its trial, 300 ms, not 60 s
+    expect(healing(log, 'quick', 'breaker_open').length).toBeGreaterThan(0);
+    for (const [ms] of quick.slice(1)) {
+      expect(ms).toBeGreaterThan(200);
+      expect(ms).toBeLessThanOrEqual(300);
+    }
+    await sup.shutdown();
+  }, 30_000);
+
   it('restarts a service over its memory limit with reason memory limit', async () => {
     const { sup, log } = start(
       `version: 1

@@ -104,6 +104,13 @@ export class FakeVigil implements EventSource {
     return s;
   }
 
+  /** Changes fields of a service's view, as if the supervisor had moved it. */
+  setService(name: string, patch: Partial<ServiceView>): ServiceView {
+    const next = { ...this.service(name), ...patch };
+    this.services.set(name, next);
+    return next;
+  }
+
   snapshot(): StatusResponse {
     return {
       success: true,

@@ -140,6 +140,38 @@ describe('ps', () => {
     expect(out.out()).not.toContain('\x1b[');
   });
 
+  it('says when the next attempt is, and that the breaker holds it', async () => {
+    const inMs = (ms: number) => new Date(Date.now() + ms).toISOString();
+    fake.setService('api', {
+      lifecycle: 'backoff',
+      health: 'unknown',
+      status: 'unhealthy',
+      pid: null,
+      next_attempt_at: inMs(4_000),
+    });
+    fake.setService('db', {
+      lifecycle: 'backoff',
+      health: 'unknown',
+      status: 'unhealthy',
+      pid: null,
+      next_attempt_at: inMs(58_000),
+      breaker: {
+        state: 'open',
+        failures: 3,
+        reason: 'exited with code 1',
+        nextTrialAt: null,
+        trips: 1,
+      },
+    });
+    const out = io();
+    await commands().psCommand([], out);
+    const lines = out.out().split('\n');
+    expect(lines[3]).toMatch(/^api\s+unhealthy\s+backoff\s.*\snext attempt in [34](\.\d+)?s$/);
+    expect(lines[4]).toMatch(
+      /^db\s+unhealthy\s+backoff\s.*\sbreaker open after 3 failures, next attempt in 5\d(\.\d+)?s$/,
+    );
+  });
+
   it('colours on a TTY and prints JSON with --json', async () => {
     const tty = io(true);
     await commands().psCommand([], tty);

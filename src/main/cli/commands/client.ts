@@ -123,7 +123,11 @@ function note(s: ServiceView, now: number): string {
     return `blocked by ${s.blocked_by.join(', ')}`;
   if (s.lifecycle === 'backoff' && s.next_attempt_at) {
     const inMs = Math.max(0, Date.parse(s.next_attempt_at) - now);
-    return `next attempt in ${formatDuration(inMs)}`;
+    const next = `next attempt in ${formatDuration(inMs)}`;
+    // Say why the wait is longer than the backoff list: the breaker holds restarts until its trial.
+    return s.breaker.state === 'open'
+      ? `breaker open after ${s.breaker.failures} failures, ${next}`
+      : next;
   }
   if (s.breaker.state !== 'closed') return `breaker ${s.breaker.state}`;
   return s.last_error ?? '';

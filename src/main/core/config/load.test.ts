@@ -112,6 +112,27 @@ describe('defaults', () => {
     expect(config.services[0]!.oneshot).toBe(true);
   });
 
+  it('gives a service its own circuit breaker, the keys it leaves out from settings', () => {
+    const stack = (restart: string) =>
+      `settings:\n  circuit_breaker: { threshold: 5, reset_after: 30s }\nservices:\n  api:\n    command: node api.js\n    restart:\n${restart}`;
+    const restartOf = (restart: string) => ok(stack(restart)).config.services[0]!.restart;
+    expect(restartOf('      circuit_breaker: { reset_after: 2s }\n').circuitBreaker).toEqual({
+      threshold: 5,
+      resetAfterMs: 2000,
+    });
+    expect(restartOf('      circuit_breaker: { threshold: 0 }\n').circuitBreaker).toEqual({
+      threshold: 0,
+      resetAfterMs: 30000,
+    });
+    expect('circuitBreaker' in restartOf('      max_attempts: 2\n')).toBe(false);
+    expect(oneError(svc('    restart:\n      circuit_breaker: { threshold: -1 }\n'))).toMatch(
+      /^\S+ 6:37 services\.api\.restart\.circuit_breaker\.threshold$/,
+    );
+    expect(oneError(svc('    restart:\n      circuit_breaker: { treshold: 2 }\n'))).toMatch(
+      /^\S+ 6:26 services\.api\.restart\.circuit_breaker\.treshold$/,
+    );
+  });
+
   it('takes service defaults from settings', () => {
     const { config } = ok(`
 settings:

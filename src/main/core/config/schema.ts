@@ -8,6 +8,8 @@
  * - per service `startup_timeout` (duration; default `settings.startup_timeout`): how long the
  *   service may take to become ready;
  * - `restart.max_attempts` (int; default `settings.max_restart_attempts`): attempts before quarantine;
+ * - `restart.circuit_breaker` (`{ threshold, reset_after }`; keys left out come from
+ *   `settings.circuit_breaker`): the service's own breaker; `threshold: 0` turns a breaker off;
  * - `limits.processes` (int): maximum number of processes in the service's tree;
  * - `depends_on` as a list of names (condition `healthy`, not optional) besides the map form;
  * - `env` as a list of `KEY=value` strings besides the map form (a bare `KEY` takes its value from
@@ -77,7 +79,13 @@ export const TCP_KEYS = ['port', 'host'] as const;
 export const EXEC_KEYS = ['command'] as const;
 export const LOG_KEYS = ['pattern'] as const;
 
-export const RESTART_KEYS = ['policy', 'backoff', 'jitter', 'max_attempts'] as const;
+export const RESTART_KEYS = [
+  'policy',
+  'backoff',
+  'jitter',
+  'max_attempts',
+  'circuit_breaker',
+] as const;
 export const STOP_KEYS = ['signal', 'timeout'] as const;
 export const LIMITS_KEYS = ['memory', 'cpu', 'processes'] as const;
 

@@ -45,6 +45,7 @@ import {
   TCP_KEYS,
 } from './schema.js';
 import { closest } from './suggest.js';
+import { readCircuitBreaker } from './settings.js';
 
 export interface DependencyDraft {
   readonly name: string;
@@ -161,7 +162,7 @@ export function readService(name: string, entry: Entry, ctx: ServiceContext): Se
     keyPos: entry.keyPos,
     path: entry.path,
   });
-  const restart = readRestart(r, at('restart'), oneshot);
+  const restart = readRestart(r, at('restart'), oneshot, settings);
   const recovery = read('recovery', (s) => r.oneOf(s, RECOVERY_STRATEGIES)) ?? 'restart';
   const reset = read('reset', (s) => readCommand(r, s));
   if (recovery === 'restart_with_reset' && at('reset') === undefined) {
@@ -532,6 +533,7 @@ function readRestart(
   r: Reader,
   slot: Slot | undefined,
   oneshot: boolean,
+  settings: StackSettings,
 ): { spec: RestartSpec; maxAttempts: number | undefined } {
   const spec: RestartSpec = {
     policy: oneshot ? 'on-failure' : 'always',
@@ -545,6 +547,7 @@ function readRestart(
   const b = t.get('backoff');
   const j = t.get('jitter');
   const m = t.get('max_attempts');
+  const cb = t.get('circuit_breaker');
   let backoffMs = spec.backoffMs;
   if (b !== undefined) {
     const items = r.isList(b) ? (r.items(b) ?? []) : [b];
@@ -563,6 +566,9 @@ function readRestart(
       policy: (p && r.oneOf(p, RESTART_POLICIES)) ?? spec.policy,
       backoffMs,
       jitter: (j && r.number(j, 0, 1)) ?? 0,
+      ...(cb !== undefined
+        ? { circuitBreaker: readCircuitBreaker(r, cb, settings.circuitBreaker) }
+        : {}),
     },
     maxAttempts: m === undefined ? undefined : r.int(m, 0),
   };

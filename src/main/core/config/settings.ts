@@ -1,7 +1,30 @@
 /** `settings:`: orchestrator-wide values, each defaulting to DEFAULT_SETTINGS. */
-import { DEFAULT_SETTINGS, type StackSettings } from '../../../shared/model.js';
+import {
+  DEFAULT_SETTINGS,
+  type CircuitBreakerSpec,
+  type StackSettings,
+} from '../../../shared/model.js';
 import type { Reader, Slot } from './reader.js';
 import { CIRCUIT_BREAKER_KEYS, LOG_LEVELS, ON_CRITICAL, SETTINGS_KEYS } from './schema.js';
+
+/**
+ * `circuit_breaker: { threshold, reset_after }`, stack-wide or in a service's `restart:`; a key left
+ * out keeps `fallback`'s value. `threshold: 0` turns the breaker off.
+ */
+export function readCircuitBreaker(
+  r: Reader,
+  slot: Slot,
+  fallback: CircuitBreakerSpec,
+): CircuitBreakerSpec {
+  const t = r.table(slot, { known: CIRCUIT_BREAKER_KEYS, what: 'circuit_breaker' });
+  if (t === null) return fallback;
+  const th = t.get('threshold');
+  const ra = t.get('reset_after');
+  return {
+    threshold: (th && r.int(th, 0)) ?? fallback.threshold,
+    resetAfterMs: (ra && r.duration(ra, { positive: true })) ?? fallback.resetAfterMs,
+  };
+}
 
 export function readSettings(r: Reader, slot: Slot | undefined): StackSettings {
   if (slot === undefined || r.isMissing(slot)) return DEFAULT_SETTINGS;
@@ -12,19 +35,9 @@ export function readSettings(r: Reader, slot: Slot | undefined): StackSettings {
     return e === undefined ? dflt : (read(e) ?? dflt);
   };
   const d = DEFAULT_SETTINGS;
-  let circuitBreaker = d.circuitBreaker;
   const cb = t.get('circuit_breaker');
-  if (cb !== undefined) {
-    const ct = r.table(cb, { known: CIRCUIT_BREAKER_KEYS, what: 'circuit_breaker' });
-    if (ct !== null) {
-      const th = ct.get('threshold');
-      const ra = ct.get('reset_after');
-      circuitBreaker = {
-        threshold: (th && r.int(th, 1)) ?? d.circuitBreaker.threshold,
-        resetAfterMs: (ra && r.duration(ra, { positive: true })) ?? d.circuitBreaker.resetAfterMs,
-      };
-    }
-  }
+  const circuitBreaker =
+    cb === undefined ? d.circuitBreaker : readCircuitBreaker(r, cb, d.circuitBreaker);
   return {
     healthCheckIntervalMs: get(
       'health_check_interval',

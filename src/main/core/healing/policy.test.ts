@@ -61,6 +61,15 @@ describe('policyFor', () => {
     });
   });
 
+  it("prefers the service's own breaker to the stack's", () => {
+    const own = { threshold: 0, resetAfterMs: 2_000 };
+    const p = policyFor(
+      spec({ restart: { policy: 'always', backoffMs: [100], jitter: 0, circuitBreaker: own } }),
+      { ...DEFAULT_SETTINGS, circuitBreaker: { threshold: 5, resetAfterMs: 30_000 } },
+    );
+    expect(p.breaker).toEqual(own);
+  });
+
   it('knows when there is no reset command, and carries oneshot and required', () => {
     const p = policyFor(
       spec({ reset: undefined, oneshot: true, required: false, recovery: 'degraded' }),

@@ -1,7 +1,7 @@
 /**
  * The healing policy of one service: everything the healing decisions need from the stack file,
  * flattened from the service's `restart`, `recovery`, `reset`, `oneshot`, `required` keys and the
- * stack-wide `settings` (circuit breaker, stable_after). Pure.
+ * stack-wide `settings` (circuit breaker unless the service has its own, stable_after). Pure.
  */
 import {
   DEFAULT_BACKOFF_MS,
@@ -35,6 +35,7 @@ function nonNegative(n: number, fallback: number): number {
 }
 
 export function policyFor(spec: ServiceSpec, settings: StackSettings): HealingPolicy {
+  const breaker = spec.restart.circuitBreaker ?? settings.circuitBreaker;
   const backoff = spec.restart.backoffMs.filter((ms) => Number.isFinite(ms) && ms >= 0);
   return {
     restartPolicy: spec.restart.policy,
@@ -44,8 +45,8 @@ export function policyFor(spec: ServiceSpec, settings: StackSettings): HealingPo
       nonNegative(spec.maxRestartAttempts, nonNegative(settings.maxRestartAttempts, 0)),
     ),
     breaker: {
-      threshold: Math.floor(nonNegative(settings.circuitBreaker.threshold, 0)),
-      resetAfterMs: nonNegative(settings.circuitBreaker.resetAfterMs, 0),
+      threshold: Math.floor(nonNegative(breaker.threshold, 0)),
+      resetAfterMs: nonNegative(breaker.resetAfterMs, 0),
     },
     stableAfterMs: nonNegative(settings.stableAfterMs, 0),
     recovery: spec.recovery,
