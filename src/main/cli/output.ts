@@ -62,7 +62,9 @@ export function describeEvent(ev: VigilEvent, color = false): string | null {
       if (ev.from === ev.to || ev.from === 'unknown') return null;
       return `${c(time(ev.ts), pc.dim)} ${c(ev.service, pc.bold)} health ${paintStatus(ev.to, color)} (${ev.result.detail})`;
     case 'healing_event': {
-      const delay = ev.delayMs !== undefined ? ` in ${formatDuration(ev.delayMs)}` : '';
+      // Scheduled: the restart comes in that long; done: it came after that long.
+      const when = ev.action === 'restart_scheduled' ? 'in' : 'after';
+      const delay = ev.delayMs !== undefined ? ` ${when} ${formatDuration(ev.delayMs)}` : '';
       const attempt = ev.attempt ? ` attempt ${ev.attempt}` : '';
       return `${c(time(ev.ts), pc.dim)} ${c(ev.service, pc.bold)} ${c(ev.action.replace(/_/g, ' '), pc.cyan)}${attempt}${delay}: ${ev.reason.message}`;
     }
