@@ -35,6 +35,13 @@ import {
 
 const t = new Tracker();
 
+/**
+ * A server that only holds a port. It reads and drops what it is sent: a connection with unread
+ * data never sees its peer's close, and `close()` would wait for it for ever (a health probe of
+ * Vigil's that reached it before Vigil was killed hung this file's cleanup).
+ */
+const portHolder = (): net.Server => net.createServer((s) => s.resume().on('error', () => {}));
+
 beforeAll(() => buildCli());
 afterEach(() => t.killAll());
 afterAll(() => t.cleanup());
@@ -291,7 +298,7 @@ services:
 
   it('a declared port already taken: a clear error naming the holder, and no restart storm', async () => {
     const [port, other] = await freePorts(2);
-    const holder = net.createServer();
+    const holder = portHolder();
     await new Promise<void>((r) => holder.listen(port, '127.0.0.1', () => r()));
     t.onCleanup(() => new Promise((r) => holder.close(r)));
     const stack = makeStack(
@@ -344,7 +351,7 @@ services:
     const before = await serviceDetail(api, 'api');
     // The crash frees the port; someone else takes it before the restart binds it.
     process.kill(before.pid as number, 'SIGKILL');
-    const holder = net.createServer();
+    const holder = portHolder();
     await until(
       () =>
         new Promise<boolean>((resolve) => {

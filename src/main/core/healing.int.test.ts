@@ -279,7 +279,10 @@ services:
       );
     }
     const delays = (name: string) =>
-      healing(log, name, 'restart_scheduled').map((e) => [e.delayMs, e.breaker ?? 'closed']);
+      healing(log, name, 'restart_scheduled').map((e) => [
+        Math.round(e.delayMs ?? -1),
+        e.breaker ?? 'closed',
+      ]);
     expect(delays('nobreaker')).toEqual([
       [20, 'closed'],
       [40, 'closed'],
@@ -290,12 +293,13 @@ services:
     const quick = delays('quick');
     expect(quick).toHaveLength(3);
     expect(quick[0]).toEqual([20, 'closed']);
-    // opened at the second failure: the restart waits for its trial, 300 ms, not 60 s
-    expect(healing(log, 'quick', 'breaker_open').length).toBeGreaterThan(0);
-    for (const [ms] of quick.slice(1)) {
-      expect(ms).toBeGreaterThan(200);
-      expect(ms).toBeLessThanOrEqual(300);
-    }
+    // Opened at the second failure: that restart waits for the trial, 300 ms, not the stack's 60 s.
+    expect(quick[1]![1]).toBe('open');
+    expect(quick[1]![0]).toBeGreaterThan(200);
+    expect(quick[1]![0]).toBeLessThanOrEqual(300);
+    // The trial either failed (open again: 300 ms) or saw the process alive first, which closes the
+    // breaker (the backoff's 20 ms): which one depends on the machine's speed. Never 60 s.
+    expect(quick[2]![0]).toBeLessThanOrEqual(300);
     await sup.shutdown();
   }, 30_000);
 

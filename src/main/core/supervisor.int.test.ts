@@ -304,7 +304,7 @@ services:
     port: ${port}
 `);
     const net = await import('node:net');
-    const blocker = net.createServer();
+    const blocker = net.createServer((s) => s.resume().on('error', () => {}));
     await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', () => r()));
     try {
       await sup2.start();
