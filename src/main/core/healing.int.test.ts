@@ -258,7 +258,7 @@ settings:
   }, 30_000);
 
   it("a service's own circuit breaker overrides the stack's", async () => {
-    // The stack's breaker would hold the third restart of both for a minute.
+    // The stack's breaker (2 failures, 60 s) would hold every restart of both from the second on.
     const { sup, log } = start(`version: 1
 settings:
   circuit_breaker: { threshold: 2, reset_after: 60s }
