@@ -34,8 +34,38 @@ export interface CommandDef<I extends z.ZodType, O> {
   readonly summary: string;
   /** True when the command changes state (POST only; never reachable by GET). */
   readonly mutates: boolean;
+  /**
+   * How the output travels over HTTP; absent means a JSON body. Transports and the OpenAPI
+   * document switch on this instead of on command names.
+   */
+  readonly response?: ResponseKind;
   /** Phantom field carrying the output type; never set at run time. */
   readonly __output?: O;
+}
+
+/**
+ * An output that is a document (`{format, content_type, filename, body}`) sent over HTTP as an
+ * attachment: the body as is, with its own content type and a file name.
+ */
+export interface AttachmentResponseKind {
+  readonly kind: 'attachment';
+  /** The input field that picks the format. */
+  readonly formatField: string;
+  /** Format -> media type; the first one is the default. */
+  readonly formats: Readonly<Record<string, string>>;
+  /** File name without extension when the server gives none. */
+  readonly baseName: string;
+}
+
+/** A JSON body (the default) or an attachment. */
+export type ResponseKind = { readonly kind: 'json' } | AttachmentResponseKind;
+
+export const JSON_RESPONSE: ResponseKind = { kind: 'json' };
+
+/** The response kind of a command (JSON unless it says otherwise). */
+export function responseKindOf(name: CommandName): ResponseKind {
+  const def: CommandDef<z.ZodType, unknown> = contract[name];
+  return def.response ?? JSON_RESPONSE;
 }
 
 function command<O>() {
@@ -208,6 +238,17 @@ export const contract = {
       .strict(),
     summary: 'Healing report for a time range (default: since the stack started)',
     mutates: false,
+    response: {
+      kind: 'attachment',
+      formatField: 'format',
+      formats: {
+        md: 'text/markdown',
+        html: 'text/html',
+        json: 'application/json',
+        csv: 'text/csv',
+      },
+      baseName: 'vigil-report',
+    },
   }),
   reload: command<ReloadResponse>()({
     method: 'POST',

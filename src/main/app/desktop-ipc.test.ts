@@ -3,11 +3,11 @@ import { VigilError } from '../../shared/errors.js';
 import {
   DESKTOP_EXPORT_CHANNEL,
   DESKTOP_MENU_CHANNEL,
-  buildDesktopBridge,
   parseExportRequest,
   type DesktopExportRequest,
   type MenuCommand,
-} from '../../preload/desktop.js';
+} from '../../shared/desktop.js';
+import { buildDesktopBridge } from '../../preload/desktop.js';
 import { fakeIpcPair } from '../transport/fake-ipc.js';
 import { trustedSenderCheck, type IpcSenderLike } from '../transport/ipc.js';
 import { registerDesktopHandlers, sendMenuCommand, type MenuTarget } from './desktop-ipc.js';

@@ -4,16 +4,17 @@
  * Written against structural interfaces so that it is tested with the fake IPC pair.
  */
 import type { IpcResult } from '../../shared/client/bridge.js';
-import { toVigilError } from '../../shared/client/validate.js';
 import { VigilError } from '../../shared/errors.js';
 import {
   DESKTOP_EXPORT_CHANNEL,
   DESKTOP_MENU_CHANNEL,
   parseExportRequest,
   type DesktopChannels,
+  type DesktopExportRequest,
   type MenuCommand,
-} from '../../preload/desktop.js';
+} from '../../shared/desktop.js';
 import type { Logger } from '../core/logger.js';
+import { dispatch, toIpcResult } from '../transport/dispatch.js';
 import type { IpcEventLike, IpcMainLike } from '../transport/ipc.js';
 
 type ExportChannel = DesktopChannels[typeof DESKTOP_EXPORT_CHANNEL];
@@ -23,6 +24,13 @@ export interface DesktopHandlerOptions {
   /** Saves a report where the user says; `saved: false` when cancelled. */
   exportReport(req: ExportChannel['request']): Promise<ExportChannel['response']>;
   readonly logger?: Logger;
+}
+
+/** The export request, or BAD_REQUEST saying what is wrong with it. */
+function parseExport(input: unknown): DesktopExportRequest {
+  const req = parseExportRequest(input);
+  if (!req.ok) throw new VigilError('BAD_REQUEST', req.message);
+  return req.value;
 }
 
 /** Registers the desktop bridge's handlers; returns the function that removes them. */
@@ -40,34 +48,17 @@ export function registerDesktopHandlers(
           error: new VigilError('FORBIDDEN', 'IPC call from an untrusted frame').toEnvelope().error,
         };
       }
-      const req = parseExportRequest(input);
-      if (!req.ok) {
-        return {
-          ok: false,
-          error: new VigilError('BAD_REQUEST', req.message).toEnvelope().error,
-        };
-      }
-      // One save dialog at a time: a second click while one is open is refused, not queued.
-      if (exporting) {
-        return {
-          ok: false,
-          error: new VigilError('CONFLICT', 'a report is already being exported').toEnvelope()
-            .error,
-        };
-      }
-      exporting = true;
-      try {
-        return { ok: true, value: await opts.exportReport(req.value) };
-      } catch (err) {
-        if (!(err instanceof VigilError)) {
-          opts.logger?.error('report export failed', {
-            error: err instanceof Error ? (err.stack ?? err.message) : String(err),
-          });
+      const run = async (req: DesktopExportRequest): Promise<ExportChannel['response']> => {
+        // One save dialog at a time: a second click while one is open is refused, not queued.
+        if (exporting) throw new VigilError('CONFLICT', 'a report is already being exported');
+        exporting = true;
+        try {
+          return await opts.exportReport(req);
+        } finally {
+          exporting = false;
         }
-        return { ok: false, error: toVigilError(err).toEnvelope().error };
-      } finally {
-        exporting = false;
-      }
+      };
+      return toIpcResult(await dispatch(parseExport, run, input, 'report export', opts.logger));
     },
   );
   return () => ipcMain.removeHandler(DESKTOP_EXPORT_CHANNEL);

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { BrowserWindow, app, dialog } from 'electron';
 import type { VigilClient } from '../../shared/contract.js';
-import type { DesktopExportRequest, DesktopExportResult } from '../../preload/desktop.js';
+import type { DesktopExportRequest, DesktopExportResult } from '../../shared/desktop.js';
 import { saveReport, type SaveDialogRequest } from './report-export.js';
 import { guardWebContents } from './window.js';
 

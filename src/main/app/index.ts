@@ -13,7 +13,7 @@ import type { SystemState } from '../../shared/model.js';
 import { importStackAsync } from '../core/import/index.js';
 import { defaultDataDir } from '../core/store/lock.js';
 import { trustedSenderCheck } from '../transport/ipc.js';
-import type { DesktopExportRequest, DesktopExportResult } from '../../preload/desktop.js';
+import type { DesktopExportRequest, DesktopExportResult } from '../../shared/desktop.js';
 import { registerDesktopHandlers, sendMenuCommand } from './desktop-ipc.js';
 import { exportReport } from './export.js';
 import { menuTemplate, type ExportFormat } from './menu.js';

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { VigilClient } from '../../shared/contract.js';
 import { VigilError } from '../../shared/errors.js';
-import type { DesktopExportRequest, DesktopExportResult } from '../../preload/desktop.js';
+import type { DesktopExportRequest, DesktopExportResult } from '../../shared/desktop.js';
 import { reportFileName, type ExportFormat } from './menu.js';
 
 export const EXPORT_FILTERS: Readonly<

@@ -10,7 +10,7 @@ import type { VigilApi, VigilClient } from '../../shared/contract.js';
 import { VigilError } from '../../shared/errors.js';
 import type { VigilEvent } from '../../shared/events.js';
 import type { LogLevel } from '../../shared/model.js';
-import { createInProcessClient } from '../../shared/client/inprocess.js';
+import { createInProcessClient } from '../transport/inprocess.js';
 import { readOrCreateToken } from '../cli/paths.js';
 import { createApi, eventSource } from '../core/api.js';
 import { formatIssue, loadStack } from '../core/config/index.js';

@@ -14,7 +14,7 @@ import {
 import { VigilError } from '../../shared/errors.js';
 import type { Actor } from '../../shared/model.js';
 import { createHttpClient } from '../../shared/client/http.js';
-import { createInProcessClient } from '../../shared/client/inprocess.js';
+import { createInProcessClient } from './inprocess.js';
 import { silentLogger } from '../core/logger.js';
 import { buildBridge } from '../../preload/bridge.js';
 import { FakeVigil } from './fake-api.js';

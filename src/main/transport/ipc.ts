@@ -16,9 +16,9 @@ import {
   commandChannel,
   type IpcResult,
 } from '../../shared/client/bridge.js';
-import { parseCommandInput, toVigilError } from '../../shared/client/validate.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
+import { dispatchCommand, toIpcResult } from './dispatch.js';
 import { createStreamSession, type EventSource } from './stream.js';
 
 export interface IpcSenderLike {
@@ -70,18 +70,9 @@ export function registerIpcHandlers(
     channels.push(channel);
     ipcMain.handle(channel, async (event, input): Promise<IpcResult> => {
       if (!opts.isTrustedSender(event)) return forbidden();
-      try {
-        const parsed = parseCommandInput(name, input);
-        const fn = api[name] as (i: unknown, c: { actor: 'ui' }) => Promise<unknown>;
-        return { ok: true, value: await fn.call(api, parsed, { actor: 'ui' }) };
-      } catch (err) {
-        if (!(err instanceof VigilError)) {
-          opts.logger?.error(`${name} failed`, {
-            error: err instanceof Error ? (err.stack ?? err.message) : String(err),
-          });
-        }
-        return { ok: false, error: toVigilError(err).toEnvelope().error };
-      }
+      return toIpcResult(
+        await dispatchCommand(api, name, input, { actor: 'ui' }, { logger: opts.logger }),
+      );
     });
   }
 

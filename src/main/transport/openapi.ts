@@ -3,7 +3,7 @@
  * zod schemas (path parameters, query parameters for GET, a JSON body for POST).
  */
 import { z } from 'zod';
-import { EXTRA_ROUTES, MAX_BODY_BYTES, contract } from '../../shared/contract.js';
+import { EXTRA_ROUTES, MAX_BODY_BYTES, contract, responseKindOf } from '../../shared/contract.js';
 import { ERROR_CODES } from '../../shared/errors.js';
 import { EVENT_TYPES } from '../../shared/events.js';
 import { BATCHED_EVENT_TYPES } from '../../shared/client/stream.js';
@@ -99,18 +99,24 @@ function operation(route: Route): Json {
         content: { 'application/json': { schema: body } },
       };
     }
-    const ok: Json =
-      t.name === 'getReport'
-        ? {
-            description: 'The report, in the requested format, as an attachment',
-            content: {
-              'text/markdown': { schema: { type: 'string' } },
-              'text/html': { schema: { type: 'string' } },
-              'application/json': { schema: { type: 'object' } },
-              'text/csv': { schema: { type: 'string' } },
-            },
-          }
-        : { description: 'OK', content: { 'application/json': { schema: { type: 'object' } } } };
+    const kind = responseKindOf(t.name);
+    let ok: Json;
+    switch (kind.kind) {
+      case 'json':
+        ok = { description: 'OK', content: { 'application/json': { schema: { type: 'object' } } } };
+        break;
+      case 'attachment':
+        ok = {
+          description: `A document in the requested \`${kind.formatField}\`, as an attachment`,
+          content: Object.fromEntries(
+            Object.values(kind.formats).map((mime) => [
+              mime,
+              { schema: mime === 'application/json' ? { type: 'object' } : { type: 'string' } },
+            ]),
+          ),
+        };
+        break;
+    }
     op['responses'] = {
       '200': ok,
       ...COMMON_ERRORS,

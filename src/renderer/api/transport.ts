@@ -10,7 +10,7 @@ import type { StatusResponse } from '../../shared/views.js';
 import { connectBridgeStream, type VigilBridge } from '../../shared/client/bridge.js';
 import { createHttpClient, type FetchLike } from '../../shared/client/http.js';
 import { connectStream, type WebSocketConstructor } from '../../shared/client/stream.js';
-import type { VigilDesktop } from '../../preload/desktop.js';
+import type { VigilDesktop } from '../../shared/desktop.js';
 
 export type TransportKind = 'ipc' | 'http';
 export type StreamState = 'connecting' | 'open' | 'closed';

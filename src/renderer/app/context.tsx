@@ -1,7 +1,7 @@
 /** What every view reads: the store, the log rings, the controller (API calls) and the transport kind. */
 import { createContext, useContext, type ReactNode } from 'react';
 import { useStore } from 'zustand';
-import type { VigilDesktop } from '../../preload/desktop.js';
+import type { VigilDesktop } from '../../shared/desktop.js';
 import type { TransportKind } from '../api/transport.js';
 import type { LogStore } from '../logs/ring.js';
 import type { VigilState, VigilStore } from '../state/store.js';

@@ -8,12 +8,12 @@ import {
   buildPath,
   contract,
   pathParams,
+  responseKindOf,
   type CommandName,
   type OutputOf,
   type VigilClient,
 } from '../contract.js';
 import { VigilError, isErrorEnvelope, type ErrorCode } from '../errors.js';
-import type { ReportFormat, ReportResponse } from '../views.js';
 import { errorFromEnvelope } from './validate.js';
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -37,13 +37,6 @@ const STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
   413: 'PAYLOAD_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE',
   503: 'NOT_RUNNING',
-};
-
-const REPORT_FORMATS: Readonly<Record<string, ReportFormat>> = {
-  'text/markdown': 'md',
-  'text/html': 'html',
-  'application/json': 'json',
-  'text/csv': 'csv',
 };
 
 function queryString(input: Readonly<Record<string, unknown>>, skip: readonly string[]): string {
@@ -131,20 +124,31 @@ export function createHttpClient(opts: HttpClientOptions): VigilClient {
       });
     }
     if (!res.ok) throw await errorFromResponse(res);
-    if (name === 'getReport') {
-      const contentType = res.headers.get('content-type') ?? 'text/plain';
-      const mime = contentType.split(';')[0]!.trim().toLowerCase();
-      const format: ReportFormat =
-        (input['format'] as ReportFormat | undefined) ?? REPORT_FORMATS[mime] ?? 'md';
-      const report: ReportResponse = {
-        format,
-        content_type: contentType,
-        filename: filenameFrom(res.headers.get('content-disposition'), `vigil-report.${format}`),
-        body: await res.text(),
-      };
-      return report as OutputOf<K>;
+    const kind = responseKindOf(name);
+    switch (kind.kind) {
+      case 'json':
+        return (await res.json()) as OutputOf<K>;
+      case 'attachment': {
+        const contentType = res.headers.get('content-type') ?? 'text/plain';
+        const mime = contentType.split(';')[0]!.trim().toLowerCase();
+        const formats = Object.entries(kind.formats);
+        const asked = input[kind.formatField];
+        const format =
+          (typeof asked === 'string' ? asked : undefined) ??
+          formats.find(([, m]) => m === mime)?.[0] ??
+          formats[0]![0];
+        const doc = {
+          format,
+          content_type: contentType,
+          filename: filenameFrom(
+            res.headers.get('content-disposition'),
+            `${kind.baseName}.${format}`,
+          ),
+          body: await res.text(),
+        };
+        return doc as unknown as OutputOf<K>;
+      }
     }
-    return (await res.json()) as OutputOf<K>;
   }
 
   const client: Record<string, (input: unknown) => Promise<unknown>> = {};

@@ -1,6 +1,5 @@
 /** Clients of the Vigil API, usable from the renderer (browser or Electron) and the CLI. */
 export { createHttpClient, type FetchLike, type HttpClientOptions } from './http.js';
-export { createInProcessClient } from './inprocess.js';
 export {
   BATCHED_EVENT_TYPES,
   RESYNC_MESSAGE,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderToStaticMarkup } from 'react-dom/server';
-import type { VigilDesktop } from '../../../preload/desktop.js';
+import type { VigilDesktop } from '../../../shared/desktop.js';
 import { AppProvider } from '../../app/context.js';
 import type { Controller } from '../../app/controller.js';
 import { LogStore } from '../../logs/ring.js';
