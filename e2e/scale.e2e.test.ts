@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { silentLogger } from '../src/main/core/logger.js';
-import { FakeVigil } from '../src/main/transport/fake-api.js';
+import { FakeVigil } from '../src/main/transport/testing/fake-api.js';
 import { startHttpServer, type HttpServerHandle } from '../src/main/transport/http.js';
 import { AppPage } from './pages/app.page.js';
 import { GraphPage } from './pages/graph.page.js';

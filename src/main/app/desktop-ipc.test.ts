@@ -8,7 +8,7 @@ import {
   type MenuCommand,
 } from '../../shared/desktop.js';
 import { buildDesktopBridge } from '../../preload/desktop.js';
-import { fakeIpcPair } from '../transport/fake-ipc.js';
+import { fakeIpcPair } from '../transport/testing/fake-ipc.js';
 import { trustedSenderCheck, type IpcSenderLike } from '../transport/ipc.js';
 import { registerDesktopHandlers, sendMenuCommand, type MenuTarget } from './desktop-ipc.js';
 

@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { COMMAND_NAMES, MAX_BODY_BYTES, contract } from '../../shared/contract.js';
 import type { StreamMessage } from '../../shared/events.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import { FakeVigil } from './fake-api.js';
+import { FakeVigil } from './testing/fake-api.js';
 import { startHttpServer, type HttpServerHandle, type HttpServerOptions } from './http.js';
 import { ROUTES } from './routes.js';
 

@@ -5,8 +5,8 @@ import type { StatusResponse } from '../../shared/views.js';
 import { connectBridgeStream } from '../../shared/client/bridge.js';
 import { buildBridge } from '../../preload/bridge.js';
 import { FakeClock } from '../core/clock.js';
-import { FakeVigil } from './fake-api.js';
-import { fakeIpcPair } from './fake-ipc.js';
+import { FakeVigil } from './testing/fake-api.js';
+import { fakeIpcPair } from './testing/fake-ipc.js';
 import {
   createEventForwarder,
   isTrustedFrameUrl,

@@ -8,7 +8,7 @@ import type { VigilEvent } from '../../shared/events.js';
 import type { StatusResponse } from '../../shared/views.js';
 import { connectStream } from '../../shared/client/stream.js';
 import { silentLogger } from '../core/logger.js';
-import { FakeVigil } from './fake-api.js';
+import { FakeVigil } from './testing/fake-api.js';
 import { startHttpServer, type HttpServerHandle } from './http.js';
 
 const TOKEN = 'stream-client-token-0123456789';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StreamMessage } from '../../shared/events.js';
 import { FakeClock } from '../core/clock.js';
-import { FakeVigil } from './fake-api.js';
+import { FakeVigil } from './testing/fake-api.js';
 import { createStreamSession } from './stream.js';
 
 function setup(opts: { batchMs?: number; maxBatchItems?: number } = {}) {

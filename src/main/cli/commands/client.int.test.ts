@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { memoryIO } from '../io.js';
 import { silentLogger } from '../../core/logger.js';
-import { FakeVigil } from '../../transport/fake-api.js';
+import { FakeVigil } from '../../transport/testing/fake-api.js';
 import { startHttpServer, type HttpServerHandle } from '../../transport/http.js';
 import { createClientCommands, formatTable, psCommand } from './client.js';
 

@@ -2,8 +2,8 @@
  * A connected pair of fake `ipcMain` / `ipcRenderer` objects: messages are structured-cloned like
  * Electron does, so what crosses must be plain data. For tests of the IPC transport and bridge.
  */
-import type { IpcEventLike, IpcMainLike } from './ipc.js';
-import type { IpcRendererLike } from '../../preload/bridge.js';
+import type { IpcEventLike, IpcMainLike } from '../ipc.js';
+import type { IpcRendererLike } from '../../../preload/bridge.js';
 
 type Handler = (event: IpcEventLike, ...args: unknown[]) => unknown;
 type Listener = (event: unknown, msg: unknown) => void;

@@ -3,18 +3,18 @@
  * over a few fake services, records every call, and emits events on demand. Used by the transport
  * and client tests, and handy for working on the UI without real processes.
  */
-import type { CallContext, CommandName, VigilApi } from '../../shared/contract.js';
-import { VigilError } from '../../shared/errors.js';
-import type { HealthEvent, LogEvent, ServiceEvent, VigilEvent } from '../../shared/events.js';
-import { displayStatus, type Health, type Lifecycle } from '../../shared/model.js';
+import type { CallContext, CommandName, VigilApi } from '../../../shared/contract.js';
+import { VigilError } from '../../../shared/errors.js';
+import type { HealthEvent, LogEvent, ServiceEvent, VigilEvent } from '../../../shared/events.js';
+import { displayStatus, type Health, type Lifecycle } from '../../../shared/model.js';
 import type {
   ActionResponse,
   LogLine,
   ServiceView,
   StatusResponse,
   SystemView,
-} from '../../shared/views.js';
-import type { EventSource } from './stream.js';
+} from '../../../shared/views.js';
+import type { EventSource } from '../stream.js';
 
 export interface FakeCall {
   readonly command: CommandName;
