@@ -25,6 +25,7 @@ import { ServiceRunner, type RunnerContext } from './runtime/runner.js';
 import { ProcessLedger, killMarkedShared, sweepOrphans } from './process/index.js';
 import { sampleTrees, CpuMeter } from './resources/index.js';
 import type { HistoryStore } from './store/index.js';
+import { hasGivenUp } from '../../shared/lifecycle.js';
 
 export interface SupervisorOptions {
   readonly config: StackConfig;
@@ -766,11 +767,6 @@ function settledStarted(
   // Waiting only on dependencies that gave up: it will not move, do not hold the launch for it.
   return r.blocked.every((d) => {
     const dep = lookup(d);
-    return (
-      !dep ||
-      dep.lifecycle === 'failed' ||
-      dep.lifecycle === 'quarantined' ||
-      dep.lifecycle === 'stopped'
-    );
+    return !dep || hasGivenUp(dep.lifecycle);
   });
 }

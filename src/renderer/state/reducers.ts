@@ -18,6 +18,7 @@ import type {
   VigilEvent,
 } from '../../shared/events.js';
 import type { ServiceView, StatusResponse, SystemView } from '../../shared/views.js';
+import { isRestartAction } from '../../shared/lifecycle.js';
 
 /** Healing events kept in memory (newest first). */
 export const HEALING_CAP = 2_000;
@@ -42,12 +43,6 @@ export const EMPTY_DATA: DataState = {
   lastStatus: null,
   snapshotAt: null,
 };
-
-const RESTART_ACTIONS: ReadonlySet<HealingEvent['action']> = new Set([
-  'restart',
-  'graceful_restart',
-  'dependency_restart',
-]);
 
 function orderOf(services: Readonly<Record<string, ServiceView>>): string[] {
   return Object.values(services)
@@ -152,7 +147,7 @@ function onHealingEvent(state: DataState, ev: HealingEvent): DataState {
   const withList: DataState = { ...state, healing: mergeHealing([ev], state.healing) };
   return patchService(withList, ev.service, (s) => {
     let next: ServiceView = s;
-    if (RESTART_ACTIONS.has(ev.action)) {
+    if (isRestartAction(ev.action)) {
       next = {
         ...next,
         restart_count: next.restart_count + 1,

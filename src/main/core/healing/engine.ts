@@ -48,6 +48,7 @@ import {
 import { backoffDelay, modeFor, rungFor, type RestartMode, type RestartRung } from './ladder.js';
 import type { HealingNote } from './notes.js';
 import type { HealingPolicy } from './policy.js';
+import { refusesRestart } from '../../../shared/lifecycle.js';
 
 export interface HealingState {
   /** Restart attempts since the last reset (stable run, release, manual restart). */
@@ -302,11 +303,11 @@ export interface ManualRestartOutcome {
  * quarantined service unless `force`, which also clears the quarantine.
  */
 export function manualRestart(s: HealingState, force: boolean): ManualRestartOutcome {
-  if (s.quarantine !== null && !force) {
+  if (refusesRestart(s.quarantine !== null, force)) {
     return {
       state: s,
       allowed: false,
-      why: `service is quarantined (${s.quarantine.reason}); release it or restart with force`,
+      why: `service is quarantined (${s.quarantine?.reason ?? 'manual'}); release it or restart with force`,
     };
   }
   return { state: { ...resetCounters(s), healthySince: null }, allowed: true };

@@ -23,6 +23,7 @@ import type {
   Priority,
   SystemState,
 } from '../../../shared/model.js';
+import { hasGivenUp } from '../../../shared/lifecycle.js';
 
 /** What the rules need to know about one service. */
 export interface ServiceFacts {
@@ -75,13 +76,6 @@ export function conditionMet(
   }
 }
 
-/** An optional dependency that has given up (or was never going to come) does not block. */
-function gaveUp(dep: Pick<ServiceFacts, 'lifecycle'>): boolean {
-  return (
-    dep.lifecycle === 'failed' || dep.lifecycle === 'quarantined' || dep.lifecycle === 'stopped'
-  );
-}
-
 /**
  * The dependencies that keep a service from starting now. A missing optional dependency or one that
  * gave up does not block; a missing required one always does.
@@ -98,7 +92,8 @@ export function blockedBy(
       continue;
     }
     if (conditionMet(d.condition, dep)) continue;
-    if (d.optional && gaveUp(dep)) continue;
+    // An optional dependency that has given up (or was never going to come) does not block.
+    if (d.optional && hasGivenUp(dep.lifecycle)) continue;
     blocking.push(d.name);
   }
   return blocking;

@@ -25,7 +25,7 @@ import type {
   HealthEvent,
   ServiceEvent,
 } from '../../../shared/events.js';
-import type { Lifecycle, Reason, ReasonKind } from '../../../shared/model.js';
+import type { Reason, ReasonKind } from '../../../shared/model.js';
 import type { ServiceStats } from '../store/types.js';
 import { humanDuration } from './format.js';
 import {
@@ -43,14 +43,18 @@ import {
   type Step,
 } from './phrases.js';
 import type { IncidentKind, IncidentOutcome, ReportIncident } from './types.js';
+import {
+  DOWN_LIFECYCLES,
+  STOP_LIFECYCLES,
+  RESTART_ACTIONS as RESTART_ACTION_LIST,
+} from '../../../shared/lifecycle.js';
 
 export type IncidentDraft = Omit<ReportIncident, 'id'>;
 
-export const RESTART_ACTIONS: ReadonlySet<HealingAction> = new Set<HealingAction>([
-  'restart',
-  'graceful_restart',
-  'dependency_restart',
-]);
+/** The restart actions, as a set (from the shared lifecycle facts). */
+export const RESTART_ACTIONS: ReadonlySet<HealingAction> = new Set<HealingAction>(
+  RESTART_ACTION_LIST,
+);
 
 export const FAILURE_KINDS: ReadonlySet<IncidentKind> = new Set<IncidentKind>([
   'crash',
@@ -95,17 +99,6 @@ const DIRECTED: ReadonlySet<ReasonKind> = new Set<ReasonKind>([
   'config_change',
   'dependency_recovery',
   'stack_restart',
-]);
-
-const DOWN_LIFECYCLES: ReadonlySet<Lifecycle> = new Set<Lifecycle>([
-  'backoff',
-  'failed',
-  'quarantined',
-]);
-const STOP_LIFECYCLES: ReadonlySet<Lifecycle> = new Set<Lifecycle>([
-  'stopping',
-  'stopped',
-  'pending',
 ]);
 
 function isFailureReason(r: Reason): boolean {

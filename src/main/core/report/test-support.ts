@@ -18,6 +18,7 @@ import {
   type Reason,
   type SystemState,
 } from '../../../shared/model.js';
+import { RESTART_ACTIONS } from '../../../shared/lifecycle.js';
 import { availabilityStats, type TimelineItem } from '../store/availability.js';
 import {
   addHealth,
@@ -221,7 +222,7 @@ export function fakeSource(input: FakeSourceInput): ReportSource & { calls: stri
       const probes = (input.probes ?? []).filter((p) => p.service === service && within(p.ts, r));
       return {
         uptimePct: a.uptimePct,
-        restarts: count(['restart', 'graceful_restart', 'dependency_restart']),
+        restarts: count(RESTART_ACTIONS),
         mttrMs: a.mttrMs,
         longestOutageMs: a.longestOutageMs,
         outages: a.outages,

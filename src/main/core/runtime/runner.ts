@@ -64,6 +64,7 @@ import { SerialQueue } from './gate.js';
 import { judgeSample } from './limits.js';
 import { runExec } from '../health/exec-probe.js';
 import type { Cadence } from '../health/cadence.js';
+import { refusesRelease, refusesStart } from '../../../shared/lifecycle.js';
 
 export interface RunnerContext {
   readonly clock: Clock;
@@ -1015,7 +1016,7 @@ export class ServiceRunner {
   start(reason: Reason): Promise<void> {
     return this.ops.run(async () => {
       this.refuseExternal('start');
-      if (this.lifecycle === 'quarantined') {
+      if (refusesStart(this.lifecycle)) {
         throw new VigilError(
           'QUARANTINED',
           `${this.name} is quarantined (${this.healing.quarantine?.reason ?? 'manual'}); release it first`,
@@ -1093,9 +1094,11 @@ export class ServiceRunner {
     return this.ops.run(async () => {
       this.refuseExternal('release');
       if (
-        this.lifecycle !== 'quarantined' &&
-        !this.healing.gaveUp &&
-        this.healing.quarantine === null
+        refusesRelease({
+          lifecycle: this.lifecycle,
+          quarantineHeld: this.healing.quarantine !== null,
+          gaveUp: this.healing.gaveUp,
+        })
       ) {
         throw new VigilError(
           'CONFLICT',

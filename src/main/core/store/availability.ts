@@ -33,6 +33,7 @@
  *   Null when nothing recovered in the window.
  */
 import type { Health, Lifecycle, ReasonKind } from '../../../shared/model.js';
+import { DOWN_LIFECYCLES, STOP_LIFECYCLES } from '../../../shared/lifecycle.js';
 
 export type Availability = 'up' | 'down' | 'off';
 
@@ -86,18 +87,6 @@ const FAILURE_REASONS: ReadonlySet<ReasonKind> = new Set<ReasonKind>([
   'port_in_use',
 ]);
 
-const FAILED_LIFECYCLES: ReadonlySet<Lifecycle> = new Set<Lifecycle>([
-  'backoff',
-  'failed',
-  'quarantined',
-]);
-
-const STOP_LIFECYCLES: ReadonlySet<Lifecycle> = new Set<Lifecycle>([
-  'stopping',
-  'stopped',
-  'pending',
-]);
-
 interface State {
   readonly lifecycle: Lifecycle;
   readonly health: Health;
@@ -110,7 +99,7 @@ const OFF: State = { lifecycle: 'pending', health: 'unknown', generation: 0, ava
 function isFailure(item: TimelineItem): boolean {
   switch (item.kind) {
     case 'lifecycle':
-      if (FAILED_LIFECYCLES.has(item.to)) return true;
+      if (DOWN_LIFECYCLES.has(item.to)) return true;
       if (!FAILURE_REASONS.has(item.reason)) return false;
       return !(item.reason === 'exit' && item.exitCode === 0);
     case 'health':

@@ -25,7 +25,6 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { VigilError } from '../../../shared/errors.js';
 import type {
-  HealingAction,
   HealingEvent,
   HealthEvent,
   ServiceEvent,
@@ -68,13 +67,10 @@ import type {
   ServiceStats,
   TimeRange,
 } from './types.js';
+import { RESTART_ACTIONS } from '../../../shared/lifecycle.js';
 
 export const DB_FILE = 'vigil.db';
-export const RESTART_ACTIONS: readonly HealingAction[] = [
-  'restart',
-  'graceful_restart',
-  'dependency_restart',
-];
+export { RESTART_ACTIONS };
 /** Longer probe details are cut to this many characters. */
 export const MAX_DETAIL_CHARS = 2_000;
 const MAX_LIMIT = 100_000;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { view } from '../../test-support.js';
 import { SERVICE_ACTIONS, actionStates, visibleActions } from './actions.js';
+import { refusesRelease, refusesStart } from '../../../shared/lifecycle.js';
 
 const enabled = (s: ReturnType<typeof view>, busy = false) =>
   SERVICE_ACTIONS.filter((a) => actionStates(s, busy)[a].enabled);
@@ -45,5 +46,43 @@ describe('actionStates', () => {
     expect(enabled(r)).toEqual([]);
     expect(actionStates(r, false).restart.why).toMatch(/registered/);
     expect(visibleActions(view('api'))).toEqual(SERVICE_ACTIONS);
+  });
+});
+
+describe('the panel and the runner decide from the same facts', () => {
+  const LIFECYCLES = [
+    'pending',
+    'waiting',
+    'starting',
+    'running',
+    'backoff',
+    'stopping',
+    'stopped',
+    'failed',
+    'quarantined',
+    'completed',
+  ] as const;
+
+  it('start is off wherever the runner would refuse it', () => {
+    for (const lifecycle of LIFECYCLES) {
+      if (refusesStart(lifecycle))
+        expect(actionStates(view('api', { lifecycle }), false).start.enabled).toBe(false);
+    }
+    expect(refusesStart('quarantined')).toBe(true);
+    expect(refusesStart('stopped')).toBe(false);
+  });
+
+  it('release is on exactly where the runner would accept it', () => {
+    for (const lifecycle of LIFECYCLES) {
+      for (const quarantine_reason of [null, 'manual']) {
+        const s = { ...view('api', { lifecycle }), quarantine_reason };
+        const runnerAccepts = !refusesRelease({
+          lifecycle,
+          quarantineHeld: quarantine_reason !== null,
+          gaveUp: false,
+        });
+        expect(actionStates(s, false).release.enabled).toBe(runnerAccepts);
+      }
+    }
   });
 });
