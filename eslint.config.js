@@ -2,8 +2,73 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
+/**
+ * Layers and what each may import (docs/ARCHITECTURE.md). Each source file belongs to one zone;
+ * its `no-restricted-imports` patterns are the union of what the zone forbids, in one rule entry
+ * (ESLint does not merge two entries of the same rule, the later one would win).
+ */
+const ELECTRON = {
+  group: ['electron', 'electron/*'],
+  message: 'only src/main/app and src/preload/index.ts import electron',
+};
+const REACT = {
+  group: ['react', 'react-dom', 'react/*', 'react-dom/*'],
+  message: 'React is for src/renderer only',
+};
+const RENDERER = {
+  group: ['**/renderer/**'],
+  message: 'main and preload never import the renderer',
+};
+const NODE_BUILTINS = {
+  group: [
+    'node:*',
+    'fs',
+    'path',
+    'child_process',
+    'os',
+    'net',
+    'http',
+    'crypto',
+    'better-sqlite3',
+    'ws',
+  ],
+  message: 'this layer runs in a page or anywhere: no Node modules',
+};
+const TRANSPORT = {
+  group: ['**/transport/**', '**/main/transport/**'],
+  message: 'core must not import transport: transports depend on the core, not the other way round',
+};
+const CLI = { group: ['**/cli/**'], message: 'core and transport must not import the CLI' };
+const APP = {
+  group: ['**/app/**', '!**/renderer/app/**'],
+  message: 'only the Electron shell imports the Electron shell (src/main/app)',
+};
+const MAIN = { group: ['**/main/**'], message: 'this layer must not import src/main' };
+const PRELOAD = { group: ['**/preload/**'], message: 'this layer must not import the preload' };
+
+const TESTS = ['**/*.test.ts', '**/*.test.tsx', '**/testing/**', '**/test-support.ts'];
+
+/**
+ * A zone: its source files get `source` patterns; its tests and test doubles, which may reach
+ * across layers to run a whole stack, get only `tests` (where the code may run).
+ */
+const zone = (files, source, tests, ignores = []) => [
+  {
+    files,
+    ignores: [...TESTS, ...ignores],
+    rules: { 'no-restricted-imports': ['error', { patterns: source }] },
+  },
+  {
+    files: files.flatMap((f) => TESTS.map((t) => `${f.replace(/\*\*$/, '')}${t}`)),
+    ignores,
+    rules: { 'no-restricted-imports': ['error', { patterns: tests }] },
+  },
+];
+
 export default tseslint.config(
-  { ignores: ['node_modules', 'out', 'dist', 'coverage', 'bench/results', 'test-results'] },
+  {
+    ignores: ['node_modules', 'out', 'dist', 'coverage', 'bench/results', 'test-results'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -24,86 +89,47 @@ export default tseslint.config(
     rules: { 'no-restricted-syntax': 'off' },
   },
   {
-    // Only the Electron shell and the real preload may touch Electron's modules.
+    // Type-aware rules for the application code: a switch over a union names every member (or
+    // says `default` on purpose), and no promise is dropped on the floor (`void` when intended).
     files: ['src/**/*.ts', 'src/**/*.tsx'],
-    ignores: ['src/main/app/**', 'src/preload/index.ts'],
+    ignores: ['**/*.test.ts', '**/*.test.tsx'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
-      'no-restricted-imports': [
+      '@typescript-eslint/switch-exhaustiveness-check': [
         'error',
-        {
-          patterns: [
-            {
-              group: ['electron', 'electron/*'],
-              message: 'only src/main/app and src/preload/index.ts import electron',
-            },
-          ],
-        },
+        { considerDefaultExhaustiveForUnions: true, requireDefaultForNonUnion: false },
       ],
+      '@typescript-eslint/no-floating-promises': 'error',
     },
   },
+  // The layers.
+  ...zone(
+    ['src/shared/**'],
+    [NODE_BUILTINS, ELECTRON, REACT, MAIN, RENDERER, PRELOAD],
+    [ELECTRON, REACT, MAIN, RENDERER, PRELOAD],
+  ),
+  ...zone(
+    ['src/main/core/**'],
+    [ELECTRON, REACT, RENDERER, TRANSPORT, CLI, APP],
+    [ELECTRON, REACT, RENDERER],
+  ),
+  ...zone(['src/main/transport/**'], [ELECTRON, REACT, RENDERER, CLI, APP], [ELECTRON, REACT]),
+  ...zone(['src/main/cli/**'], [ELECTRON, REACT, RENDERER, APP], [ELECTRON, REACT]),
+  ...zone(['src/main/app/**'], [REACT, RENDERER], [REACT]),
+  ...zone(
+    ['src/preload/**'],
+    [ELECTRON, REACT, RENDERER, MAIN],
+    [ELECTRON, REACT],
+    ['src/preload/index.ts'],
+  ),
+  ...zone(['src/preload/index.ts'], [REACT, RENDERER, MAIN], []),
+  ...zone(['src/renderer/**'], [NODE_BUILTINS, ELECTRON, MAIN, PRELOAD], [ELECTRON, MAIN]),
+  ...zone(['src/reliability/**'], [ELECTRON, REACT], [ELECTRON, REACT]),
   {
-    // The supervisor core is plain Node: it never imports Electron, React or the renderer.
-    files: ['src/main/core/**', 'src/main/cli/**', 'src/main/transport/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['electron', 'electron/*'],
-              message: 'core/cli/transport must not import electron',
-            },
-            {
-              group: ['react', 'react-dom', '**/renderer/**'],
-              message: 'no renderer code in main',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    // shared is pure TypeScript that any layer can import: no Node, no Electron, no DOM side effects.
-    files: ['src/shared/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: [
-                'node:*',
-                'fs',
-                'path',
-                'child_process',
-                'electron',
-                'react',
-                '**/main/**',
-                '**/renderer/**',
-              ],
-              message: 'shared must stay pure',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    // The renderer runs in a sandboxed page: no Node modules, nothing from main.
+    // The renderer runs in a page: browser globals, in its tests too.
     files: ['src/renderer/**'],
     languageOptions: { globals: { ...globals.browser } },
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['node:*', 'fs', 'path', 'child_process', 'electron', '**/main/**'],
-              message: 'renderer must not import Node or main',
-            },
-          ],
-        },
-      ],
-    },
   },
 );

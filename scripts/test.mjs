@@ -82,7 +82,9 @@ if (chaos) {
   vitest('chaos tests', ['--config', 'vitest.chaos.config.ts']);
 } else {
   step('format check', npx, ['prettier', '--check', '.']);
-  step('typecheck', npx, ['tsc', '-p', 'tsconfig.json', '--noEmit']);
+  step('typecheck', npx, ['tsc', '-p', 'tsconfig.node.json', '--noEmit']);
+  step('typecheck (web)', npx, ['tsc', '-p', 'tsconfig.web.json', '--noEmit']);
+  step('typecheck (browser tests)', npx, ['tsc', '-p', 'tsconfig.e2e.json', '--noEmit']);
   step('lint', npx, ['eslint', '.']);
   step('build cli', process.execPath, ['scripts/build-cli.mjs']);
   vitest('unit and integration tests', []);

@@ -106,7 +106,9 @@ export interface ConnectStreamOptions extends StreamHandlers {
 
 /** Turns a base or stream URL into the stream's ws(s) URL with the token. */
 export function streamUrl(url: string, token?: string): string {
-  const base = typeof location !== 'undefined' ? location.href : 'http://127.0.0.1/';
+  // `location` exists in a page only; shared code is checked without the DOM's types.
+  const page = (globalThis as { location?: { readonly href: string } }).location;
+  const base = page?.href ?? 'http://127.0.0.1/';
   const u = new URL(url, base);
   if (u.protocol === 'http:') u.protocol = 'ws:';
   else if (u.protocol === 'https:') u.protocol = 'wss:';
@@ -119,7 +121,8 @@ function decode(data: unknown): unknown {
   let text: string;
   if (typeof data === 'string') text = data;
   else if (data instanceof ArrayBuffer) text = new TextDecoder().decode(data);
-  else if (ArrayBuffer.isView(data)) text = new TextDecoder().decode(data);
+  else if (ArrayBuffer.isView(data))
+    text = new TextDecoder().decode(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   else return undefined;
   try {
     return JSON.parse(text) as unknown;
