@@ -85,7 +85,7 @@ export function createApi(sup: Supervisor, host: ApiHost): VigilApi {
   const uptimeWindows = (service: string) => {
     const now = sup.clock.wallNow();
     const pct = (w: number) =>
-      sup.store?.serviceStats(service, { since: now - w, until: now }).uptimePct ?? null;
+      sup.store?.uptimePct(service, { since: now - w, until: now }) ?? null;
     return { '1h': pct(HOUR), '24h': pct(DAY), '7d': pct(7 * DAY) };
   };
 

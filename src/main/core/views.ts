@@ -26,7 +26,10 @@ const HOUR = 3_600_000;
 export function serviceView(sup: Supervisor, r: ServiceRunner): ServiceView {
   const node = sup.graph.nodes.get(r.name);
   const now = sup.clock.wallNow();
-  const stats = sup.store?.serviceStats(r.name, { since: now - HOUR, until: now }) ?? null;
+  // A snapshot builds this for every service: the uptime comes from the store's timeline cache.
+  const range = { since: now - HOUR, until: now };
+  const uptimePct = sup.store?.uptimePct(r.name, range) ?? null;
+  const probes = sup.store?.probeCounts(r.name, range) ?? null;
   const required = r.spec.dependsOn.filter((d) => !d.optional).map((d) => d.name);
   const optional = r.spec.dependsOn.filter((d) => d.optional).map((d) => d.name);
   return {
@@ -70,10 +73,10 @@ export function serviceView(sup: Supervisor, r: ServiceRunner): ServiceView {
       cpu_percent: r.metrics.cpuPercent,
       rss_bytes: r.metrics.rssBytes,
       processes: r.metrics.processes,
-      uptime_percentage: stats?.uptimePct ?? null,
+      uptime_percentage: uptimePct,
       avg_response_time_ms: null,
-      probe_count: stats?.probes ?? 0,
-      probe_failures: stats?.probeFailures ?? 0,
+      probe_count: probes?.count ?? 0,
+      probe_failures: probes?.failed ?? 0,
     },
   };
 }

@@ -20,6 +20,11 @@
  * `points` buckets. Availability figures are defined in availability.ts. `restarts` counts healing
  * events whose action is `restart`, `graceful_restart` or `dependency_restart`, `quarantines` those
  * with `quarantine`, `breakerTrips` those with `breaker_open`.
+ *
+ * This file is the facade and keeps the state (queue, timers, retries, the database handle).
+ * The parts live apart: write-pipeline.ts (one batch in one transaction), queries.ts (every read),
+ * timeline-cache.ts (the uptime figures of a snapshot without a query per service), prune.ts
+ * (retention), recovery.ts (corruption recovery and the status it leads to).
  */
 import path from 'node:path';
 import type Database from 'better-sqlite3';
@@ -31,21 +36,11 @@ import type {
   StatusEvent,
   VigilEvent,
 } from '../../../shared/events.js';
-import { DEFAULT_SETTINGS, type ProbeType } from '../../../shared/model.js';
+import { RESTART_ACTIONS } from '../../../shared/lifecycle.js';
+import { DEFAULT_SETTINGS } from '../../../shared/model.js';
 import type { Clock } from '../clock.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { availabilityStats, type TimelineItem } from './availability.js';
-import {
-  addHealth,
-  bucketIndex,
-  finishHealth,
-  finishResources,
-  floorToMinute,
-  newHealthAccs,
-  seriesWindow,
-  type HealthAcc,
-  type ResourceRow,
-} from './buckets.js';
+import { availabilityStats } from './availability.js';
 import {
   describeStorageError,
   errorMessage,
@@ -55,35 +50,46 @@ import {
   openMemoryDb,
   type OpenedDb,
 } from './open.js';
+import { pruneRows } from './prune.js';
+import * as Q from './queries.js';
+
+/** Health-check results and failures over a range. */
+export interface ProbeCounts {
+  readonly count: number;
+  readonly failed: number;
+}
 import { BoundedQueue } from './queue.js';
-import { SQL } from './schema.js';
+import {
+  degradedMessage,
+  historyStatus,
+  reopenAfterCorruption,
+  statusKey,
+  type StoreFacts,
+} from './recovery.js';
+import { TimelineCache } from './timeline-cache.js';
 import type {
   HealthBucket,
   HistoryStatus,
   ProbeRow,
   ResourceBucket,
-  RunEnd,
   RunRow,
   ServiceStats,
   TimeRange,
 } from './types.js';
-import { RESTART_ACTIONS } from '../../../shared/lifecycle.js';
+import {
+  MAX_DETAIL_CHARS,
+  prepareWriters,
+  writeBatch,
+  type Pending,
+  type RunOp,
+  type Writers,
+} from './write-pipeline.js';
 
 export const DB_FILE = 'vigil.db';
 export { RESTART_ACTIONS };
-/** Longer probe details are cut to this many characters. */
-export const MAX_DETAIL_CHARS = 2_000;
-const MAX_LIMIT = 100_000;
+export { MAX_DETAIL_CHARS };
 const MAX_RETRY_DELAY_MS = 5_000;
 const FIRST_PRUNE_DELAY_MS = 60_000;
-const RAW_PROBES_FROM = 'raw_probes_from';
-const EVENT_TYPES_STORED = [
-  'service_event',
-  'health_update',
-  'healing_event',
-  'status_update',
-] as const;
-
 /** Test seam: lets a test make the disk fail. */
 export interface StoreFaults {
   /** Called inside every flush before anything is written; throw to fail the flush. */
@@ -107,30 +113,6 @@ export interface HistoryStoreOptions {
   faults?: StoreFaults;
 }
 
-type Recorded = ServiceEvent | HealthEvent | HealingEvent | StatusEvent;
-
-type Pending =
-  | { readonly k: 'probe'; readonly runId: number; readonly e: HealthEvent }
-  | { readonly k: 'event'; readonly runId: number; readonly e: Recorded }
-  | {
-      readonly k: 'sample';
-      readonly runId: number;
-      readonly service: string;
-      readonly ts: number;
-      readonly cpu: number;
-      readonly rss: number;
-    };
-
-type RunOp =
-  | {
-      readonly k: 'begin';
-      readonly id: number;
-      readonly stackName: string;
-      readonly stackFile: string;
-      readonly startedAt: number;
-    }
-  | { readonly k: 'end'; readonly id: number; readonly endedAt: number; readonly how: RunEnd };
-
 const backgroundClock: Clock = {
   now: () => performance.now(),
   wallNow: () => Date.now(),
@@ -141,139 +123,12 @@ const backgroundClock: Clock = {
   },
 };
 
-interface Writers {
-  readonly insertRun: Database.Statement;
-  readonly endRun: Database.Statement;
-  readonly touchRun: Database.Statement;
-  readonly insertEvent: Database.Statement;
-  readonly insertProbe: Database.Statement;
-  readonly insertSample: Database.Statement;
-  readonly upsertRollup: Database.Statement;
-  readonly insertService: Database.Statement;
-}
-
-function prepareWriters(db: Database.Database): Writers {
-  return {
-    insertRun: db.prepare(SQL.insertRun),
-    endRun: db.prepare(SQL.endRun),
-    touchRun: db.prepare(SQL.touchRun),
-    insertEvent: db.prepare(SQL.insertEvent),
-    insertProbe: db.prepare(SQL.insertProbe),
-    insertSample: db.prepare(SQL.insertSample),
-    upsertRollup: db.prepare(SQL.upsertRollup),
-    insertService: db.prepare(SQL.insertService),
-  };
-}
-
-function eventAction(e: Recorded): string {
-  switch (e.type) {
-    case 'service_event':
-      return e.to;
-    case 'health_update':
-      return e.to;
-    case 'healing_event':
-      return e.action;
-    case 'status_update':
-      return e.event ?? e.system;
-  }
-}
-
-function clampLimit(limit: number | undefined, dflt: number): number {
-  if (limit === undefined) return dflt;
-  if (!Number.isFinite(limit) || limit < 0) {
-    throw new VigilError('BAD_REQUEST', `limit must be a positive number, got ${limit}`, {
-      field: 'limit',
-    });
-  }
-  return Math.min(Math.floor(limit), MAX_LIMIT);
-}
-
-const MIN_TS = Number.MIN_SAFE_INTEGER;
-const MAX_TS = Number.MAX_SAFE_INTEGER;
-
-type RollupAccs = Map<string, HealthAcc & { serviceId: number; minute: number }>;
-
-/** Writes one record; returns its time. Probe results are also added to the minute rollups. */
-function writeItem(
-  w: Writers,
-  it: Pending,
-  rollups: RollupAccs,
-  serviceId: (name: string) => number,
-): number {
-  switch (it.k) {
-    case 'probe': {
-      const e = it.e;
-      const r = e.result;
-      const detail =
-        r.detail.length > MAX_DETAIL_CHARS ? r.detail.slice(0, MAX_DETAIL_CHARS) : r.detail;
-      const sid = serviceId(e.service);
-      w.insertProbe.run(
-        it.runId,
-        r.ts,
-        sid,
-        e.generation,
-        r.ok ? 1 : 0,
-        r.timedOut ? 1 : 0,
-        r.latencyMs,
-        r.probe,
-        detail,
-      );
-      const minute = floorToMinute(r.ts);
-      const key = `${minute}:${sid}`;
-      let acc = rollups.get(key);
-      if (!acc) {
-        acc = {
-          serviceId: sid,
-          minute,
-          count: 0,
-          ok: 0,
-          failed: 0,
-          timedOut: 0,
-          latencySum: 0,
-          latencyMax: Number.NEGATIVE_INFINITY,
-        };
-        rollups.set(key, acc);
-      }
-      acc.count += 1;
-      if (r.ok) acc.ok += 1;
-      else acc.failed += 1;
-      if (r.timedOut) acc.timedOut += 1;
-      acc.latencySum += r.latencyMs;
-      acc.latencyMax = Math.max(acc.latencyMax, r.latencyMs);
-      return r.ts;
-    }
-    case 'event': {
-      const e = it.e;
-      w.insertEvent.run(
-        it.runId,
-        e.ts,
-        e.type,
-        e.type === 'status_update' ? null : e.service,
-        eventAction(e),
-        JSON.stringify(e),
-      );
-      return e.ts;
-    }
-    case 'sample':
-      w.insertSample.run(it.runId, it.ts, serviceId(it.service), it.cpu, it.rss);
-      return it.ts;
-  }
-}
-
-interface RunRecord {
-  id: number;
-  stack_name: string;
-  stack_file: string;
-  started_at: number;
-  ended_at: number | null;
-  how: RunRow['how'];
-}
-
 export class HistoryStore {
   readonly file: string;
   private db: Database.Database;
   private writers: Writers;
   private readonly readers = new Map<string, Database.Statement>();
+  private readonly timelines = new TimelineCache();
   /** Service name -> number in the `services` table (committed rows only). */
   private serviceIds = new Map<string, number>();
   private readonly queue: BoundedQueue<Pending>;
@@ -349,39 +204,17 @@ export class HistoryStore {
 
   /** Why history is not being persisted, or null when it is. */
   get degraded(): string | null {
-    if (this.openProblem) return this.openProblem;
-    if (this.writeProblem) {
-      return (
-        `history is not being saved: ${this.writeProblem} writing ${this.file}; keeping the newest ` +
-        `${this.queue.length} records in memory and retrying (${this.droppedRecords} dropped so far)`
-      );
-    }
-    return null;
+    return degradedMessage(this.facts());
   }
 
   /** Whether history is being saved, and if not why (see HistoryState). Cheap: no I/O. */
   status(): HistoryStatus {
-    const droppedRecords = this.droppedRecords;
-    if (!this.persistent) {
-      return {
-        state: 'memory',
-        message:
-          this.openProblem ??
-          'history is kept in memory only (no database file): it is lost when Vigil exits',
-        droppedRecords,
-      };
-    }
-    if (this.writeProblem) return { state: 'degraded', message: this.degraded, droppedRecords };
-    if (this.movedAside) {
-      return {
-        state: 'recovered',
-        message:
-          `the history database was corrupt: it was moved to ${path.basename(this.movedAside)} ` +
-          `and a new ${path.basename(this.file)} started (the earlier history is in the moved file)`,
-        droppedRecords,
-      };
-    }
-    return { state: 'ok', message: null, droppedRecords };
+    return historyStatus(this.facts());
+  }
+
+  /** Uptime cache hits and misses (see timeline-cache.ts). */
+  get timelineCacheStats(): { readonly hits: number; readonly misses: number } {
+    return this.timelines.stats;
   }
 
   /**
@@ -511,48 +344,12 @@ export class HistoryStore {
 
   /** Runs, newest first. */
   runs(limit?: number): RunRow[] {
-    const n = clampLimit(limit, 100);
-    const rows = this.query(
-      'SELECT id, stack_name, stack_file, started_at, ended_at, how FROM runs ORDER BY id DESC LIMIT ?',
-      (s) => s.all(n) as RunRecord[],
-    );
-    return rows.map((r) => ({
-      id: r.id,
-      stackName: r.stack_name,
-      stackFile: r.stack_file,
-      startedAt: r.started_at,
-      endedAt: r.ended_at,
-      how: r.how,
-    }));
+    return Q.runs(this.reader, limit);
   }
 
   /** Health-check results of one service, newest first (1 000 by default). */
   probes(service: string, opts: { limit?: number } & TimeRange = {}): ProbeRow[] {
-    const n = clampLimit(opts.limit, 1_000);
-    type Row = Omit<ProbeRow, 'ok' | 'timedOut' | 'probe' | 'service'> & {
-      ok: number;
-      timedOut: number;
-      probe: string;
-    };
-    const sid = this.lookupService(service);
-    if (sid === null) return [];
-    const rows = this.query(
-      'SELECT run_id AS runId, ts, generation, ok, timed_out AS timedOut, ' +
-        'latency_ms AS latencyMs, probe, detail FROM probes ' +
-        'WHERE service_id = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC, rowid DESC LIMIT ?',
-      (s) => s.all(sid, opts.since ?? MIN_TS, opts.until ?? MAX_TS, n) as Row[],
-    );
-    return rows.map((r) => ({
-      runId: r.runId,
-      ts: r.ts,
-      service,
-      generation: r.generation,
-      latencyMs: r.latencyMs,
-      detail: r.detail,
-      ok: r.ok === 1,
-      timedOut: r.timedOut === 1,
-      probe: r.probe as ProbeType,
-    }));
+    return Q.probes(this.reader, service, opts);
   }
 
   /** Downsampled health results; data older than the raw retention comes from minute rollups. */
@@ -560,44 +357,7 @@ export class HistoryStore {
     service: string,
     opts: { since: number; until: number; points: number },
   ): HealthBucket[] {
-    const w = seriesWindow(opts);
-    const accs = newHealthAccs(w.points);
-    const sid = this.lookupService(service);
-    if (sid === null) return finishHealth(w, accs);
-    const rawFrom = this.rawProbesFrom();
-    const rawStart = Math.max(w.since, rawFrom);
-    if (rawStart < w.until) {
-      type Row = {
-        b: number;
-        count: number;
-        ok: number;
-        timedOut: number;
-        sum: number;
-        max: number;
-      };
-      const rows = this.query(
-        'SELECT CAST((ts - ?) / ? AS INTEGER) AS b, count(*) AS count, sum(ok) AS ok, ' +
-          'sum(timed_out) AS timedOut, sum(latency_ms) AS sum, max(latency_ms) AS max ' +
-          'FROM probes WHERE service_id = ? AND ts >= ? AND ts < ? GROUP BY b',
-        (s) => s.all(w.since, w.width, sid, rawStart, w.until) as Row[],
-      );
-      for (const r of rows) {
-        const b = Math.max(0, Math.min(w.points - 1, r.b));
-        addHealth(accs[b], {
-          count: r.count,
-          ok: r.ok,
-          failed: r.count - r.ok,
-          timedOut: r.timedOut,
-          latencySum: r.sum,
-          latencyMax: r.max,
-        });
-      }
-    }
-    for (const r of this.rollups(sid, w.since, Math.min(w.until, rawFrom))) {
-      const b = bucketIndex(w, r.minute);
-      if (b !== null) addHealth(accs[b], r);
-    }
-    return finishHealth(w, accs);
+    return Q.healthSeries(this.reader, service, opts);
   }
 
   /** Downsampled CPU and memory samples. */
@@ -605,73 +365,58 @@ export class HistoryStore {
     service: string,
     opts: { since: number; until: number; points: number },
   ): ResourceBucket[] {
-    const w = seriesWindow(opts);
-    const sid = this.lookupService(service);
-    if (sid === null) return finishResources(w, []);
-    const rows = this.query(
-      'SELECT CAST((ts - ?) / ? AS INTEGER) AS b, count(*) AS count, sum(cpu) AS cpuSum, ' +
-        'max(cpu) AS cpuMax, sum(rss) AS rssSum, max(rss) AS rssMax ' +
-        'FROM samples WHERE service_id = ? AND ts >= ? AND ts < ? GROUP BY b',
-      (s) => s.all(w.since, w.width, sid, w.since, w.until) as ResourceRow[],
-    );
-    return finishResources(w, rows);
+    return Q.resourceSeries(this.reader, service, opts);
   }
 
   /** Healing events, newest first (1 000 by default). */
   healing(opts: { limit?: number; service?: string } & TimeRange = {}): HealingEvent[] {
-    return this.events<HealingEvent>('healing_event', opts, 'DESC', 1_000);
+    return Q.events<HealingEvent>(this.reader, 'healing_event', opts, 'DESC', 1_000);
   }
 
   /** Lifecycle changes, oldest first (10 000 by default). */
   serviceEvents(opts: { service?: string; limit?: number } & TimeRange = {}): ServiceEvent[] {
-    return this.events<ServiceEvent>('service_event', opts, 'ASC', 10_000);
+    return Q.events<ServiceEvent>(this.reader, 'service_event', opts, 'ASC', 10_000);
   }
 
   /** Health changes (the results where the health changed), oldest first (10 000 by default). */
   healthChanges(opts: { service?: string; limit?: number } & TimeRange = {}): HealthEvent[] {
-    return this.events<HealthEvent>('health_update', opts, 'ASC', 10_000);
+    return Q.events<HealthEvent>(this.reader, 'health_update', opts, 'ASC', 10_000);
   }
 
   /** System status updates, oldest first (10 000 by default). */
   statusEvents(opts: { limit?: number } & TimeRange = {}): StatusEvent[] {
-    return this.events<StatusEvent>('status_update', opts, 'ASC', 10_000);
+    return Q.events<StatusEvent>(this.reader, 'status_update', opts, 'ASC', 10_000);
   }
 
   /** Per-service figures over `[since, until]`; definitions in availability.ts. */
   serviceStats(service: string, opts: { since: number; until: number }): ServiceStats {
+    this.flush();
+    return Q.serviceStats(this.reader, service, opts, this.clock.wallNow(), this.cachedTimeline);
+  }
+
+  /** Health-check results and failures of one service over `[since, until]`. */
+  probeCounts(service: string, opts: { since: number; until: number }): ProbeCounts {
+    return Q.probeCounts(this.reader, service, opts.since, opts.until);
+  }
+
+  /**
+   * Only the uptime percentage of `serviceStats` over `[since, until]`, from the cached timeline:
+   * a snapshot asks it for every service, and a cache hit runs no query.
+   */
+  uptimePct(service: string, opts: { since: number; until: number }): number | null {
     const since = opts.since;
-    const until = Math.min(opts.until, this.clock.wallNow());
     if (!Number.isFinite(since) || !Number.isFinite(opts.until) || opts.until < since) {
       throw new VigilError(
         'BAD_REQUEST',
         `invalid time range: since ${since}, until ${opts.until}`,
-        {
-          field: 'since',
-        },
+        { field: 'since' },
       );
     }
+    this.assertOpen();
     this.flush();
-    const timeline = this.timeline(service, since, until);
-    const a = availabilityStats(timeline, since, until);
-    const actionCounts = this.query(
-      'SELECT action, count(*) AS n FROM events WHERE service = ? AND ts >= ? AND ts <= ? ' +
-        "AND type = 'healing_event' GROUP BY action",
-      (s) => s.all(service, since, opts.until) as { action: string; n: number }[],
-    );
-    const count = (actions: readonly string[]): number =>
-      actionCounts.filter((r) => actions.includes(r.action)).reduce((sum, r) => sum + r.n, 0);
-    const probes = this.probeCounts(service, since, opts.until);
-    return {
-      uptimePct: a.uptimePct,
-      restarts: count(RESTART_ACTIONS),
-      mttrMs: a.mttrMs,
-      longestOutageMs: a.longestOutageMs,
-      outages: a.outages,
-      quarantines: count(['quarantine']),
-      breakerTrips: count(['breaker_open']),
-      probes: probes.count,
-      probeFailures: probes.failed,
-    };
+    const until = Math.min(opts.until, this.clock.wallNow());
+    return availabilityStats(this.cachedTimeline(this.reader, service, since, until), since, until)
+      .uptimePct;
   }
 
   /**
@@ -684,33 +429,9 @@ export class HistoryStore {
     }
     this.assertOpen();
     this.flush();
-    const cutoff = floorToMinute(now - retentionMs);
-    const rollupCutoff = floorToMinute(now - 4 * retentionMs);
-    const rawFrom = this.rawProbesFrom();
-    const deleted = this.withDb(() => {
-      const db = this.db;
-      let n = 0;
-      const probes = db.prepare('DELETE FROM probes WHERE service_id = ? AND ts < ?');
-      const samples = db.prepare('DELETE FROM samples WHERE service_id = ? AND ts < ?');
-      const rollups = db.prepare('DELETE FROM probe_rollups WHERE service_id = ? AND minute < ?');
-      const events = db.prepare('DELETE FROM events WHERE type = ? AND ts < ?');
-      const ids = (db.prepare('SELECT id FROM services').all() as { id: number }[]).map(
-        (r) => r.id,
-      );
-      db.transaction(() => {
-        // Per service and per type, so that each delete walks an index.
-        for (const id of ids) {
-          n += probes.run(id, cutoff).changes;
-          n += samples.run(id, cutoff).changes;
-          n += rollups.run(id, rollupCutoff).changes;
-        }
-        for (const type of EVENT_TYPES_STORED) n += events.run(type, cutoff).changes;
-        if (cutoff > rawFrom) {
-          db.prepare(SQL.setMeta).run(RAW_PROBES_FROM, String(cutoff));
-        }
-      })();
-      return n;
-    });
+    const rawFrom = Q.rawProbesFrom(this.reader);
+    const deleted = this.withDb(() => pruneRows(this.db, now, retentionMs, rawFrom));
+    this.timelines.invalidateAll();
     if (deleted > 0) {
       try {
         this.db.pragma('incremental_vacuum');
@@ -748,59 +469,20 @@ export class HistoryStore {
       }
       return id;
     };
+    // What the timeline cache holds may change with this batch (even if it fails: no harm).
+    if (ops.length > 0) this.timelines.invalidateAll();
+    for (const it of items) {
+      if (it.k === 'event' && (it.e.type === 'service_event' || it.e.type === 'health_update'))
+        this.timelines.invalidateService(it.e.service);
+    }
     try {
-      this.writeTx(w, ops, items, tolerant, serviceId, () => (skipped += 1));
+      writeBatch(this.db, w, ops, items, tolerant, serviceId, () => (skipped += 1));
     } catch (err) {
       // Rolled back: the numbers given to new services in it do not exist.
       for (const name of added) this.serviceIds.delete(name);
       throw err;
     }
     return skipped;
-  }
-
-  private writeTx(
-    w: Writers,
-    ops: readonly RunOp[],
-    items: readonly Pending[],
-    tolerant: boolean,
-    serviceId: (name: string) => number,
-    skip: () => void,
-  ): void {
-    this.db.transaction(() => {
-      for (const op of ops) {
-        try {
-          if (op.k === 'begin') w.insertRun.run(op.id, op.stackName, op.stackFile, op.startedAt);
-          else w.endRun.run(op.endedAt, op.how, op.id);
-        } catch (err) {
-          if (!tolerant || isStorageError(err) || isCorruptError(err)) throw err;
-          skip();
-        }
-      }
-      const rollups: RollupAccs = new Map();
-      const lastSeen = new Map<number, number>();
-      for (const it of items) {
-        try {
-          const ts = writeItem(w, it, rollups, serviceId);
-          if (ts > (lastSeen.get(it.runId) ?? Number.NEGATIVE_INFINITY)) lastSeen.set(it.runId, ts);
-        } catch (err) {
-          if (!tolerant || isStorageError(err) || isCorruptError(err)) throw err;
-          skip();
-        }
-      }
-      for (const a of rollups.values()) {
-        w.upsertRollup.run(
-          a.serviceId,
-          a.minute,
-          a.count,
-          a.ok,
-          a.failed,
-          a.timedOut,
-          a.latencySum,
-          a.latencyMax,
-        );
-      }
-      for (const [runId, ts] of lastSeen) w.touchRun.run(ts, runId);
-    })();
   }
 
   private onWriteError(err: unknown, ops: number, items: number): void {
@@ -843,30 +525,21 @@ export class HistoryStore {
 
   private recoverFromCorruption(err: unknown): void {
     this.recoveries += 1;
-    this.logger.error(
-      `history database ${this.file} is corrupt (${errorMessage(err)}): moving it aside and starting a new one`,
-    );
     try {
       this.db.close();
     } catch {
       // already unusable
     }
     this.readers.clear();
-    const opened: OpenedDb =
-      this.recoveries > 3 || !this.dataDir
-        ? {
-            db: openMemoryDb(),
-            persistent: false,
-            problem: `history is not being saved (kept in memory until Vigil exits): ${this.file} keeps getting corrupted`,
-            movedAside: null,
-          }
-        : openHistoryDb(this.dataDir, this.file, {
-            logger: this.logger,
-            now: () => this.clock.wallNow(),
-            discardExisting: true,
-          });
-    if (opened.movedAside)
-      this.logger.error(`history store: the corrupt file is now ${opened.movedAside}`);
+    this.timelines.invalidateAll();
+    const opened = reopenAfterCorruption({
+      err,
+      recoveries: this.recoveries,
+      dataDir: this.dataDir,
+      file: this.file,
+      logger: this.logger,
+      now: () => this.clock.wallNow(),
+    });
     this.db = opened.db;
     this.openProblem = opened.problem;
     this.persistent = opened.persistent;
@@ -879,16 +552,20 @@ export class HistoryStore {
     for (const run of this.openRuns.values()) if (!pending.has(run.id)) this.runOps.unshift(run);
   }
 
-  /** What a change of status is: the state and its cause, not the counts in the message. */
+  private facts(): StoreFacts {
+    return {
+      file: this.file,
+      persistent: this.persistent,
+      openProblem: this.openProblem,
+      writeProblem: this.writeProblem,
+      movedAside: this.movedAside,
+      queued: this.queue.length,
+      droppedRecords: this.droppedRecords,
+    };
+  }
+
   private statusKey(): string {
-    const s = this.status();
-    const cause =
-      s.state === 'degraded'
-        ? this.writeProblem
-        : s.state === 'recovered'
-          ? this.movedAside
-          : s.message;
-    return `${s.state}\n${cause ?? ''}`;
+    return statusKey(this.facts());
   }
 
   /**
@@ -976,24 +653,6 @@ export class HistoryStore {
     return row.id ?? 0;
   }
 
-  private rawProbesFrom(): number {
-    const row = this.query(
-      SQL.getMeta,
-      (s) => s.get(RAW_PROBES_FROM) as { value: string } | undefined,
-    );
-    return row ? Number(row.value) : Number.NEGATIVE_INFINITY;
-  }
-
-  /** Minute rollups with a start in `[from, to)`. */
-  private rollups(sid: number, from: number, to: number): (HealthAcc & { minute: number })[] {
-    if (!(to > from)) return [];
-    return this.query(
-      'SELECT minute, count, ok, failed, timed_out AS timedOut, latency_sum AS latencySum, ' +
-        'latency_max AS latencyMax FROM probe_rollups WHERE service_id = ? AND minute >= ? AND minute < ?',
-      (s) => s.all(sid, from, to) as (HealthAcc & { minute: number })[],
-    );
-  }
-
   private loadServiceIds(): void {
     const rows = this.withDb(
       () =>
@@ -1009,88 +668,12 @@ export class HistoryStore {
     return this.serviceIds.get(name) ?? null;
   }
 
-  private probeCounts(
-    service: string,
-    since: number,
-    until: number,
-  ): { count: number; failed: number } {
-    const sid = this.lookupService(service);
-    if (sid === null) return { count: 0, failed: 0 };
-    const rawFrom = this.rawProbesFrom();
-    const raw = this.query(
-      'SELECT count(*) AS count, coalesce(sum(ok), 0) AS ok FROM probes ' +
-        'WHERE service_id = ? AND ts >= ? AND ts <= ?',
-      (s) => s.get(sid, Math.max(since, rawFrom), until) as { count: number; ok: number },
-    );
-    let count = raw.count;
-    let failed = raw.count - raw.ok;
-    for (const r of this.rollups(sid, since, Math.min(until, rawFrom))) {
-      count += r.count;
-      failed += r.failed;
-    }
-    return { count, failed };
-  }
+  /** What the queries need: flushed, corruption-recovering reads. */
+  private readonly reader: Q.HistoryReader = {
+    query: (sql, run) => this.query(sql, run),
+    lookupService: (name) => this.lookupService(name),
+  };
 
-  private events<T extends Recorded>(
-    type: Recorded['type'],
-    opts: { service?: string; limit?: number } & TimeRange,
-    order: 'ASC' | 'DESC',
-    dflt: number,
-  ): T[] {
-    const n = clampLimit(opts.limit, dflt);
-    const byService = opts.service !== undefined;
-    const sql =
-      'SELECT payload FROM events WHERE type = ? AND ts >= ? AND ts <= ?' +
-      (byService ? ' AND service = ?' : '') +
-      ` ORDER BY ts ${order}, id ${order} LIMIT ?`;
-    const args: unknown[] = [type, opts.since ?? MIN_TS, opts.until ?? MAX_TS];
-    if (byService) args.push(opts.service);
-    args.push(n);
-    const rows = this.query(sql, (s) => s.all(...args) as { payload: string }[]);
-    return rows.map((r) => JSON.parse(r.payload) as T);
-  }
-
-  /**
-   * The service's lifecycle and health changes plus run starts and ends, from the start of the
-   * run that contains `since` (so the state at `since` is known) to `until`.
-   */
-  private timeline(service: string, since: number, until: number): TimelineItem[] {
-    const start = this.query(
-      'SELECT max(started_at) AS t FROM runs WHERE started_at <= ?',
-      (s) => (s.get(since) as { t: number | null }).t,
-    );
-    const from = start ?? since;
-    const items: { item: TimelineItem; order: number; seq: number }[] = [];
-    const runs = this.query(
-      'SELECT started_at, ended_at FROM runs WHERE started_at <= ? AND (ended_at IS NULL OR ended_at >= ?)',
-      (s) => s.all(until, from) as { started_at: number; ended_at: number | null }[],
-    );
-    for (const r of runs) {
-      items.push({ item: { kind: 'run_start', ts: r.started_at }, order: 0, seq: 0 });
-      if (r.ended_at !== null)
-        items.push({ item: { kind: 'run_end', ts: r.ended_at }, order: 2, seq: 0 });
-    }
-    const rows = this.query(
-      'SELECT id, payload FROM events WHERE service = ? AND ts >= ? AND ts <= ? ' +
-        "AND type IN ('service_event', 'health_update') ORDER BY ts, id",
-      (s) => s.all(service, from, until) as { id: number; payload: string }[],
-    );
-    for (const row of rows) {
-      const e = JSON.parse(row.payload) as ServiceEvent | HealthEvent;
-      const item: TimelineItem =
-        e.type === 'service_event'
-          ? {
-              kind: 'lifecycle',
-              ts: e.ts,
-              to: e.to,
-              reason: e.reason.kind,
-              exitCode: e.reason.exitCode ?? null,
-              generation: e.generation,
-            }
-          : { kind: 'health', ts: e.ts, to: e.to, generation: e.generation };
-      items.push({ item, order: 1, seq: row.id });
-    }
-    items.sort((a, b) => a.item.ts - b.item.ts || a.order - b.order || a.seq - b.seq);
-    return items.map((x) => x.item);
-  }
+  private readonly cachedTimeline: Q.TimelineSource = (r, service, since, until) =>
+    this.timelines.timeline(r, service, since, until);
 }
