@@ -1,14 +1,14 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { removeTempDirs, tempDir } from '../core/testing/temp.js';
 import { importStackAsync } from '../core/import/index.js';
 import { loadStack } from '../core/config/index.js';
 import { openChosenFile, writeStackText, type Question } from './open-stack.js';
 
-function tmpDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-open-'));
-}
+const tmpDir = (): string => tempDir('vigil-open-');
+
+afterAll(() => removeTempDirs());
 
 describe('Open stack with a real Procfile', () => {
   it('converts it, writes a vigil.yaml that loads, and opens that file', async () => {

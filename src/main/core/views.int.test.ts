@@ -2,10 +2,9 @@
  * The system view carries whether history is being saved, and the supervisor tells the stream
  * when that changes (one status event per change, none per write). No process is started.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { removeTempDirs, tempDir } from './testing/temp.js';
 import type { StatusEvent, VigilEvent } from '../../shared/events.js';
 import { FakeClock } from './clock.js';
 import { parseStack } from './config/index.js';
@@ -13,18 +12,11 @@ import { HistoryStore } from './store/index.js';
 import { Supervisor } from './supervisor.js';
 import { historyView, statusSnapshot, systemView } from './views.js';
 
-const dirs: string[] = [];
 const stores: HistoryStore[] = [];
 afterEach(() => {
   for (const s of stores.splice(0)) s.close();
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  removeTempDirs();
 });
-
-function tempDir(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-views-'));
-  dirs.push(d);
-  return d;
-}
 
 function supervisor(store: HistoryStore | null): { sup: Supervisor; events: VigilEvent[] } {
   const dir = tempDir();

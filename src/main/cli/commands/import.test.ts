@@ -3,24 +3,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { removeTempDirs, tempDir } from '../../core/testing/temp.js';
 import { loadStack } from '../../core/config/index.js';
 import { memoryIO } from '../io.js';
 import { run } from '../main.js';
 
-const temps: string[] = [];
 afterAll(() => {
-  for (const d of temps) fs.rmSync(d, { recursive: true, force: true });
+  removeTempDirs();
 });
-
-function tempDir(files: Record<string, string>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-cli-import-'));
-  temps.push(dir);
-  for (const [name, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    fs.writeFileSync(path.join(dir, name), text);
-  }
-  return dir;
-}
 
 const PROCFILE = `web: node server.js\nworker: node worker.js\nnot a process line\n`;
 

@@ -3,10 +3,9 @@
  * libraries, a Procfile and a docker-compose.yml; a single-package project; an empty folder.
  * Generated stacks are loaded with the stack loader and checked for what Vigil will run.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { removeTempDirs, tempDir } from '../testing/temp.js';
 import type { ServiceSpec, StackConfig } from '../../../shared/model.js';
 import { parseStack } from '../config/index.js';
 import { NameRegistry } from '../import/index.js';
@@ -15,21 +14,10 @@ import { guessServices, localPortsIn, portInScript, runScript } from './guess.js
 import type { PackageFacts } from './scan.js';
 
 const MONOREPO = path.join(import.meta.dirname, 'fixtures', 'monorepo');
-const temps: string[] = [];
 
 afterAll(() => {
-  for (const d of temps) fs.rmSync(d, { recursive: true, force: true });
+  removeTempDirs();
 });
-
-function tempDir(files: Record<string, string>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-init-'));
-  temps.push(dir);
-  for (const [name, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    fs.writeFileSync(path.join(dir, name), text);
-  }
-  return dir;
-}
 
 function load(r: InitResult): StackConfig {
   expect(r.yaml).not.toBeNull();

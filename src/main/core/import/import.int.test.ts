@@ -3,9 +3,9 @@
  * and small imported stacks of each format start under the supervisor and become ready.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { removeTempDirs, tempDir } from '../testing/temp.js';
 import type { ServiceSpec, StackConfig } from '../../../shared/model.js';
 import { loadStack } from '../config/index.js';
 import { Supervisor } from '../supervisor.js';
@@ -14,7 +14,6 @@ import { evaluateModule, evaluateModuleSync } from './evaluate.js';
 import { importStack, importStackAsync, type ImportResult } from './index.js';
 
 const FIXTURES = path.join(import.meta.dirname, 'fixtures');
-const temps: string[] = [];
 let sups: Supervisor[] = [];
 
 afterEach(async () => {
@@ -23,22 +22,11 @@ afterEach(async () => {
 });
 
 afterAll(() => {
-  for (const d of temps) fs.rmSync(d, { recursive: true, force: true });
+  removeTempDirs();
 });
 
-function tempDir(files: Record<string, string>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-import-int-'));
-  temps.push(dir);
-  for (const [name, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    fs.writeFileSync(path.join(dir, name), text);
-  }
-  return dir;
-}
-
 function copyFixture(name: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `vigil-import-int-${name}-`));
-  temps.push(dir);
+  const dir = tempDir(`vigil-import-int-${name}-`);
   fs.cpSync(path.join(FIXTURES, name), dir, { recursive: true });
   return dir;
 }

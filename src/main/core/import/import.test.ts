@@ -4,9 +4,9 @@
  * loaded with the stack loader, and assertions are on the loaded services: what Vigil will run.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { removeTempDirs, tempDir } from '../testing/temp.js';
 import { VigilError } from '../../../shared/errors.js';
 import type { ServiceSpec, StackConfig } from '../../../shared/model.js';
 import { interpolate, loadStack } from '../config/index.js';
@@ -15,27 +15,15 @@ import { formatWarning, importStack, isImportableName, type ImportResult } from 
 import { NameRegistry, normaliseName } from './names.js';
 
 const FIXTURES = path.join(import.meta.dirname, 'fixtures');
-const temps: string[] = [];
 
 afterAll(() => {
-  for (const d of temps) fs.rmSync(d, { recursive: true, force: true });
+  removeTempDirs();
 });
 
 /** A private copy of a fixture directory (the import writes beside its input). */
 function copyFixture(name: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `vigil-import-${name}-`));
-  temps.push(dir);
+  const dir = tempDir(`vigil-import-${name}-`);
   fs.cpSync(path.join(FIXTURES, name), dir, { recursive: true });
-  return dir;
-}
-
-function tempDir(files: Record<string, string>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-import-'));
-  temps.push(dir);
-  for (const [name, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    fs.writeFileSync(path.join(dir, name), text);
-  }
   return dir;
 }
 

@@ -12,7 +12,8 @@ import {
   lifecycleEvent,
   probeEvent,
   statusEvent,
-  tempDir as makeTempDir,
+  removeTempDirs,
+  tempDir,
 } from './test-support.js';
 
 const MIN = 60_000;
@@ -45,12 +46,6 @@ function captureLogger(): Captured {
 }
 
 const open: HistoryStore[] = [];
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = makeTempDir();
-  dirs.push(d);
-  return d;
-}
 function openStore(dir: string, opts: HistoryStoreOptions = {}): HistoryStore {
   const s = HistoryStore.open(dir, { clock: new FakeClock(), ...opts });
   open.push(s);
@@ -59,7 +54,7 @@ function openStore(dir: string, opts: HistoryStoreOptions = {}): HistoryStore {
 
 afterEach(() => {
   for (const s of open.splice(0)) s.close();
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  removeTempDirs();
 });
 
 function rawCount(file: string, table: string): number {

@@ -9,17 +9,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../clock.js';
 import { HistoryStore, type HistoryStoreOptions } from './history-store.js';
 import type { HistoryStatus } from './types.js';
-import { probeEvent, tempDir as makeTempDir } from './test-support.js';
+import { probeEvent, removeTempDirs, tempDir } from './test-support.js';
 
 const T0 = Date.UTC(2026, 0, 1, 9, 0, 0);
 
 const open: HistoryStore[] = [];
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = makeTempDir();
-  dirs.push(d);
-  return d;
-}
 function openStore(dir: string, opts: HistoryStoreOptions = {}): HistoryStore {
   const s = HistoryStore.open(dir, { clock: new FakeClock(), ...opts });
   open.push(s);
@@ -28,7 +22,7 @@ function openStore(dir: string, opts: HistoryStoreOptions = {}): HistoryStore {
 
 afterEach(() => {
   for (const s of open.splice(0)) s.close();
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  removeTempDirs();
 });
 
 /** Lets queued notifications run. */

@@ -4,8 +4,6 @@
  * NODE_PATH), so tests can SIGKILL a writer or hold a lock from another process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type {
@@ -21,9 +19,8 @@ import { displayStatus } from '../../../shared/model.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../../../..');
 
-export function tempDir(prefix = 'vigil-store-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-}
+export { removeTempDirs, tempDir } from '../testing/temp.js';
+import { tempDir as makeTempDir } from '../testing/temp.js';
 
 export function probeEvent(
   service: string,
@@ -107,7 +104,7 @@ export function statusEvent(ts: number, o: Partial<StatusEvent> = {}): StatusEve
  */
 export async function bundleScript(code: string, name: string): Promise<string> {
   const { build } = await import('esbuild');
-  const outfile = path.join(tempDir('vigil-store-child-'), `${name}.cjs`);
+  const outfile = path.join(makeTempDir('vigil-store-child-'), `${name}.cjs`);
   await build({
     stdin: { contents: code, resolveDir: here, loader: 'ts', sourcefile: `${name}.ts` },
     outfile,
