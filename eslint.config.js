@@ -46,7 +46,7 @@ const APP = {
 const MAIN = { group: ['**/main/**'], message: 'this layer must not import src/main' };
 const PRELOAD = { group: ['**/preload/**'], message: 'this layer must not import the preload' };
 
-const TESTS = ['**/*.test.ts', '**/*.test.tsx', '**/testing/**', '**/test-support.ts'];
+const TESTS = ['**/*.test.ts', '**/*.test.tsx', '**/testing/**'];
 
 /**
  * A zone: its source files get `source` patterns; its tests and test doubles, which may reach

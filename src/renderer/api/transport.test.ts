@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { StreamMessage } from '../../shared/events.js';
 import type { VigilBridge } from '../../shared/client/bridge.js';
-import { snapshot, view, serviceEvent } from '../test-support.js';
+import { snapshot, view, serviceEvent } from '../testing/support.js';
 import { selectDesktop, selectTransport } from './transport.js';
 
 describe('selectTransport', () => {

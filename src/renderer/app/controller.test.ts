@@ -4,7 +4,7 @@ import { VigilError } from '../../shared/errors.js';
 import type { StreamCallbacks, Transport } from '../api/transport.js';
 import { LogStore } from '../logs/ring.js';
 import { createVigilStore } from '../state/store.js';
-import { T0, healing, serviceEvent, snapshot, view } from '../test-support.js';
+import { T0, healing, serviceEvent, snapshot, view } from '../testing/support.js';
 import { createController, type Scheduler } from './controller.js';
 
 function fakeScheduler() {

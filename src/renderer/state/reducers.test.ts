@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HealthEvent, StatusEvent } from '../../shared/events.js';
-import { T0, healing, serviceEvent, snapshot, view } from '../test-support.js';
+import { T0, healing, serviceEvent, snapshot, view } from '../testing/support.js';
 import {
   EMPTY_DATA,
   HEALING_CAP,

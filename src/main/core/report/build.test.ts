@@ -3,7 +3,7 @@ import { VigilError } from '../../../shared/errors.js';
 import type { HealingEvent } from '../../../shared/events.js';
 import { buildReport } from './build.js';
 import { FAILURE_KINDS, RESTART_ACTIONS } from './incidents.js';
-import { at, exit, fakeSource, heal, launched, life, shopScenario, T0 } from './test-support.js';
+import { at, exit, fakeSource, heal, launched, life, shopScenario, T0 } from './testing/support.js';
 import type { ReportData } from './types.js';
 
 function shopReport(): { data: ReportData; healing: HealingEvent[] } {

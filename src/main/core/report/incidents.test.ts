@@ -23,7 +23,7 @@ import {
   shopScenario,
   status,
   type AnyEvent,
-} from './test-support.js';
+} from './testing/support.js';
 
 const ready: Reason = { kind: 'probe', message: 'ready: HTTP 200' };
 

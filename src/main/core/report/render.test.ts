@@ -8,7 +8,7 @@ import { buildReport } from './build.js';
 import { csvText } from './render-csv.js';
 import { mdText } from './render-md.js';
 import { renderReport, reportFilename } from './render.js';
-import { at, fakeSource, heal, health, launched, life, shopScenario } from './test-support.js';
+import { at, fakeSource, heal, health, launched, life, shopScenario } from './testing/support.js';
 import type { ReportData, ReportFormat } from './types.js';
 
 function shop(): ReportData {

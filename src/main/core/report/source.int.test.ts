@@ -8,7 +8,7 @@ import { HistoryStore } from '../store/index.js';
 import { buildReport } from './build.js';
 import { renderReport } from './render.js';
 import { reportSourceFromHistory, type HistoryReader } from './source.js';
-import { at, fakeSource, shopScenario } from './test-support.js';
+import { at, fakeSource, shopScenario } from './testing/support.js';
 
 let store: HistoryStore | null = null;
 afterEach(() => {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HistoryStore } from './history-store.js';
-import { bundleScript, runScript, tempDir, waitForExit } from './test-support.js';
+import { bundleScript, runScript, tempDir, waitForExit } from './testing/support.js';
 
 const ROWS_PER_BATCH = 2_000;
 const ROUNDS = 5;

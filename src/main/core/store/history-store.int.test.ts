@@ -14,7 +14,7 @@ import {
   statusEvent,
   removeTempDirs,
   tempDir,
-} from './test-support.js';
+} from './testing/support.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

@@ -10,7 +10,7 @@ import {
   readInstance,
   type InstanceInfo,
 } from './lock.js';
-import { bundleScript, runScript, tempDir, waitForExit, waitForLine } from './test-support.js';
+import { bundleScript, runScript, tempDir, waitForExit, waitForLine } from './testing/support.js';
 
 /** Takes the lock and holds it until SIGTERM (released) or SIGKILL (left stale). */
 const HOLDER = `

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../clock.js';
 import { HistoryStore, type HistoryStoreOptions } from './history-store.js';
 import type { HistoryStatus } from './types.js';
-import { probeEvent, removeTempDirs, tempDir } from './test-support.js';
+import { probeEvent, removeTempDirs, tempDir } from './testing/support.js';
 
 const T0 = Date.UTC(2026, 0, 1, 9, 0, 0);
 

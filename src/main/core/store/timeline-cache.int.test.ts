@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../clock.js';
 import { HistoryStore } from './history-store.js';
-import { lifecycleEvent, probeEvent } from './test-support.js';
+import { lifecycleEvent, probeEvent } from './testing/support.js';
 
 const stores: HistoryStore[] = [];
 afterEach(() => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DISPLAY_STATUSES } from '../../../shared/model.js';
-import { view } from '../../test-support.js';
+import { view } from '../../testing/support.js';
 import { STATUS_TONE, TONE_COLOR, healthTone, statusColor, statusLabel } from './colors.js';
 import {
   edgeHighlights,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { T0, healing } from '../../test-support.js';
+import { T0, healing } from '../../testing/support.js';
 import { describeHealing, filterHealing, healingTone, kindOf } from './timeline.js';
 
 describe('healing timeline', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { view } from '../../test-support.js';
+import { view } from '../../testing/support.js';
 import { SERVICE_ACTIONS, actionStates, visibleActions } from './actions.js';
 import { refusesRelease, refusesStart } from '../../../shared/lifecycle.js';
 

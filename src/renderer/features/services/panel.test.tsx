@@ -4,7 +4,7 @@ import { AppProvider } from '../../app/context.js';
 import type { Controller } from '../../app/controller.js';
 import { LogStore } from '../../logs/ring.js';
 import { createVigilStore } from '../../state/store.js';
-import { snapshot, view } from '../../test-support.js';
+import { snapshot, view } from '../../testing/support.js';
 import { REGISTERED_NOTE } from './actions.js';
 import { ServicePanel } from './ServicePanel.js';
 

@@ -7,7 +7,7 @@ import { AppProvider } from '../../app/context.js';
 import { createController, type Controller, type Scheduler } from '../../app/controller.js';
 import { LogStore } from '../../logs/ring.js';
 import { createVigilStore, type VigilStore } from '../../state/store.js';
-import { T0, snapshot, view } from '../../test-support.js';
+import { T0, snapshot, view } from '../../testing/support.js';
 import { StatusBar } from './StatusBar.js';
 import { historyCause, historyChip } from './history.js';
 

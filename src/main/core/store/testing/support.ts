@@ -12,15 +12,16 @@ import type {
   HealthEvent,
   ServiceEvent,
   StatusEvent,
-} from '../../../shared/events.js';
-import type { Health, Lifecycle, Reason } from '../../../shared/model.js';
-import { displayStatus } from '../../../shared/model.js';
+} from '../../../../shared/events.js';
+import type { Health, Lifecycle, Reason } from '../../../../shared/model.js';
+import { displayStatus } from '../../../../shared/model.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '../../../..');
+const storeDir = path.resolve(here, '..');
+const repoRoot = path.resolve(here, '../../../../..');
 
-export { removeTempDirs, tempDir } from '../testing/temp.js';
-import { tempDir as makeTempDir } from '../testing/temp.js';
+export { removeTempDirs, tempDir } from '../../testing/temp.js';
+import { tempDir as makeTempDir } from '../../testing/temp.js';
 
 export function probeEvent(
   service: string,
@@ -106,7 +107,7 @@ export async function bundleScript(code: string, name: string): Promise<string> 
   const { build } = await import('esbuild');
   const outfile = path.join(makeTempDir('vigil-store-child-'), `${name}.cjs`);
   await build({
-    stdin: { contents: code, resolveDir: here, loader: 'ts', sourcefile: `${name}.ts` },
+    stdin: { contents: code, resolveDir: storeDir, loader: 'ts', sourcefile: `${name}.ts` },
     outfile,
     bundle: true,
     platform: 'node',

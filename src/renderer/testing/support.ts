@@ -1,7 +1,7 @@
 /** Builders for renderer tests: service views and events with sensible defaults. */
-import { displayStatus, type Health, type Lifecycle } from '../shared/model.js';
-import type { HealingEvent, ServiceEvent } from '../shared/events.js';
-import type { ServiceView, StatusResponse, SystemView } from '../shared/views.js';
+import { displayStatus, type Health, type Lifecycle } from '../../shared/model.js';
+import type { HealingEvent, ServiceEvent } from '../../shared/events.js';
+import type { ServiceView, StatusResponse, SystemView } from '../../shared/views.js';
 
 export const T0 = Date.UTC(2026, 0, 1, 10, 0, 0);
 
