@@ -169,7 +169,7 @@ function markdownReport(res) {
   }
   const g = res.goals;
   if (g.length > 0) {
-    lines.push('', `Goals (SPEC §10) at N = ${res.plan.steady.n}:`, '');
+    lines.push('', `Goals at N = ${res.plan.steady.n}:`, '');
     for (const x of g)
       lines.push(
         `- ${x.met ? 'met' : '**not met**'}: ${x.goal} (${x.value === null ? 'no figure' : Number(x.value).toFixed(2)})`,

@@ -63,7 +63,7 @@ export function summarizeRuns(runs, systems, sizes) {
   return { bySize, ratios };
 }
 
-/** The SPEC §10 goals at the reference size, each with whether the median met it. */
+/** The performance goals (docs/PERFORMANCE.md) at the reference size, each with whether the median met it. */
 export function goals(summary, n) {
   const s = summary.bySize[n] ?? {};
   const v = s.vigil;

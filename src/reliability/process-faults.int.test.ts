@@ -1,6 +1,6 @@
 /**
  * Process faults, from the outside: a real `vigil up` runs real misbehaving services and the test
- * watches its JSON events, its API and /proc. Each case ends as SPEC §4 says, and leaves nothing.
+ * watches its JSON events, its API and /proc. Each case ends as the healing rules say (docs/adr/0003), and leaves nothing.
  */
 import fs from 'node:fs';
 import net from 'node:net';

@@ -176,7 +176,7 @@ export interface StackConfig {
   readonly envFiles?: readonly string[];
 }
 
-/** Defaults of SPEC §2 (from the reference orchestrator's config). */
+/** Stack-file defaults (README.md, "A stack file"). */
 export const DEFAULT_SETTINGS: StackSettings = {
   healthCheckIntervalMs: 5_000,
   healthCheckTimeoutMs: 2_000,
@@ -210,7 +210,7 @@ export function isValidServiceName(name: string): boolean {
   return name.length <= SERVICE_NAME_MAX && SERVICE_NAME_RE.test(name);
 }
 
-/** Reasons a restart or a state change happened: a closed set (SPEC §4). */
+/** Reasons a restart or a state change happened: a closed set (README.md, "How Vigil heals"). */
 export type ReasonKind =
   | 'exit'
   | 'signal'

@@ -1,6 +1,6 @@
 /**
  * What the API returns: the wire shapes of the contract. Keys are snake_case, like the stack file
- * and the payloads of the reference orchestrators that scripts already read (`restart_count`,
+ * and the payload shapes that existing scripts already read (`restart_count`,
  * `startup_order`, `composite_health`, `uptime_1h`, ...). Times are ISO-8601 strings on the wire
  * where a person reads them and epoch milliseconds where a program charts them (`*_ms`, `ts`).
  */

@@ -1,5 +1,5 @@
 /**
- * The HTTP server against real sockets: the security rules of SPEC §7 (Host, Origin, token, JSON
+ * The HTTP server against real sockets: the security rules of docs/ARCHITECTURE.md (Transports) (Host, Origin, token, JSON
  * bodies), the extra routes, the OpenAPI document matching what is served, the WebSocket stream
  * (snapshot first, sequence, batching, slow clients) and the static files of the browser UI.
  */

@@ -1,5 +1,5 @@
 /**
- * The checks every request passes before a handler runs (SPEC §7): Host against DNS rebinding,
+ * The checks every request passes before a handler runs (docs/ARCHITECTURE.md, Transports): Host against DNS rebinding,
  * Origin against other web pages, the token in constant time, JSON content type, body depth.
  * Pure functions over header values, so each rule is tested on its own.
  */

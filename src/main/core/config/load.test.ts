@@ -174,7 +174,7 @@ services:
     ]).toEqual([10000, 3000, 120000, 5000, 2]);
   });
 
-  it('reads every key of the SPEC example', () => {
+  it('reads every key of the full example stack', () => {
     const { config } = ok(`
 version: 1
 name: shop

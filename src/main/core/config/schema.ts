@@ -1,6 +1,6 @@
 /**
- * The keys a stack file may use, level by level (SPEC §2). Anything else is an error with the nearest
- * known key as a hint. Beyond SPEC §2, the loader also accepts:
+ * The keys a stack file may use, level by level (README.md, "A stack file"). Anything else is an error with the nearest
+ * known key as a hint. Beyond those, the loader also accepts:
  *
  * - top level: keys starting with `x-` are ignored, a place to define YAML anchors for reuse;
  *   merge keys (`<<: *defaults`) work in every map;

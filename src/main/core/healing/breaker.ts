@@ -1,5 +1,5 @@
 /**
- * The per-service circuit breaker (SPEC §4). Pure transitions on a small record.
+ * The per-service circuit breaker (docs/adr/0003-healing-semantics.md). Pure transitions on a small record.
  *
  * closed --(threshold consecutive failures)--> open --(trial started)--> half-open
  * half-open --(healthy)--> closed          half-open --(failure)--> open again

@@ -1,5 +1,5 @@
 /**
- * The healing engine's decisions (SPEC §4): a pure function of policy, state, event and monotonic
+ * The healing engine's decisions (docs/adr/0003-healing-semantics.md): a pure function of policy, state, event and monotonic
  * time. No timers, no I/O: the supervisor calls these functions, stores the returned state, and
  * carries out the decision (schedule the restart, run the reset, quarantine, ...). The notes are
  * side transitions (breaker opened, counter reset) for it to record as healing events.

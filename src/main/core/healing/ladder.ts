@@ -1,5 +1,5 @@
 /**
- * The restart ladder and its backoff delays (SPEC §4). Pure.
+ * The restart ladder and its backoff delays (docs/adr/0003-healing-semantics.md). Pure.
  *
  * - Attempts 1–3: rung 1, `immediate` (kill hard and respawn).
  * - Attempts 4–5: rung 2, `graceful` (check dependencies, SIGTERM the group, wait, restart).
