@@ -21,8 +21,8 @@
  * events whose action is `restart`, `graceful_restart` or `dependency_restart`, `quarantines` those
  * with `quarantine`, `breakerTrips` those with `breaker_open`.
  *
- * This file is the facade and keeps the state (queue, timers, retries, the database handle).
- * The parts live apart: write-pipeline.ts (one batch in one transaction), queries.ts (every read),
+ * This file is the facade: it holds the database handle and wires the parts together:
+ * write-pipeline.ts (the queue, flushes and retries, one batch in one transaction), queries.ts (every read),
  * timeline-cache.ts (the uptime figures of a snapshot without a query per service), prune.ts
  * (retention), recovery.ts (corruption recovery and the status it leads to).
  */
@@ -42,10 +42,8 @@ import type { Clock } from '../clock.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { availabilityStats } from './availability.js';
 import {
-  describeStorageError,
   errorMessage,
   isCorruptError,
-  isStorageError,
   openHistoryDb,
   openMemoryDb,
   type OpenedDb,
@@ -58,7 +56,6 @@ export interface ProbeCounts {
   readonly count: number;
   readonly failed: number;
 }
-import { BoundedQueue } from './queue.js';
 import {
   degradedMessage,
   historyStatus,
@@ -80,21 +77,18 @@ import {
   MAX_DETAIL_CHARS,
   prepareWriters,
   writeBatch,
+  WritePipeline,
   type Pending,
   type RunOp,
+  type StoreFaults,
   type Writers,
 } from './write-pipeline.js';
 
 export const DB_FILE = 'vigil.db';
 export { RESTART_ACTIONS };
 export { MAX_DETAIL_CHARS };
-const MAX_RETRY_DELAY_MS = 5_000;
 const FIRST_PRUNE_DELAY_MS = 60_000;
-/** Test seam: lets a test make the disk fail. */
-export interface StoreFaults {
-  /** Called inside every flush before anything is written; throw to fail the flush. */
-  beforeFlush?(): void;
-}
+export type { StoreFaults };
 
 export interface HistoryStoreOptions {
   logger?: Logger;
@@ -131,31 +125,22 @@ export class HistoryStore {
   private readonly timelines = new TimelineCache();
   /** Service name -> number in the `services` table (committed rows only). */
   private serviceIds = new Map<string, number>();
-  private readonly queue: BoundedQueue<Pending>;
-  private readonly runOps: RunOp[] = [];
-  private readonly openRuns = new Map<number, Extract<RunOp, { k: 'begin' }>>();
   private nextRunId: number;
   private openProblem: string | null;
   private persistent: boolean;
   /** Where the last corrupt file was moved, if one was. */
   private movedAside: string | null;
-  private writeProblem: string | null = null;
   private readonly statusListeners = new Set<(s: HistoryStatus) => void>();
   private lastStatusKey: string;
   private statusCheckQueued = false;
-  private failures = 0;
-  private lost = 0;
   private recoveries = 0;
-  private flushTimer: { cancel(): void } | null = null;
   private pruneTimer: { cancel(): void } | null = null;
   private closed = false;
+  private readonly pipeline: WritePipeline;
   private retentionMs: number;
   private readonly logger: Logger;
   private readonly clock: Clock;
-  private readonly flushIntervalMs: number;
-  private readonly maxBatch: number;
   private readonly pruneIntervalMs: number;
-  private readonly faults: StoreFaults | undefined;
   private readonly dataDir: string;
 
   private constructor(dataDir: string, file: string, opened: OpenedDb, opts: HistoryStoreOptions) {
@@ -163,12 +148,26 @@ export class HistoryStore {
     this.file = file;
     this.logger = opts.logger ?? silentLogger;
     this.clock = opts.clock ?? backgroundClock;
-    this.flushIntervalMs = Math.max(1, opts.flushIntervalMs ?? 200);
-    this.maxBatch = Math.max(1, opts.maxBatch ?? 5_000);
-    this.queue = new BoundedQueue(Math.max(this.maxBatch, opts.maxQueue ?? this.maxBatch * 10));
+    const maxBatch = Math.max(1, opts.maxBatch ?? 5_000);
+    this.pipeline = new WritePipeline(
+      {
+        file,
+        write: (ops, items, tolerant) => this.write(ops, items, tolerant),
+        recover: (err) => this.recoverFromCorruption(err),
+        statusChanged: () => this.queueStatusCheck(),
+        degraded: () => this.degraded,
+      },
+      {
+        clock: this.clock,
+        logger: this.logger,
+        flushIntervalMs: Math.max(1, opts.flushIntervalMs ?? 200),
+        maxBatch,
+        maxQueue: opts.maxQueue ?? maxBatch * 10,
+        faults: opts.faults,
+      },
+    );
     this.retentionMs = opts.retentionMs ?? DEFAULT_SETTINGS.retentionMs;
     this.pruneIntervalMs = Math.max(1_000, opts.pruneIntervalMs ?? 3_600_000);
-    this.faults = opts.faults;
     this.db = opened.db;
     this.openProblem = opened.problem;
     this.persistent = opened.persistent;
@@ -229,12 +228,12 @@ export class HistoryStore {
 
   /** Records lost: dropped from a full queue, or in a batch that could not be written at all. */
   get droppedRecords(): number {
-    return this.queue.dropped + this.lost;
+    return this.pipeline.droppedRecords;
   }
 
   /** Records waiting for the next flush. */
   get pendingRecords(): number {
-    return this.queue.length;
+    return this.pipeline.pendingRecords;
   }
 
   /** Retention for the hourly prune (the stack's `retention`). */
@@ -245,9 +244,7 @@ export class HistoryStore {
   beginRun(info: { stackName: string; stackFile: string; startedAt: number }): number {
     this.assertOpen();
     const op = { k: 'begin', id: this.nextRunId++, ...info } as const;
-    this.openRuns.set(op.id, op);
-    this.runOps.push(op);
-    this.flush();
+    this.pipeline.beginRun(op);
     return op.id;
   }
 
@@ -256,9 +253,7 @@ export class HistoryStore {
     info: { endedAt: number; how: 'stopped' | 'emergency-shutdown' | 'failed' },
   ): void {
     this.assertOpen();
-    this.openRuns.delete(runId);
-    this.runOps.push({ k: 'end', id: runId, endedAt: info.endedAt, how: info.how });
-    this.flush();
+    this.pipeline.endRun(runId, info.endedAt, info.how);
   }
 
   /** Queues an event; log lines are not stored here (they live in log files). */
@@ -268,13 +263,13 @@ export class HistoryStore {
       case 'log':
         return;
       case 'health_update':
-        this.enqueue({ k: 'probe', runId, e: event });
-        if (event.from !== event.to) this.enqueue({ k: 'event', runId, e: event });
+        this.pipeline.enqueue({ k: 'probe', runId, e: event });
+        if (event.from !== event.to) this.pipeline.enqueue({ k: 'event', runId, e: event });
         return;
       case 'service_event':
       case 'healing_event':
       case 'status_update':
-        this.enqueue({ k: 'event', runId, e: event });
+        this.pipeline.enqueue({ k: 'event', runId, e: event });
         return;
     }
   }
@@ -284,7 +279,7 @@ export class HistoryStore {
     s: { service: string; ts: number; cpuPercent: number; rssBytes: number },
   ): void {
     if (this.closed) return;
-    this.enqueue({
+    this.pipeline.enqueue({
       k: 'sample',
       runId,
       service: s.service,
@@ -297,40 +292,19 @@ export class HistoryStore {
   /** Writes everything queued now, in one transaction. Never throws. */
   flush(): void {
     if (this.closed) return;
-    this.cancelFlushTimer();
-    if (this.queue.length === 0 && this.runOps.length === 0) return;
-    const items = this.queue.toArray();
-    const ops = this.runOps.slice();
-    try {
-      this.faults?.beforeFlush?.();
-      this.write(ops, items);
-    } catch (err) {
-      this.onWriteError(err, ops.length, items.length);
-      return;
-    }
-    this.queue.clear();
-    this.runOps.splice(0, ops.length);
-    if (this.writeProblem) {
-      this.logger.info(
-        `history store: writing to ${this.file} again (${this.droppedRecords} records were dropped)`,
-      );
-      this.writeProblem = null;
-      this.failures = 0;
-      this.queueStatusCheck();
-    }
+    this.pipeline.flush();
   }
 
   /** Flushes and closes. Later records are ignored; queries throw. */
   close(): void {
     if (this.closed) return;
-    this.flush();
-    if (this.queue.length > 0 || this.runOps.length > 0) {
+    const left = this.pipeline.close();
+    if (left !== null) {
       this.logger.error(
-        `history store: ${this.queue.length} records could not be written to ${this.file} and are lost`,
+        `history store: ${left} records could not be written to ${this.file} and are lost`,
       );
     }
     this.closed = true;
-    this.cancelFlushTimer();
     this.pruneTimer?.cancel();
     this.pruneTimer = null;
     try {
@@ -444,12 +418,6 @@ export class HistoryStore {
 
   // ---------------------------------------------------------------------------------- internals
 
-  private enqueue(item: Pending): void {
-    this.queue.push(item);
-    if (this.writeProblem === null && this.queue.length >= this.maxBatch) this.flush();
-    else this.scheduleFlush(this.flushIntervalMs);
-  }
-
   /**
    * Writes run changes and records in one transaction. `tolerant` skips (and counts) the records
    * that fail on their own instead of failing the whole batch.
@@ -485,44 +453,6 @@ export class HistoryStore {
     return skipped;
   }
 
-  private onWriteError(err: unknown, ops: number, items: number): void {
-    if (isCorruptError(err)) {
-      this.recoverFromCorruption(err);
-      this.scheduleFlush(0);
-      return;
-    }
-    if (isStorageError(err)) {
-      this.failures += 1;
-      const first = this.writeProblem === null;
-      this.writeProblem = describeStorageError(err);
-      if (first) this.logger.error(this.degraded ?? this.writeProblem);
-      const delay = Math.min(
-        MAX_RETRY_DELAY_MS,
-        this.flushIntervalMs * 2 ** Math.min(10, this.failures),
-      );
-      this.scheduleFlush(delay);
-      this.queueStatusCheck();
-      return;
-    }
-    // Not the disk: some record cannot be written. Write the others, skipping the bad ones;
-    // retrying the same batch would fail the same way forever.
-    let skipped = items + ops;
-    try {
-      skipped = this.write(this.runOps.slice(0, ops), this.queue.toArray(), true);
-    } catch (again) {
-      if (isStorageError(again) || isCorruptError(again)) {
-        this.onWriteError(again, ops, items);
-        return;
-      }
-    }
-    this.lost += skipped;
-    this.queue.clear();
-    this.runOps.splice(0, ops);
-    this.logger.error(
-      `history store: ${skipped} of ${items + ops} records could not be written and were dropped: ${errorMessage(err)}`,
-    );
-  }
-
   private recoverFromCorruption(err: unknown): void {
     this.recoveries += 1;
     try {
@@ -547,9 +477,7 @@ export class HistoryStore {
     this.writers = prepareWriters(this.db);
     this.serviceIds = new Map();
     this.queueStatusCheck();
-    // The live runs' rows were in the old file.
-    const pending = new Set(this.runOps.filter((o) => o.k === 'begin').map((o) => o.id));
-    for (const run of this.openRuns.values()) if (!pending.has(run.id)) this.runOps.unshift(run);
+    this.pipeline.rewriteOpenRuns();
   }
 
   private facts(): StoreFacts {
@@ -557,9 +485,9 @@ export class HistoryStore {
       file: this.file,
       persistent: this.persistent,
       openProblem: this.openProblem,
-      writeProblem: this.writeProblem,
+      writeProblem: this.pipeline.writeProblem,
       movedAside: this.movedAside,
-      queued: this.queue.length,
+      queued: this.pipeline.pendingRecords,
       droppedRecords: this.droppedRecords,
     };
   }
@@ -589,19 +517,6 @@ export class HistoryStore {
         }
       }
     });
-  }
-
-  private scheduleFlush(delay: number): void {
-    if (this.flushTimer || this.closed) return;
-    this.flushTimer = this.clock.setTimeout(() => {
-      this.flushTimer = null;
-      this.flush();
-    }, delay);
-  }
-
-  private cancelFlushTimer(): void {
-    this.flushTimer?.cancel();
-    this.flushTimer = null;
   }
 
   private schedulePrune(delay: number): void {
