@@ -1,4 +1,7 @@
 /**
+ * Over 500 lines: the battery's whole shell (processes, API calls, cleanup) in one place, so every
+ * battery file uses the same tagging and teardown.
+ *
  * The reliability battery's shell: runs `vigil up` as a user does (a real child process with
  * `--json`), talks to its API with full control over headers, and cleans up after itself.
  *

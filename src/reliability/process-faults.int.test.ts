@@ -1,6 +1,9 @@
 /**
+ * Over 500 lines: one case per kind of process fault, each with its real misbehaving service.
+ *
  * Process faults, from the outside: a real `vigil up` runs real misbehaving services and the test
- * watches its JSON events, its API and /proc. Each case ends as the healing rules say (docs/adr/0003), and leaves nothing.
+ * watches its JSON events, its API and /proc. Each case ends as the healing rules say
+ * (docs/adr/0003), and leaves nothing.
  */
 import fs from 'node:fs';
 import net from 'node:net';

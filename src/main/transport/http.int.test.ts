@@ -1,7 +1,11 @@
 /**
- * The HTTP server against real sockets: the security rules of docs/ARCHITECTURE.md (Transports) (Host, Origin, token, JSON
- * bodies), the extra routes, the OpenAPI document matching what is served, the WebSocket stream
- * (snapshot first, sequence, batching, slow clients) and the static files of the browser UI.
+ * Over 500 lines: one server per file keeps the suite fast; the cases are grouped by concern
+ * (security, routes, stream, static files).
+ *
+ * The HTTP server against real sockets: the security rules of docs/ARCHITECTURE.md (Transports:
+ * Host, Origin, token, JSON bodies), the extra routes, the OpenAPI document matching what is
+ * served, the WebSocket stream (snapshot first, sequence, batching, slow clients) and the static
+ * files of the browser UI.
  */
 import fs from 'node:fs';
 import http from 'node:http';

@@ -1,4 +1,7 @@
 /**
+ * Over 500 lines: nine small commands sharing one lookup of the running instance and one error
+ * printer; each is a few dozen lines.
+ *
  * The commands that talk to a running Vigil over its REST API: `ps`, `restart`, `start`, `stop`,
  * `quarantine`, `release`, `logs`, `report`, `down`. The instance is found through the data
  * directory's lock file (its API address) and `api-token` (unless `--token` / VIGIL_TOKEN).

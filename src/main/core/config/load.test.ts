@@ -1,3 +1,8 @@
+/**
+ * The stack-file loader: every key, every default, every error with its file:line:col and hint.
+ *
+ * Over 500 lines: one case per key and per error message, sharing the fixture directory.
+ */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -1,4 +1,7 @@
 /**
+ * Over 500 lines: one reader per key of a service entry, each with its default and its error; they
+ * share the issue list and the position lookup.
+ *
  * One entry of `services:` turned into a ServiceSpec with every default applied. Invalid values are
  * reported and replaced by their default so that the rest of the file can still be checked; the
  * caller discards the result when any error was reported.

@@ -1,4 +1,6 @@
 /**
+ * Over 500 lines: whole healing stories, each a long sequence of decisions checked step by step.
+ *
  * Whole healing stories with a fake monotonic time and a seeded random source: the test plays the
  * supervisor (reports failures, starts trials, reports health, ticks) and checks every decision.
  */

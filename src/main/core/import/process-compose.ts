@@ -1,4 +1,7 @@
 /**
+ * Over 500 lines: one mapping per process-compose key, each with its warning; splitting them would
+ * scatter one format's rules.
+ *
  * process-compose.yaml -> Vigil stack. Both run commands through the shell and expand `${VAR}`
  * from the environment and the `.env` beside the file when loading, so commands and environment
  * values carry over verbatim. Differences that matter are mapped explicitly: process-compose does

@@ -1,4 +1,7 @@
 /**
+ * Over 500 lines: the incident builder and the sentences it writes are one state machine over the
+ * event stream; its phrases are already apart (phrases.ts).
+ *
  * Groups recorded events into the report's timeline entries and writes each one as plain
  * sentences. Pure.
  *

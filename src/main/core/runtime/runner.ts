@@ -1,4 +1,7 @@
 /**
+ * Over 500 lines: it is being split (launch, stop, healing effects) on its own branch; until then
+ * one class holds one service's imperative shell.
+ *
  * One service at run time: the imperative shell around the pure rules. It spawns and stops the
  * process, runs its health monitor, feeds exits and probe results to the healing engine and
  * carries out its decisions. Every change of lifecycle or health is an event.

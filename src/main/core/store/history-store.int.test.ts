@@ -1,3 +1,9 @@
+/**
+ * The history store against real SQLite files: schema and runs, batches, queries, availability,
+ * retention, corruption and disk faults.
+ *
+ * Over 500 lines: one case per promise of the store's contract, sharing the open/close helpers.
+ */
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';

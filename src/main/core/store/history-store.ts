@@ -1,4 +1,7 @@
 /**
+ * Over 500 lines: the facade documents and delegates every public method of the store; the work is
+ * in write-pipeline.ts, queries.ts, prune.ts, recovery.ts and timeline-cache.ts.
+ *
  * Vigil's history: runs, every health-check result, state changes, healing actions, status
  * updates and resource samples, in SQLite (`<data-dir>/vigil.db`).
  *

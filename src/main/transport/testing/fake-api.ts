@@ -1,4 +1,7 @@
 /**
+ * Over 500 lines: one fake per contract command, in one object, so the contract table and the
+ * client tests read against a single stand-in.
+ *
  * An in-memory stand-in for the supervisor: implements the whole contract and the event source
  * over a few fake services, records every call, and emits events on demand. Used by the transport
  * and client tests, and handy for working on the UI without real processes.
