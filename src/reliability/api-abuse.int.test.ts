@@ -5,20 +5,17 @@
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePorts } from '../main/core/testing/fixtures.js';
 import {
   Tracker,
   buildCli,
-  isReady,
-  makeStack,
-  runVigil,
+  oneServiceStack,
+  runUntilReady,
   serviceDetail,
   sleep,
   stopVigil,
   type VigilApiHandle,
   type VigilRun,
 } from './harness.js';
-import { HTTP_SERVICE } from './services.js';
 
 const t = new Tracker();
 let run: VigilRun;
@@ -26,20 +23,8 @@ let api: VigilApiHandle;
 
 beforeAll(async () => {
   buildCli();
-  const [port] = await freePorts(1);
-  const stack = makeStack(
-    t,
-    `version: 1
-services:
-  api:
-    command: node svc.mjs
-    port: ${port}
-`,
-    { 'svc.mjs': HTTP_SERVICE },
-  );
-  run = runVigil(t, { stack });
-  await run.waitFor(isReady, 20_000, 'ready');
-  api = await run.api();
+  const { stack } = await oneServiceStack(t);
+  ({ run, api } = await runUntilReady(t, { stack }));
 }, 40_000);
 
 afterAll(async () => {

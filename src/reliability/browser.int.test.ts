@@ -10,20 +10,17 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePorts } from '../main/core/testing/fixtures.js';
 import {
   Tracker,
   buildCli,
-  isReady,
-  makeStack,
-  runVigil,
+  oneServiceStack,
+  runUntilReady,
   serviceDetail,
   sleep,
   stopVigil,
   type VigilApiHandle,
   type VigilRun,
 } from './harness.js';
-import { HTTP_SERVICE } from './services.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const HAVE_CHROMIUM = fs.existsSync(CHROMIUM);
@@ -81,20 +78,8 @@ attack();
 beforeAll(async () => {
   if (!HAVE_CHROMIUM) return;
   buildCli();
-  const [port] = await freePorts(1);
-  const stack = makeStack(
-    t,
-    `version: 1
-services:
-  api:
-    command: node svc.mjs
-    port: ${port}
-`,
-    { 'svc.mjs': HTTP_SERVICE },
-  );
-  run = runVigil(t, { stack });
-  await run.waitFor(isReady, 20_000, 'ready');
-  api = await run.api();
+  const { stack } = await oneServiceStack(t);
+  ({ run, api } = await runUntilReady(t, { stack }));
   attacker = http.createServer((req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
     res.end(attackPage(`http://127.0.0.1:${api.port}`, `ws://127.0.0.1:${api.port}`));

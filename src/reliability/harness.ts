@@ -18,6 +18,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import type { VigilEvent } from '../shared/events.js';
 import { packageRoot } from '../main/cli/paths.js';
+import { freePorts, HTTP_SERVICE } from '../main/core/testing/fixtures.js';
 
 export const ROOT = packageRoot();
 export const BIN = path.join(ROOT, 'bin', 'vigil.js');
@@ -585,4 +586,28 @@ export async function serviceDetail(api: VigilApiHandle, name: string): Promise<
   if (r.status !== 200) throw new Error(`GET service ${name}: ${r.status} ${r.text}`);
   const body = r.json as { service?: ServiceDetail } & ServiceDetail;
   return body.service ?? body;
+}
+
+/**
+ * The battery's usual stack: one HTTP service `api` (HTTP_SERVICE, `/health` answers 200) on a
+ * free port. `files` adds or replaces files beside it.
+ */
+export async function oneServiceStack(
+  t: Tracker,
+  files: Record<string, string> = {},
+): Promise<{ readonly stack: Stack; readonly port: number }> {
+  const [port] = await freePorts(1);
+  const yaml = `version: 1\nservices:\n  api:\n    command: node svc.mjs\n    port: ${port}\n`;
+  return { stack: makeStack(t, yaml, { 'svc.mjs': HTTP_SERVICE, ...files }), port: port! };
+}
+
+/** Starts `vigil up` (see `runVigil`), waits until the system is ready, and opens its API. */
+export async function runUntilReady(
+  t: Tracker,
+  opts: RunOptions,
+  timeoutMs = 20_000,
+): Promise<{ readonly run: VigilRun; readonly api: VigilApiHandle }> {
+  const run = runVigil(t, opts);
+  await run.waitFor(isReady, timeoutMs, 'ready');
+  return { run, api: await run.api() };
 }

@@ -10,12 +10,13 @@ import path from 'node:path';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../main/transport/routes.js';
-import { freePorts } from '../main/core/testing/fixtures.js';
 import {
   LINUX,
   ROOT,
   Tracker,
   buildCli,
+  oneServiceStack,
+  runUntilReady,
   isReady,
   makeStack,
   runVigil,
@@ -27,7 +28,6 @@ import {
   type VigilApiHandle,
   type VigilRun,
 } from './harness.js';
-import { HTTP_SERVICE } from './services.js';
 
 const t = new Tracker();
 let run: VigilRun;
@@ -38,26 +38,14 @@ const SECRET = 'TOP-SECRET-CONTENT-OUTSIDE-THE-DATA-DIR';
 
 beforeAll(async () => {
   buildCli();
-  const [port] = await freePorts(1);
-  stack = makeStack(
-    t,
-    `version: 1
-services:
-  api:
-    command: node svc.mjs
-    port: ${port}
-`,
-    { 'svc.mjs': HTTP_SERVICE },
-  );
+  ({ stack } = await oneServiceStack(t));
   // Plant symlinks where Vigil writes its logs, pointing at a file outside the data directory.
   victim = path.join(t.tempDir('vigil-victim-'), 'victim.txt');
   fs.writeFileSync(victim, SECRET + '\n');
   const logs = path.join(stack.dataDir, 'logs');
   fs.mkdirSync(path.join(logs, 'services'), { recursive: true });
   fs.symlinkSync(victim, path.join(logs, 'services', 'api.log'));
-  run = runVigil(t, { stack });
-  await run.waitFor(isReady, 20_000, 'ready');
-  api = await run.api();
+  ({ run, api } = await runUntilReady(t, { stack }));
 }, 40_000);
 
 afterAll(async () => {
@@ -276,17 +264,7 @@ describe.skipIf(!LINUX)('files Vigil writes', () => {
   it("Vigil's own log does not write through a symlink planted in the data directory", async () => {
     const t2 = new Tracker();
     try {
-      const [port] = await freePorts(1);
-      const s = makeStack(
-        t2,
-        `version: 1
-services:
-  api:
-    command: node svc.mjs
-    port: ${port}
-`,
-        { 'svc.mjs': HTTP_SERVICE },
-      );
+      const { stack: s } = await oneServiceStack(t2);
       const target = path.join(t2.tempDir('vigil-victim-'), 'victim.txt');
       fs.writeFileSync(target, SECRET + '\n');
       const logs = path.join(s.dataDir, 'logs');
