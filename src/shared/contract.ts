@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { SERVICE_NAME_MAX, SERVICE_NAME_RE, type Actor } from './model.js';
+import { actionResponse, okResponse, registerResponse } from './outputs.js';
 import type {
   ActionResponse,
   CheckNowResponse,
@@ -57,8 +58,12 @@ export interface AttachmentResponseKind {
   readonly baseName: string;
 }
 
-/** A JSON body (the default) or an attachment. */
-export type ResponseKind = { readonly kind: 'json' } | AttachmentResponseKind;
+/**
+ * A JSON body (the default), with its output schema where one is declared (outputs.ts), or an
+ * attachment.
+ */
+export type ResponseKind =
+  { readonly kind: 'json'; readonly schema?: z.ZodType } | AttachmentResponseKind;
 
 export const JSON_RESPONSE: ResponseKind = { kind: 'json' };
 
@@ -156,6 +161,7 @@ export const contract = {
     input: z.object({ name: serviceName, force: z.boolean().optional() }).strict(),
     summary: 'Restart a service; `force` overrides quarantine',
     mutates: true,
+    response: { kind: 'json', schema: actionResponse },
   }),
   startService: command<ActionResponse>()({
     method: 'POST',
@@ -163,6 +169,7 @@ export const contract = {
     input: nameParam,
     summary: 'Start a stopped service',
     mutates: true,
+    response: { kind: 'json', schema: actionResponse },
   }),
   stopService: command<ActionResponse>()({
     method: 'POST',
@@ -170,6 +177,7 @@ export const contract = {
     input: nameParam,
     summary: 'Stop a service (no automatic restart until started again)',
     mutates: true,
+    response: { kind: 'json', schema: actionResponse },
   }),
   quarantineService: command<ActionResponse>()({
     method: 'POST',
@@ -177,6 +185,7 @@ export const contract = {
     input: z.object({ name: serviceName, reason: z.string().max(500).optional() }).strict(),
     summary: 'Stop a service and hold it in quarantine',
     mutates: true,
+    response: { kind: 'json', schema: actionResponse },
   }),
   releaseService: command<ActionResponse>()({
     method: 'POST',
@@ -184,6 +193,7 @@ export const contract = {
     input: nameParam,
     summary: 'Release a quarantined service: reset its counters and start it again',
     mutates: true,
+    response: { kind: 'json', schema: actionResponse },
   }),
   startAll: command<OkResponse>()({
     method: 'POST',
@@ -191,6 +201,7 @@ export const contract = {
     input: empty,
     summary: 'Start every stopped service in dependency order',
     mutates: true,
+    response: { kind: 'json', schema: okResponse },
   }),
   stopAll: command<OkResponse>()({
     method: 'POST',
@@ -198,6 +209,7 @@ export const contract = {
     input: empty,
     summary: 'Stop every service in reverse dependency order (Vigil keeps running)',
     mutates: true,
+    response: { kind: 'json', schema: okResponse },
   }),
   checkHealthNow: command<CheckNowResponse>()({
     method: 'POST',
@@ -273,6 +285,7 @@ export const contract = {
       .strict(),
     summary: 'An external service registers itself (then keeps itself alive with heartbeats)',
     mutates: true,
+    response: { kind: 'json', schema: registerResponse },
   }),
   heartbeat: command<OkResponse>()({
     method: 'POST',
@@ -280,6 +293,7 @@ export const contract = {
     input: nameParam,
     summary: 'Heartbeat of a registered service',
     mutates: true,
+    response: { kind: 'json', schema: okResponse },
   }),
   shutdown: command<OkResponse>()({
     method: 'POST',
@@ -287,6 +301,7 @@ export const contract = {
     input: empty,
     summary: 'Stop every service in reverse dependency order and exit Vigil',
     mutates: true,
+    response: { kind: 'json', schema: okResponse },
   }),
 } as const;
 

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   COMMAND_NAMES,
+  responseKindOf,
   type CommandName,
   type OutputOf,
   type VigilClient,
@@ -380,6 +381,12 @@ describe.each(['in-process', 'http', 'ipc'] as const)('%s transport, real API', 
     it('answers the happy path and acts on the supervisor', async () => {
       const out = await call(running.client, name, c.input);
       await (c.check as (o: unknown, w: World) => void | Promise<void>)(out, running.world);
+      // Where the contract declares an output schema, the real answer fits it.
+      const kind = responseKindOf(name);
+      if (kind.kind === 'json' && kind.schema) {
+        const fit = kind.schema.safeParse(out);
+        expect(fit.success, JSON.stringify(fit.error?.issues)).toBe(true);
+      }
     });
   });
 });

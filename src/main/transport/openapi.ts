@@ -103,7 +103,16 @@ function operation(route: Route): Json {
     let ok: Json;
     switch (kind.kind) {
       case 'json':
-        ok = { description: 'OK', content: { 'application/json': { schema: { type: 'object' } } } };
+        ok = {
+          description: 'OK',
+          content: {
+            'application/json': {
+              schema: kind.schema
+                ? (z.toJSONSchema(kind.schema, { io: 'output', unrepresentable: 'any' }) as Json)
+                : { type: 'object' },
+            },
+          },
+        };
         break;
       case 'attachment':
         ok = {

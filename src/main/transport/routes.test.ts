@@ -117,3 +117,30 @@ describe('safeSegments', () => {
     expect(safeSegments('/a%20b.txt')).toEqual(['a b.txt']);
   });
 });
+
+describe('OpenAPI response schemas', () => {
+  it('documents a declared output schema, and a JSON object where none is declared', () => {
+    const doc = buildOpenApiDocument({ serverUrl: 'http://127.0.0.1:9000' }) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    const ok = (path: string, method: string) =>
+      (
+        doc.paths[path]![method]!.responses['200'] as {
+          content: Record<string, { schema: { type?: string; properties?: object } }>;
+        }
+      ).content;
+    const restart = ok('/orchestrator/restart/{name}', 'post')['application/json']!.schema;
+    expect(Object.keys(restart.properties ?? {})).toEqual(
+      expect.arrayContaining(['service', 'lifecycle', 'restart_count', 'message']),
+    );
+    expect(ok('/orchestrator/status', 'get')['application/json']!.schema).toEqual({
+      type: 'object',
+    });
+    expect(Object.keys(ok('/orchestrator/report', 'get'))).toEqual([
+      'text/markdown',
+      'text/html',
+      'application/json',
+      'text/csv',
+    ]);
+  });
+});

@@ -1,0 +1,41 @@
+/**
+ * Output schemas of the contract's commands, where one is declared: the OpenAPI document shows
+ * them as the real response schema and the contract tests check the real API's answers against
+ * them. Each is checked at compile time against its type in views.ts, both ways, so the two
+ * declarations cannot drift. Commands without one are documented as a JSON object.
+ */
+import { z } from 'zod';
+import { DISPLAY_STATUSES, LIFECYCLES } from './model.js';
+import type { ActionResponse, OkResponse, RegisterResponse } from './views.js';
+
+/** Compiles only when the schema's output is the view type exactly (both directions). */
+function matches<T>() {
+  return <S extends z.ZodType>(
+    schema: S & ([z.output<S>] extends [T] ? ([T] extends [z.output<S>] ? unknown : never) : never),
+  ): S => schema;
+}
+
+export const okResponse = matches<OkResponse>()(
+  z.object({ success: z.literal(true), message: z.string() }),
+);
+
+export const actionResponse = matches<ActionResponse>()(
+  z.object({
+    success: z.literal(true),
+    service: z.string(),
+    status: z.enum(DISPLAY_STATUSES),
+    lifecycle: z.enum(LIFECYCLES),
+    restart_count: z.number().int().min(0),
+    last_restart: z.string().nullable(),
+    message: z.string(),
+  }),
+);
+
+export const registerResponse = matches<RegisterResponse>()(
+  z.object({
+    success: z.literal(true),
+    service: z.string(),
+    heartbeat_interval_ms: z.number().int().min(0),
+    message: z.string(),
+  }),
+);
