@@ -66,6 +66,8 @@ export function view(
       probe_count: 0,
       probe_failures: 0,
     },
+    not_ready: null,
+    started_without: [],
   };
 }
 

@@ -15,7 +15,7 @@ import type {
   Reason,
   SystemState,
 } from './model.js';
-import type { HealingEvent, StatusEvent } from './events.js';
+import type { HealingEvent, MissingDependencyView, StatusEvent } from './events.js';
 
 export interface ServiceDependencyView {
   readonly required: readonly string[];
@@ -67,6 +67,20 @@ export interface ServiceView {
   readonly capabilities: readonly string[];
   readonly dependencies: ServiceDependencyView;
   readonly metrics: ServiceMetricsView;
+  /** While `starting`: why it is not ready yet (see `notReadyText` in shared/notes.ts); else null. */
+  readonly not_ready: NotReadyView | null;
+  /** Optional dependencies it was started without that are still not there (empty otherwise). */
+  readonly started_without: readonly MissingDependencyView[];
+}
+
+/** Why a starting service is not ready yet. */
+export interface NotReadyView {
+  /** Failed health checks of this boot so far. */
+  readonly failed_checks: number;
+  /** What the last failed check said (`timed out after 200ms`, `HTTP 503 /health`), or null. */
+  readonly last_failure: string | null;
+  /** When its startup timeout runs out (ISO), or null when it has none (registered services). */
+  readonly startup_deadline: string | null;
 }
 
 export interface ServiceDetailView extends ServiceView {

@@ -20,6 +20,7 @@ import { Cadence } from './health/cadence.js';
 import { type Logger, silentLogger } from './logger.js';
 import { buildGraph, type StackGraph } from './graph/index.js';
 import { assessSystem, type ServiceFacts, type SystemAssessment } from './lifecycle/rules.js';
+import { holdsPhase, serialSettled, type LaunchFacts } from './lifecycle/launch.js';
 import { Gate } from './runtime/gate.js';
 import { ServiceRunner, type RunnerContext } from './runtime/runner.js';
 import { ProcessLedger, killMarkedShared, sweepOrphans } from './process/index.js';
@@ -382,7 +383,7 @@ export class Supervisor {
     this.readyInMs = null;
     this.lastSystemEvent = null;
     this.launchStartMono = this.clock.now();
-    for (const r of this.runners.values()) r.upRequestedAtMono = null;
+    for (const r of this.runners.values()) r.beginUpCycle();
     this.statusEvent(
       'stack-starting',
       `starting ${this.runners.size} services in ${this.graph.phases.length} phases`,
@@ -398,10 +399,15 @@ export class Supervisor {
         if (this.stopping) return;
         const r = this.runners.get(n)!;
         r.requestUp(reason);
-        await this.waitUntil(() => settledReady(r), r.spec.startupTimeoutMs);
+        await this.waitUntil(() => serialSettled(launchFacts(r)), r.spec.startupTimeoutMs);
       }
+      const lookup = (d: string): ServiceFacts | undefined => this.runners.get(d)?.facts();
       await this.waitUntil(
-        () => names.every((n) => settledStarted(this.runners.get(n)!, (d) => this.runners.get(d))),
+        () =>
+          names.every((n) => {
+            const r = this.runners.get(n);
+            return !r || !holdsPhase(launchFacts(r), lookup);
+          }),
         this.config.settings.startupTimeoutMs,
       );
     }
@@ -745,32 +751,12 @@ function sameSpec(
   return strip(a) === strip(b);
 }
 
-/** Serial launch: the next serial service waits until this one is ready or has settled otherwise. */
-function settledReady(r: ServiceRunner): boolean {
-  return (
-    r.lifecycle === 'running' ||
-    r.lifecycle === 'completed' ||
-    r.lifecycle === 'failed' ||
-    r.lifecycle === 'quarantined' ||
-    r.lifecycle === 'stopped'
-  );
-}
-
-/** A phase is open for the next one once each of its services has been spawned or can't be. */
-function settledStarted(
-  r: ServiceRunner,
-  lookup: (name: string) => ServiceRunner | undefined,
-): boolean {
-  if (r.lifecycle === 'pending') return r.desired === 'down';
-  if (r.lifecycle !== 'waiting') return true;
-  // Waiting only on dependencies that gave up: it will not move, do not hold the launch for it.
-  return r.blocked.every((d) => {
-    const dep = lookup(d);
-    return (
-      !dep ||
-      dep.lifecycle === 'failed' ||
-      dep.lifecycle === 'quarantined' ||
-      dep.lifecycle === 'stopped'
-    );
-  });
+/** What the launch rules (lifecycle/launch.ts) read about a runner. */
+function launchFacts(r: ServiceRunner): LaunchFacts {
+  return {
+    ...r.facts(),
+    wantedUp: r.desired === 'up',
+    blocked: r.blocked,
+    dependsOn: r.spec.dependsOn,
+  };
 }

@@ -68,6 +68,8 @@ export function fakeServiceView(
       probe_count: 0,
       probe_failures: 0,
     },
+    not_ready: null,
+    started_without: [],
   };
 }
 

@@ -9,6 +9,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createColors } from 'picocolors';
 import type { VigilClient } from '../../../shared/contract.js';
 import { formatDuration } from '../../../shared/duration.js';
+import { notReadyText, startedWithoutText } from '../../../shared/notes.js';
 import { VigilError } from '../../../shared/errors.js';
 import type { DisplayStatus } from '../../../shared/model.js';
 import type { ActionResponse, LogLine, ServiceView } from '../../../shared/views.js';
@@ -130,7 +131,11 @@ function note(s: ServiceView, now: number): string {
       : next;
   }
   if (s.breaker.state !== 'closed') return `breaker ${s.breaker.state}`;
-  return s.last_error ?? '';
+  if (s.lifecycle === 'starting' && s.not_ready) {
+    const without = startedWithoutText(s.started_without);
+    return notReadyText(s.not_ready, now) + (without ? `; ${without}` : '');
+  }
+  return startedWithoutText(s.started_without) ?? s.last_error ?? '';
 }
 
 function uptime(s: ServiceView, now: number): string {
