@@ -198,6 +198,8 @@ class ServiceTimeline {
   private pendingBreakers: number[] = [];
   private generation = 0;
   private up = false;
+  /** Booting (lifecycle `starting`): failed checks then are the boot's, not an outage. */
+  private booting = false;
   /**
    * After a release or a directed restart the service passes through `stopped` on its way back
    * up: not a stop.
@@ -244,6 +246,7 @@ class ServiceTimeline {
   private onLife(e: ServiceEvent): void {
     this.generation = Math.max(this.generation, e.generation);
     const to = e.to;
+    this.booting = to === 'starting';
     if (STOP_LIFECYCLES.has(to) && !isFailureReason(e.reason)) {
       this.up = false;
       if (this.quietStops) return;
@@ -311,6 +314,8 @@ class ServiceTimeline {
     if (e.generation < this.generation) return; // an older instance
     this.generation = e.generation;
     if (e.to === 'unhealthy' || e.to === 'timeout') {
+      // A boot's failed checks are not an outage (a boot that never gets ready is a failed start).
+      if (this.booting) return;
       this.flushStop();
       this.up = false;
       this.failure(e.ts, describeHealth(e), false);
