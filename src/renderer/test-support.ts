@@ -86,6 +86,7 @@ export function systemView(name = 'shop'): SystemView {
     failing: [],
     stopping: false,
     history: { state: 'ok', message: null, dropped_records: 0 },
+    config_rollback: null,
   };
 }
 

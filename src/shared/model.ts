@@ -161,6 +161,8 @@ export interface StackSettings {
   readonly retentionMs: number;
   readonly onCritical: OnCritical;
   readonly logLevel: LogLevel;
+  /** A reload whose changed services fail to come up is rolled back (`settings.reload_rollback`). */
+  readonly reloadRollback: boolean;
 }
 
 export interface StackConfig {
@@ -189,6 +191,7 @@ export const DEFAULT_SETTINGS: StackSettings = {
   retentionMs: 7 * 24 * 3_600_000,
   onCritical: 'keep_running',
   logLevel: 'info',
+  reloadRollback: true,
 };
 
 export const DEFAULT_BACKOFF_MS: readonly number[] = [

@@ -119,6 +119,11 @@ export interface SystemView {
   readonly stopping: boolean;
   /** Whether history is being saved. */
   readonly history: HistoryStatusView;
+  /**
+   * Set while the running configuration differs from the stack file because a reload was rolled
+   * back (`settings.reload_rollback`): when, and the `config-rolled-back` event's message.
+   */
+  readonly config_rollback: { readonly at: string; readonly message: string } | null;
 }
 
 export interface StatusResponse {

@@ -588,7 +588,10 @@ export class Supervisor {
    * only settings that need no restart changed (health, restart, recovery, limits, priority...).
    * Unchanged services keep their processes.
    */
-  async applyConfig(next: StackConfig): Promise<ConfigChanges> {
+  async applyConfig(
+    next: StackConfig,
+    opts: { readonly reason?: Reason; readonly force?: boolean } = {},
+  ): Promise<ConfigChanges> {
     const prev = new Map(this.config.services.map((s) => [s.name, s]));
     const changes: ConfigChanges = {
       added: [],
@@ -606,7 +609,7 @@ export class Supervisor {
       else if (sameSpec(old, spec, SOFT_KEYS)) changes.updated_in_place.push(spec.name);
       else changes.restarted.push(spec.name);
     }
-    const reason: Reason = { kind: 'config_change', message: 'stack file changed' };
+    const reason: Reason = opts.reason ?? { kind: 'config_change', message: 'stack file changed' };
     // A registered service whose name the stack file now defines: the stack file wins. The
     // registered runner is let go (its monitor stops probing) and a new one starts below.
     await Promise.all(
@@ -648,8 +651,8 @@ export class Supervisor {
         this.runners
           .get(name)
           ?.restart(
-            { ...reason, message: 'definition changed in the stack file' },
-            { force: false },
+            opts.reason ?? { ...reason, message: 'definition changed in the stack file' },
+            { force: opts.force ?? false },
           )
           .catch((err: unknown) =>
             this.logger.warn(`${name}: not restarted after the config change: ${String(err)}`),
@@ -659,11 +662,19 @@ export class Supervisor {
     for (const name of changes.added) this.addRunner(next.services.find((s) => s.name === name)!);
     for (const name of this.graph.startupOrder) {
       if (changes.added.includes(name))
-        this.runners.get(name)?.requestUp({ ...reason, message: 'added to the stack file' });
+        this.runners
+          .get(name)
+          ?.requestUp(opts.reason ?? { ...reason, message: 'added to the stack file' });
     }
     this.changed('');
     return changes;
   }
+
+  /**
+   * Set when a reload was rolled back: the running configuration differs from the stack file on
+   * disk until a later change of the file is applied.
+   */
+  configRollback: { readonly at: number; readonly message: string } | null = null;
 
   /** Specs of services that registered themselves over the API. */
   readonly externals = new Map<string, ServiceSpec>();

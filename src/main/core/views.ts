@@ -185,6 +185,12 @@ export function systemView(sup: Supervisor, views: readonly ServiceView[]): Syst
     failing: a.failing,
     stopping: sup.stopping,
     history: historyView(sup.store),
+    config_rollback: sup.configRollback
+      ? {
+          at: new Date(sup.configRollback.at).toISOString(),
+          message: sup.configRollback.message,
+        }
+      : null,
   };
 }
 

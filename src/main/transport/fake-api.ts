@@ -209,6 +209,7 @@ export class FakeVigil implements EventSource {
       failing: [],
       stopping: false,
       history: { state: 'ok', message: null, dropped_records: 0 },
+      config_rollback: null,
     };
   }
 

@@ -147,6 +147,7 @@ settings:
   retention: 1d
   on_critical: shutdown
   log_level: debug
+  reload_rollback: false
 services:
   api:
     command: node api.js
@@ -163,6 +164,7 @@ services:
       retentionMs: 86400000,
       onCritical: 'shutdown',
       logLevel: 'debug',
+      reloadRollback: false,
     });
     const s = config.services[0]!;
     expect([

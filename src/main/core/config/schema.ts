@@ -35,6 +35,7 @@ export const SETTINGS_KEYS = [
   'retention',
   'on_critical',
   'log_level',
+  'reload_rollback',
 ] as const;
 
 export const CIRCUIT_BREAKER_KEYS = ['threshold', 'reset_after'] as const;
