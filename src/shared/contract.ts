@@ -24,7 +24,7 @@ import type {
   StatusResponse,
 } from './views.js';
 
-export type HttpMethod = 'GET' | 'POST';
+export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 
 export interface CommandDef<I extends z.ZodType, O> {
   readonly method: HttpMethod;
@@ -32,7 +32,7 @@ export interface CommandDef<I extends z.ZodType, O> {
   readonly path: string;
   readonly input: I;
   readonly summary: string;
-  /** True when the command changes state (POST only; never reachable by GET). */
+  /** True when the command changes state (POST or DELETE; never reachable by GET). */
   readonly mutates: boolean;
   /** Phantom field carrying the output type; never set at run time. */
   readonly __output?: O;
@@ -231,6 +231,14 @@ export const contract = {
       })
       .strict(),
     summary: 'An external service registers itself (then keeps itself alive with heartbeats)',
+    mutates: true,
+  }),
+  deregister: command<OkResponse>()({
+    method: 'DELETE',
+    path: '/orchestrator/register/:name',
+    input: nameParam,
+    summary:
+      'A registered service leaves: it is removed from the graph at once and its dependents see it as gone',
     mutates: true,
   }),
   heartbeat: command<OkResponse>()({

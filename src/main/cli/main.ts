@@ -9,6 +9,7 @@ import { graphCommand } from './commands/graph.js';
 import { importCommand } from './commands/import.js';
 import { initCommand } from './commands/init.js';
 import {
+  deregisterCommand,
   downCommand,
   logsCommand,
   psCommand,
@@ -60,6 +61,10 @@ const COMMANDS: Readonly<Record<string, Entry>> = {
   release: {
     run: releaseCommand,
     usage: 'release NAME                                     release a quarantined service',
+  },
+  deregister: {
+    run: deregisterCommand,
+    usage: 'deregister NAME                                  remove a service that registered itself',
   },
   logs: {
     run: logsCommand,

@@ -355,6 +355,7 @@ export function createApi(sup: Supervisor, host: ApiHost): VigilApi {
     reload: async (_input, ctx) => host.reload(ctx.actor),
     register: async (input) => registry(sup).register(input),
     heartbeat: async ({ name }) => registry(sup).heartbeat(name),
+    deregister: async ({ name }, ctx) => registry(sup).deregister(name, ctx.actor),
     shutdown: async () => {
       setImmediate(() => host.shutdown());
       return { success: true, message: `stopping ${sup.runners.size} services, then exiting` };

@@ -716,6 +716,35 @@ export class Supervisor {
     return runner;
   }
 
+  /**
+   * A registered service leaves: its runner stops watching it and is removed from the graph at
+   * once; its dependents are told (for them it is now a missing dependency). A service of the
+   * stack file cannot leave this way.
+   */
+  removeExternal(name: string, reason: Reason): void {
+    const r = this.runner(name);
+    if (!r.external || !this.externals.has(name)) {
+      throw new VigilError(
+        'CONFLICT',
+        `${name} is defined in the stack file, not registered over the API; remove it from the stack file and reload instead`,
+        { field: 'name' },
+      );
+    }
+    const dependents = [...(this.graph.nodes.get(name)?.dependents ?? [])];
+    r.leave(reason);
+    r.dispose();
+    this.runners.delete(name);
+    this.externals.delete(name);
+    this.graph = buildGraph([...this.config.services, ...this.externals.values()]);
+    this.logger.info(`${name}: ${reason.message}`);
+    this.statusEvent(
+      undefined,
+      `${name} left the stack (${reason.message})${dependents.length > 0 ? `; its dependents ${dependents.join(', ')} see it as gone` : ''}`,
+    );
+    for (const d of dependents) this.runners.get(d)?.dependencyChanged();
+    this.changed(name);
+  }
+
   systemState(): SystemState {
     return (this.lastAssessment ?? this.assess()).state;
   }

@@ -189,6 +189,15 @@ const CASES: Table = {
     bad: { input: {}, field: 'name' },
     unknown: ghost,
   },
+  deregister: {
+    input: { name: 'db' },
+    check: (out, fake) => {
+      expect(out.message).toBe('deregistered db');
+      expect(() => fake.service('db')).toThrow();
+    },
+    bad: { input: { name: 'DB!' }, field: 'name' },
+    unknown: ghost,
+  },
   shutdown: {
     input: {},
     check: (out) => expect(out.message).toBe('shutting down'),

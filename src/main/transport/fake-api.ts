@@ -501,6 +501,13 @@ export class FakeVigil implements EventSource {
         this.service(input.name);
         return ok(`heartbeat of ${input.name}`);
       },
+      deregister: async (input, ctx) => {
+        record('deregister', input, ctx);
+        this.service(input.name);
+        this.services.delete(input.name);
+        this.logs.delete(input.name);
+        return ok(`deregistered ${input.name}`);
+      },
       shutdown: async (input, ctx) => {
         record('shutdown', input, ctx);
         return ok('shutting down');

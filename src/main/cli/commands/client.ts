@@ -1,6 +1,6 @@
 /**
  * The commands that talk to a running Vigil over its REST API: `ps`, `restart`, `start`, `stop`,
- * `quarantine`, `release`, `logs`, `report`, `down`. The instance is found through the data
+ * `quarantine`, `release`, `deregister`, `logs`, `report`, `down`. The instance is found through the data
  * directory's lock file (its API address) and `api-token` (unless `--token` / VIGIL_TOKEN).
  */
 import fs from 'node:fs';
@@ -162,6 +162,7 @@ export function createClientCommands(deps: ClientCommandDeps): {
   stopCommand: CommandFn;
   quarantineCommand: CommandFn;
   releaseCommand: CommandFn;
+  deregisterCommand: CommandFn;
   logsCommand: CommandFn;
   reportCommand: CommandFn;
   downCommand: CommandFn;
@@ -354,6 +355,20 @@ export function createClientCommands(deps: ClientCommandDeps): {
     async (ctx) => printAction(ctx, await ctx.client.releaseService({ name: ctx.name })),
   );
 
+  const deregisterCommand = command(
+    {
+      usage: 'deregister NAME',
+      about:
+        'Removes a service that registered itself over the API (POST /orchestrator/register): it leaves the graph at once and its dependents see it as gone.',
+      positionals: 1,
+    },
+    async (ctx) => {
+      const res = await ctx.client.deregister({ name: ctx.name });
+      ctx.io.stdout.write(ctx.json ? JSON.stringify(res) + '\n' : `${res.message}\n`);
+      return EXIT_OK;
+    },
+  );
+
   const logsCommand = command(
     {
       usage: 'logs NAME [-f] [--tail N]',
@@ -505,6 +520,7 @@ export function createClientCommands(deps: ClientCommandDeps): {
     stopCommand,
     quarantineCommand,
     releaseCommand,
+    deregisterCommand,
     logsCommand,
     reportCommand,
     downCommand,
@@ -518,6 +534,7 @@ export const {
   stopCommand,
   quarantineCommand,
   releaseCommand,
+  deregisterCommand,
   logsCommand,
   reportCommand,
   downCommand,

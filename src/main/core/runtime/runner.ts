@@ -997,6 +997,18 @@ export class ServiceRunner {
     this.monitor.start();
   }
 
+  /** A registered service leaves (deregistration): Vigil stops watching it, for good. */
+  leave(reason: Reason): void {
+    if (!this.external) {
+      throw new VigilError('CONFLICT', `${this.name} is not a registered service`);
+    }
+    this.monitor?.stop();
+    this.monitor = null;
+    this.desired = 'down';
+    this.stoppedByUser = true;
+    this.setLifecycle('stopped', reason);
+  }
+
   private refuseExternal(what: string): void {
     if (this.external) {
       throw new VigilError(
