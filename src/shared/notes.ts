@@ -11,7 +11,11 @@ import type { NotReadyView } from './views.js';
  * `not ready: timed out after 200ms, 25 checks, startup timeout in 52s`, or
  * `not ready: waiting for the first health check, startup timeout in 52s`.
  */
-export function notReadyText(v: NotReadyView, now: number): string {
+export function notReadyText(
+  v: NotReadyView,
+  now: number,
+  opts: { readonly deadline?: boolean } = {},
+): string {
   const parts: string[] = [];
   if (v.failed_checks > 0 || v.last_failure !== null) {
     parts.push(v.last_failure ?? 'health check failed');
@@ -19,7 +23,7 @@ export function notReadyText(v: NotReadyView, now: number): string {
   } else {
     parts.push('waiting for the first health check');
   }
-  if (v.startup_deadline !== null) {
+  if (v.startup_deadline !== null && opts.deadline !== false) {
     const left = Date.parse(v.startup_deadline) - now;
     parts.push(
       left > 0

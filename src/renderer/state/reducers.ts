@@ -120,6 +120,20 @@ function onServiceEvent(state: DataState, ev: ServiceEvent): DataState {
       blocked_by: to === 'waiting' ? (ev.blockedBy ?? s.blocked_by) : [],
       next_attempt_at: to === 'backoff' ? iso(ev.nextAttemptAt) : null,
       started_at: to === 'starting' ? new Date(ev.ts).toISOString() : s.started_at,
+      not_ready:
+        to === 'starting'
+          ? {
+              failed_checks: 0,
+              last_failure: null,
+              startup_deadline: iso(ev.startupDeadline),
+            }
+          : null,
+      started_without:
+        to === 'starting'
+          ? (ev.startedWithout ?? [])
+          : to === 'running'
+            ? s.started_without
+            : [],
       quarantine_reason:
         to === 'quarantined' ? (s.quarantine_reason ?? ev.reason.message) : s.quarantine_reason,
       last_error:
@@ -138,6 +152,14 @@ function onHealthEvent(state: DataState, ev: HealthEvent): DataState {
     status: displayStatus(s.lifecycle, ev.to),
     last_check: ev.result,
     consecutive_failures: ev.consecutiveFailures,
+    not_ready:
+      s.lifecycle === 'starting' && s.not_ready
+        ? {
+            ...s.not_ready,
+            failed_checks: ev.startFailures ?? s.not_ready.failed_checks,
+            last_failure: ev.result.ok ? s.not_ready.last_failure : ev.result.detail,
+          }
+        : s.not_ready,
   }));
 }
 

@@ -14,6 +14,7 @@ import {
   formatUptimeWindows,
 } from '../../app/format.js';
 import { useNow } from '../../app/hooks.js';
+import { notReadyText } from '../../../shared/notes.js';
 import { statusLabel, statusTone } from '../graph/colors.js';
 import { HealthCharts } from '../health/charts.js';
 import { LogView } from '../logs/LogView.js';
@@ -121,6 +122,16 @@ function Facts(props: {
       {s.blocked_by.length > 0 ? (
         <Fact label="Blocked by" wide>
           {s.blocked_by.join(', ')}
+        </Fact>
+      ) : null}
+      {s.lifecycle === 'starting' && s.not_ready ? (
+        <Fact label="Not ready" wide testId="not-ready-note">
+          {notReadyText(s.not_ready, now)}
+        </Fact>
+      ) : null}
+      {s.started_without.length > 0 ? (
+        <Fact label="Started without" wide testId="started-without-note">
+          {s.started_without.map((m) => `${m.service} (${m.reason})`).join(', ')}
         </Fact>
       ) : null}
       {s.quarantine_reason ? (
