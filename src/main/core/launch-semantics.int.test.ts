@@ -4,7 +4,7 @@
  * `parallel_launch_limit` (launch and a burst of recoveries) and `recovery: stack_restart`.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ServiceEvent, VigilEvent } from '../../shared/events.js';
+import type { HealthEvent, ServiceEvent, VigilEvent } from '../../shared/events.js';
 import { loadStack } from './config/index.js';
 import { Supervisor } from './supervisor.js';
 import { serviceView, statusSnapshot } from './views.js';
@@ -242,9 +242,11 @@ services:
     expect(left).toBeGreaterThan(30_000);
     expect(left).toBeLessThanOrEqual(60_000);
     // The stream carries it too.
-    const h = log.events.filter((e) => e.type === 'health_update' && e.service === 'hung');
+    const h = log.events.filter(
+      (e): e is HealthEvent => e.type === 'health_update' && e.service === 'hung',
+    );
     expect(h.at(-1)).toMatchObject({ to: 'timeout' });
-    expect(h.at(-1)!.type === 'health_update' && (h.at(-1)!.startFailures ?? 0)).toBeGreaterThan(0);
+    expect(h.at(-1)!.startFailures ?? 0).toBeGreaterThan(0);
     // Failures during the boot do not count towards restarts.
     expect(sup.runner('hung').restartCount).toBe(0);
     expect(log.events.some((e) => e.type === 'healing_event' && e.service === 'hung')).toBe(false);

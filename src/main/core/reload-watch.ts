@@ -40,6 +40,7 @@ export function watchReload(
         facts: r?.facts(),
         startupTimeoutMs: timeout,
         deadlinePassed: now - startedAt >= timeout,
+        checksPassed: r?.counters.consecutiveSuccesses ?? 0,
       };
     });
     const verdict = judgeReload(watched);

@@ -44,7 +44,10 @@ export function serialSettled(s: LaunchFacts): boolean {
 
 function gaveUp(dep: DependencyFacts | undefined): boolean {
   return (
-    !dep || dep.lifecycle === 'failed' || dep.lifecycle === 'quarantined' || dep.lifecycle === 'stopped'
+    !dep ||
+    dep.lifecycle === 'failed' ||
+    dep.lifecycle === 'quarantined' ||
+    dep.lifecycle === 'stopped'
   );
 }
 

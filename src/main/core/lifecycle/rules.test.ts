@@ -188,9 +188,9 @@ describe('optional dependencies (regression: a crash-looping optional dependency
     expect(missingOptional(dep, () => undefined)).toEqual([
       { service: 'metrics', reason: 'metrics is not in the stack' },
     ]);
-    expect(missingOptional(dep, () => metrics({ lifecycle: 'running', health: 'healthy' }))).toEqual(
-      [],
-    );
+    expect(
+      missingOptional(dep, () => metrics({ lifecycle: 'running', health: 'healthy' })),
+    ).toEqual([]);
     expect(
       missingOptional([{ name: 'db', condition: 'healthy', optional: false }], () => crashed),
     ).toEqual([]);
