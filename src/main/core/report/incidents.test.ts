@@ -461,6 +461,12 @@ describe('stack events', () => {
         'config-rejected',
         'vigil.yaml:3:5 services.db.port: expected a number',
       ),
+      status(
+        at(40),
+        'degraded',
+        'config-rolled-back',
+        'stack file change rolled back (api: exited with code 1); running the last good configuration of api, which differs from the file on disk',
+      ),
     ];
     expect(sentences(stackIncidents(ev, ctx()))).toEqual([
       'The stack became critical at 10:00:10 (db down); until the stack stopped at 10:00:15 (critical for 5 s).',
@@ -468,6 +474,7 @@ describe('stack events', () => {
       'The stack stopped at 10:00:15.',
       'The stack failed to start at 10:00:20: port 5433 is already in use.',
       'A change to the stack file was rejected at 10:00:30: vigil.yaml:3:5 services.db.port: expected a number.',
+      'A change to the stack file was rolled back at 10:00:40: stack file change rolled back (api: exited with code 1); running the last good configuration of api, which differs from the file on disk.',
     ]);
   });
 
