@@ -295,3 +295,21 @@ describe('why a starting service is not ready', () => {
     expect(s.services['api']!.started_without).toEqual([]);
   });
 });
+
+describe('mergeServiceDetail', () => {
+  it('regression: keeps why a service is not ready and what it started without (the panel read them)', () => {
+    const detail = {
+      ...view('api'),
+      lifecycle: 'starting' as const,
+      not_ready: {
+        failed_checks: 3,
+        last_failure: 'timed out after 200ms',
+        startup_deadline: null,
+      },
+      started_without: [{ service: 'metrics', reason: 'exited with code 3' }],
+    };
+    const s = mergeServiceDetail(start(), detail);
+    expect(s.services['api']!.not_ready).toEqual(detail.not_ready);
+    expect(s.services['api']!.started_without).toEqual(detail.started_without);
+  });
+});
