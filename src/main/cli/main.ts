@@ -64,7 +64,8 @@ const COMMANDS: Readonly<Record<string, Entry>> = {
   },
   deregister: {
     run: deregisterCommand,
-    usage: 'deregister NAME                                  remove a service that registered itself',
+    usage:
+      'deregister NAME                                  remove a service that registered itself',
   },
   logs: {
     run: logsCommand,

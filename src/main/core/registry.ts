@@ -108,7 +108,10 @@ export function registry(sup: Supervisor): Registry {
     },
     deregister(name, actor) {
       sup.removeExternal(name, { kind: 'manual', message: 'deregistered over the API', by: actor });
-      return { success: true, message: `Service '${name}' deregistered and removed from the graph` };
+      return {
+        success: true,
+        message: `Service '${name}' deregistered and removed from the graph`,
+      };
     },
   };
 }

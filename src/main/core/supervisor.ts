@@ -650,10 +650,9 @@ export class Supervisor {
       changes.restarted.map((name) =>
         this.runners
           .get(name)
-          ?.restart(
-            opts.reason ?? { ...reason, message: 'definition changed in the stack file' },
-            { force: opts.force ?? false },
-          )
+          ?.restart(opts.reason ?? { ...reason, message: 'definition changed in the stack file' }, {
+            force: opts.force ?? false,
+          })
           .catch((err: unknown) =>
             this.logger.warn(`${name}: not restarted after the config change: ${String(err)}`),
           ),

@@ -233,7 +233,10 @@ describe('nextHealth during the start period', () => {
   });
 
   it('regression: a hung health endpoint while starting shows timeout, not unknown', () => {
-    const c = feed(Array.from({ length: 25 }, () => slow), { inStartPeriod: true });
+    const c = feed(
+      Array.from({ length: 25 }, () => slow),
+      { inStartPeriod: true },
+    );
     expect(c).toMatchObject({ health: 'timeout', startFailures: 25, consecutiveFailures: 0 });
   });
 
