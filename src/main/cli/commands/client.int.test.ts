@@ -172,6 +172,31 @@ describe('ps', () => {
     );
   });
 
+  it('regression: says why a starting service is not ready, and what a service started without', async () => {
+    fake.setService('api', {
+      lifecycle: 'starting',
+      health: 'timeout',
+      status: 'timeout',
+      not_ready: {
+        failed_checks: 25,
+        last_failure: 'timed out after 200ms',
+        startup_deadline: new Date(Date.now() + 51_500).toISOString(),
+      },
+    });
+    fake.setService('db', {
+      started_without: [{ service: 'metrics', reason: 'exited with code 3' }],
+    });
+    const out = io();
+    await commands().psCommand([], out);
+    const lines = out.out().split('\n');
+    expect(lines[3]).toMatch(
+      /^api\s+timeout\s+starting\s+timeout\s.*\snot ready: timed out after 200ms, 25 checks, startup timeout in 5[12]s$/,
+    );
+    expect(lines[4]).toMatch(
+      /^db\s+healthy\s+running\s.*\sstarted without metrics: exited with code 3$/,
+    );
+  });
+
   it('colours on a TTY and prints JSON with --json', async () => {
     const tty = io(true);
     await commands().psCommand([], tty);
@@ -317,4 +342,18 @@ it('formatTable pads by visible width', () => {
       ],
     ),
   ).toBe('A    B\n\x1b[32mxx\x1b[39m   y\nzzz\n');
+});
+
+describe('deregister', () => {
+  it('removes a registered service and says so; an unknown one fails with exit 1', async () => {
+    const out = io();
+    expect(await commands().deregisterCommand(['db'], out)).toBe(0);
+    expect(out.out()).toBe('deregistered db\n');
+    expect(() => fake.service('db')).toThrow();
+    const again = io();
+    expect(await commands().deregisterCommand(['db'], again)).toBe(1);
+    expect(again.err()).toContain('db');
+    const usage = io();
+    expect(await commands().deregisterCommand([], usage)).toBe(2);
+  });
 });
