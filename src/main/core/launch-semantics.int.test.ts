@@ -29,6 +29,9 @@ if (!fs.existsSync(flag)) { fs.writeFileSync(flag, 'x'); setTimeout(() => proces
 else http.createServer((req, res) => { res.writeHead(200); res.end('ok'); }).listen(Number(process.env.PORT), '127.0.0.1');
 `;
 
+/** Exits with code 3 fifty milliseconds after every start, before it ever listens. */
+const CRASH_LOOP = `setTimeout(() => process.exit(3), 50);`;
+
 /** Accepts connections on PORT and never answers: a hung health endpoint. */
 const HUNG = `
 import net from 'node:net';
@@ -79,14 +82,14 @@ async function until(pred: () => boolean, timeoutMs: number, what: string): Prom
 describe('optional dependencies never stall a launch', () => {
   it('regression: a crash-looping optional dependency holds neither its dependents nor a later phase', async () => {
     const p = await freePorts(4);
-    const { sup, log } = await launch(`version: 1
+    const { sup, log } = await launch(
+      `version: 1
 name: optional-crash
 services:
   metrics:
-    command: node svc.mjs
+    command: node crash-loop.mjs
     port: ${p[0]}
     required: false
-    env: { EXIT_AFTER_MS: "50", EXIT_CODE: "3" }
     restart: { backoff: [300ms] }
   api:
     command: node svc.mjs
@@ -101,7 +104,9 @@ services:
     command: node svc.mjs
     port: ${p[3]}
     phase: 3
-`);
+`,
+      { 'crash-loop.mjs': CRASH_LOOP },
+    );
     await log.waitFor(ready, 20_000, 'system-ready');
     // Every required service is up while metrics keeps crashing.
     for (const n of ['api', 'web', 'late']) expect(sup.runner(n).lifecycle).toBe('running');
@@ -183,7 +188,7 @@ services:
     port: ${p[2]}
     required: false
     env: { FLAG: ./flaky.flag }
-    restart: { backoff: [1500ms] }
+    restart: { backoff: [5s] }
   api:
     command: node svc.mjs
     port: ${p[3]}
@@ -206,6 +211,11 @@ services:
     // Failed once: api went without it.
     expect(indexOf(log, 'flaky', 'backoff')).toBeLessThan(indexOf(log, 'api', 'starting'));
     const apiPid = sup.runner('api').pid;
+    expect(lifecycleEvents(log, 'api').find((e) => e.to === 'starting')!.startedWithout).toEqual([
+      { service: 'flaky', reason: 'exited with code 3' },
+    ]);
+    // Still down (its restart is 5 s away): the view says what api runs without.
+    expect(sup.runner('flaky').lifecycle).toBe('backoff');
     expect(view(sup, 'api').started_without.map((m) => m.service)).toEqual(['flaky']);
     // flaky comes up later; api is not restarted and no longer says it runs without it.
     await until(() => sup.runner('flaky').lifecycle === 'running', 15_000, 'flaky up');
