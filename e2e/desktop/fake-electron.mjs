@@ -349,7 +349,6 @@ export const contextBridge = {
   },
 };
 
-
 // ------------------------------------------------------------------------- the test's side
 function findItem(items, labels) {
   const [first, ...rest] = labels;
