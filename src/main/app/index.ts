@@ -11,7 +11,7 @@ import { VigilError } from '../../shared/errors.js';
 import type { VigilEvent } from '../../shared/events.js';
 import type { SystemState } from '../../shared/model.js';
 import { importStackAsync } from '../core/import/index.js';
-import { defaultDataDir } from '../core/store/lock.js';
+import { defaultDataDir } from '../host/data-dir.js';
 import { trustedSenderCheck } from '../transport/ipc.js';
 import type { DesktopExportRequest, DesktopExportResult } from '../../preload/desktop.js';
 import { registerDesktopHandlers, sendMenuCommand } from './desktop-ipc.js';

@@ -13,9 +13,9 @@ import { VigilError } from '../../../shared/errors.js';
 import type { DisplayStatus } from '../../../shared/model.js';
 import type { ActionResponse, LogLine, ServiceView } from '../../../shared/views.js';
 import { createHttpClient, type FetchLike } from '../../../shared/client/http.js';
-import { defaultDataDir, readInstance } from '../../core/store/lock.js';
+import { defaultDataDir, readToken } from '../../host/data-dir.js';
+import { readInstance } from '../../host/lock.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIO, type CommandFn } from '../io.js';
-import { readToken } from '../paths.js';
 import { findChromium, htmlToPdf } from '../pdf.js';
 
 export interface ClientCommandDeps {
