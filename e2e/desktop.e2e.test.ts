@@ -12,6 +12,7 @@
  * header, the navigation events it would emit) is Electron's part, checked by the Electron spec
  * (electron.e2e.test.ts) where the binary exists.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,6 +40,7 @@ import {
   type Browser,
 } from './support/browser.js';
 import { ROOT } from './support/vigil.js';
+import { AppPage } from './pages/app.page.js';
 import { GraphPage } from './pages/graph.page.js';
 import { PanelPage } from './pages/panel.page.js';
 
@@ -92,7 +94,10 @@ describe('desktop main process (booted with a stand-in electron)', () => {
       if (!fs.existsSync(f)) throw new Error(`${f} is missing: run \`npm run build\` first`);
     fs.mkdirSync(path.dirname(binding), { recursive: true });
     fs.copyFileSync(NODE_BUILD, binding);
-    main = BootedMain.start([], { VIGIL_SQLITE_BINDING: binding });
+    main = BootedMain.start([], {
+      VIGIL_SQLITE_BINDING: binding,
+      ...(chromiumAvailable() ? { VIGIL_FAKE_PRINT_CHROMIUM: CHROMIUM_PATH } : {}),
+    });
     await main.waitRecord('Tray.new');
   }, 60_000);
 
@@ -260,6 +265,49 @@ describe('desktop main process (booted with a stand-in electron)', () => {
     );
   });
 
+  it.skipIf(!chromiumAvailable())(
+    'saves a PDF report: the HTML report loaded in a hidden script-less window and printed',
+    async () => {
+      const file = path.join(scratch, 'report.pdf');
+      await main.op('saveAs', { file });
+      const before = main.all('BrowserWindow.new').length;
+      const r = value<{ saved: boolean; file: string }>(
+        await main.invoke(DESKTOP_EXPORT_CHANNEL, [{ format: 'pdf' }], PAGE_URL),
+      );
+      expect(r).toEqual({ saved: true, file });
+      expect(fs.readFileSync(file).subarray(0, 5).toString('latin1')).toBe('%PDF-');
+      const printer = main.all('BrowserWindow.new').slice(before);
+      expect(printer).toHaveLength(1);
+      expect(printer[0]!.data['options']).toMatchObject({
+        show: false,
+        webPreferences: {
+          sandbox: true,
+          contextIsolation: true,
+          nodeIntegration: false,
+          javascript: false,
+        },
+      });
+      const printed = main.all('webContents.printToPDF').at(-1)!.data;
+      expect(printed['options']).toEqual({ printBackground: true, pageSize: 'A4' });
+      // The page printed was a temporary file inside the data directory, removed afterwards.
+      const url = String(printed['url']);
+      expect(url.startsWith(pathToFileURL(path.join(main.dataDir, 'tmp')).href)).toBe(true);
+      expect(fs.existsSync(new URL(url))).toBe(false);
+      expect(
+        main.all('BrowserWindow.destroyed').some((d) => d.data['id'] === printer[0]!.data['id']),
+      ).toBe(true);
+      let text = '';
+      try {
+        text = execFileSync('pdftotext', [file, '-'], { encoding: 'utf8' });
+      } catch {
+        return; // poppler is not installed: the bytes above are all that can be checked
+      }
+      expect(text).toContain('Healing report');
+      expect(text).toContain('demo');
+    },
+    60_000,
+  );
+
   it('builds the application menu and the tray', () => {
     const menu = main.all('Menu.setApplicationMenu').at(-1)!.data['template'] as {
       label: string;
@@ -336,6 +384,7 @@ describe('desktop main process (booted with a stand-in electron)', () => {
         events: { service: string; action: string; reason: { actor?: string } }[];
       }>(await main.invoke('vigil:getHealingHistory', [{}], PAGE_URL));
       expect(healing.events.some((e) => e.service === 'web' && e.action === 'restart')).toBe(true);
+      await new AppPage(page).screenshot('desktop-over-ipc');
     });
 
     it('turns a quarantine into a desktop notification', async () => {

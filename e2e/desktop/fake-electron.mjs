@@ -5,6 +5,7 @@
 // app: it only stands where Electron's objects stand.
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const home = process.env.VIGIL_FAKE_ELECTRON_HOME ?? path.join(process.cwd(), '.fake-electron');
 
@@ -143,9 +144,32 @@ class FakeWebContents extends EventEmitter {
     this.#destroyed = true;
     this.emit('destroyed');
   }
+  /**
+   * Electron prints with Chromium; so does the stand-in, when the test names a Chromium binary
+   * (VIGIL_FAKE_PRINT_CHROMIUM): the page this window loaded, printed with the options given.
+   */
   async printToPDF(options) {
-    record('webContents.printToPDF', { id: this.id, options });
-    throw new Error('printing needs Chromium: the boot test checks PDF export separately');
+    record('webContents.printToPDF', { id: this.id, url: this.url, options });
+    const executablePath = process.env.VIGIL_FAKE_PRINT_CHROMIUM;
+    if (!executablePath) throw new Error('no Chromium to print with (VIGIL_FAKE_PRINT_CHROMIUM)');
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({
+      executablePath,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--allow-file-access-from-files'],
+    });
+    try {
+      const page = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
+      await page.goto(this.url, { waitUntil: 'load' });
+      const pdf = await page.pdf({
+        format: options?.pageSize ?? 'A4',
+        printBackground: Boolean(options?.printBackground),
+        preferCSSPageSize: true,
+      });
+      return pdf;
+    } finally {
+      await browser.close();
+    }
   }
 }
 
@@ -164,7 +188,7 @@ export class BrowserWindow extends EventEmitter {
     return windows.filter((w) => !w.isDestroyed());
   }
   async loadFile(file) {
-    this.webContents.url = `file://${file}`;
+    this.webContents.url = pathToFileURL(file).href;
     record('BrowserWindow.loadFile', { id: this.webContents.id, file });
     setImmediate(() => this.emit('ready-to-show'));
   }
