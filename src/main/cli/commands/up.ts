@@ -243,10 +243,9 @@ export async function runUp(
     });
   } catch (err) {
     offSignals();
-    printer.close();
     const code = (err as NodeJS.ErrnoException).code;
     if (err instanceof VigilError) {
-      io.stderr.write(`vigil up: ${err.message}\n`);
+      say(`vigil up: ${err.message}\n`);
     } else {
       const msg =
         code === 'EADDRINUSE'
@@ -254,6 +253,7 @@ export async function runUp(
           : (err as Error).message;
       say(`vigil up: cannot serve the API: ${msg}\n`);
     }
+    printer.close();
     return EXIT_FAILURE;
   }
   supervisor = stack.supervisor;
