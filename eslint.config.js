@@ -43,7 +43,7 @@ export default tseslint.config(
   },
   {
     // The supervisor core is plain Node: it never imports Electron, React or the renderer.
-    files: ['src/main/core/**', 'src/main/cli/**', 'src/main/transport/**'],
+    files: ['src/main/core/**', 'src/main/host/**', 'src/main/cli/**', 'src/main/transport/**'],
     rules: {
       'no-restricted-imports': [
         'error',

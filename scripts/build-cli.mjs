@@ -3,7 +3,8 @@
 // loading them from node_modules (module resolution, CommonJS export scanning, one compile per
 // file) made every `vigil` command start ~40% slower and `vigil up` hold ~9 MB more (see
 // docs/PERFORMANCE.md). Only the native better-sqlite3 stays external, with ws's optional native
-// helpers (ws falls back to JavaScript when they are missing).
+// helpers (ws falls back to JavaScript when they are missing), and playwright-core, which only
+// `vigil report --format pdf` loads (on demand) to drive Chromium.
 import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -31,7 +32,7 @@ const result = await build({
   minifyWhitespace: true,
   minifySyntax: true,
   charset: 'ascii',
-  external: [...NATIVE],
+  external: [...NATIVE, 'playwright-core'],
   banner: {
     js: "import { createRequire as __vigilCreateRequire } from 'node:module'; const require = __vigilCreateRequire(import.meta.url);",
   },

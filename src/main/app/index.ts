@@ -11,7 +11,7 @@ import { VigilError } from '../../shared/errors.js';
 import type { VigilEvent } from '../../shared/events.js';
 import type { SystemState } from '../../shared/model.js';
 import { importStackAsync } from '../core/import/index.js';
-import { defaultDataDir } from '../core/store/lock.js';
+import { defaultDataDir } from '../host/data-dir.js';
 import { trustedSenderCheck } from '../transport/ipc.js';
 import type { DesktopExportRequest, DesktopExportResult } from '../../preload/desktop.js';
 import { registerDesktopHandlers, sendMenuCommand } from './desktop-ipc.js';
@@ -20,6 +20,7 @@ import { menuTemplate, type ExportFormat } from './menu.js';
 import { OPEN_FILTERS, openChosenFile, writeStackText, type Question } from './open-stack.js';
 import { noticeFor, traySummary } from './notify.js';
 import { addRecent, clearRecent, initialStack, readRecent, writeRecent } from './recent.js';
+import { setUpSqliteBinding } from './sqlite-binding.js';
 import { StackHost, StackLoadError } from './stack-host.js';
 import { createTray, type VigilTray } from './tray.js';
 import { createMainWindow, guardWebContents, secureSession } from './window.js';
@@ -39,6 +40,9 @@ const paths = {
   trayIcon: path.join(appRoot, 'resources', 'tray.png'),
   demo: unpacked(path.join(appRoot, 'examples', 'demo', 'vigil.yaml')),
 };
+
+/** Electron's own build of the SQLite binding, chosen before any database opens. */
+const sqlite = setUpSqliteBinding({ appRoot, packaged: app.isPackaged, env: process.env });
 
 const devUrl = !app.isPackaged ? (process.env['ELECTRON_RENDERER_URL'] ?? null) : null;
 const dataDir = defaultDataDir(process.env);
@@ -298,6 +302,13 @@ if (!app.requestSingleInstanceLock()) {
   });
 
   void app.whenReady().then(async () => {
+    if (!sqlite.result.ok) {
+      // Without its SQLite binding the app cannot keep history: say why and how to repair it.
+      process.stderr.write(`vigil: ${sqlite.result.message}\n`);
+      dialog.showErrorBox('Vigil cannot open its history', sqlite.result.message);
+      app.exit(1);
+      return;
+    }
     app.setAppUserModelId('dev.vigil.app');
     secureSession(devUrl);
     registerDesktopHandlers(ipcMain, { isTrustedSender, exportReport: saveReportOf });

@@ -73,7 +73,7 @@ const COMMANDS: Readonly<Record<string, Entry>> = {
   },
   report: {
     run: reportCommand,
-    usage: 'report [--format md|html|json|csv] [--since 1h] [-o FILE]   healing report',
+    usage: 'report [--format md|html|json|csv|pdf] [--since 1h] [-o FILE]   healing report',
   },
   down: {
     run: downCommand,

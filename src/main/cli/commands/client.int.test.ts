@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { memoryIO } from '../io.js';
 import { silentLogger } from '../../core/logger.js';
 import { FakeVigil } from '../../transport/fake-api.js';
+import { findChromium } from '../pdf.js';
 import { startHttpServer, type HttpServerHandle } from '../../transport/http.js';
 import { createClientCommands, formatTable, psCommand } from './client.js';
 
@@ -112,7 +113,7 @@ describe('usage errors exit 2', () => {
     const a = io();
     expect(await commands().logsCommand(['api', '--tail', 'x'], a)).toBe(2);
     const b = io();
-    expect(await commands().reportCommand(['--format', 'pdf'], b)).toBe(2);
+    expect(await commands().reportCommand(['--format', 'docx'], b)).toBe(2);
     expect(fake.calls).toEqual([]);
   });
 
@@ -302,6 +303,41 @@ describe('report', () => {
     expect(out.out()).toBe(`wrote csv report to ${file} (23 bytes)\n`);
     expect(fake.calls[0]?.input).toEqual({ format: 'csv', until: '0' });
   });
+});
+
+describe('report --format pdf', () => {
+  it('needs -o FILE', async () => {
+    const out = io();
+    expect(await commands().reportCommand(['--format', 'pdf'], out)).toBe(2);
+    expect(out.err()).toBe('vigil: --format pdf writes a file: add -o FILE\n');
+    expect(fake.calls).toEqual([]);
+  });
+
+  it('says in one line when there is no Chromium to print with, before asking for the report', async () => {
+    const out = io(false, { VIGIL_CHROMIUM: path.join(dataDir, 'no-chromium') });
+    expect(await commands().reportCommand(['--format', 'pdf', '-o', 'r.pdf'], out)).toBe(1);
+    expect(out.err()).toBe(
+      `vigil: VIGIL_CHROMIUM names ${path.join(dataDir, 'no-chromium')}, which does not exist; point it at a Chromium or Chrome binary\n`,
+    );
+    expect(fake.calls).toEqual([]);
+    expect(fs.existsSync(path.join(dataDir, 'r.pdf'))).toBe(false);
+  });
+
+  it.skipIf(!findChromium(process.env).ok)(
+    'prints the HTML report to a PDF file',
+    async () => {
+      const out = io(false, {
+        ...(process.env.VIGIL_CHROMIUM ? { VIGIL_CHROMIUM: process.env.VIGIL_CHROMIUM } : {}),
+      });
+      expect(await commands().reportCommand(['--format', 'pdf', '-o', 'r.pdf'], out)).toBe(0);
+      const file = path.join(dataDir, 'r.pdf');
+      const bytes = fs.readFileSync(file);
+      expect(bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+      expect(out.out()).toBe(`wrote pdf report to ${file} (${bytes.byteLength} bytes)\n`);
+      expect(fake.calls[0]?.input).toEqual({ format: 'html' });
+    },
+    60_000,
+  );
 });
 
 describe('down', () => {

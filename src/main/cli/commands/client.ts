@@ -14,9 +14,10 @@ import { VigilError } from '../../../shared/errors.js';
 import type { DisplayStatus } from '../../../shared/model.js';
 import type { ActionResponse, LogLine, ServiceView } from '../../../shared/views.js';
 import { createHttpClient, type FetchLike } from '../../../shared/client/http.js';
-import { defaultDataDir, readInstance } from '../../core/store/lock.js';
+import { defaultDataDir, readToken } from '../../host/data-dir.js';
+import { readInstance } from '../../host/lock.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIO, type CommandFn } from '../io.js';
-import { readToken } from '../paths.js';
+import { findChromium, htmlToPdf } from '../pdf.js';
 
 export interface ClientCommandDeps {
   readInstance(
@@ -154,6 +155,43 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     }
     signal?.addEventListener('abort', done, { once: true });
   });
+
+/** `report --format pdf -o FILE`: the HTML report printed by Chromium. */
+async function writePdfReport(
+  ctx: Ctx,
+  range: { readonly since?: string; readonly until?: string },
+  output: string | boolean | undefined,
+): Promise<number> {
+  if (typeof output !== 'string') {
+    ctx.io.stderr.write('vigil: --format pdf writes a file: add -o FILE\n');
+    return EXIT_USAGE;
+  }
+  const chromium = findChromium(ctx.io.env);
+  if (!chromium.ok) {
+    ctx.io.stderr.write(`vigil: ${chromium.message}\n`);
+    return EXIT_FAILURE;
+  }
+  const report = await ctx.client.getReport({ format: 'html', ...range });
+  let pdf: Uint8Array;
+  try {
+    pdf = await htmlToPdf(report.body, chromium.path);
+  } catch (err) {
+    const first = ((err as Error).message ?? String(err)).split('\n')[0];
+    ctx.io.stderr.write(`vigil: printing the report with ${chromium.path} failed: ${first}\n`);
+    return EXIT_FAILURE;
+  }
+  const file = path.resolve(ctx.io.cwd, output);
+  try {
+    fs.writeFileSync(file, pdf);
+  } catch (err) {
+    ctx.io.stderr.write(`vigil: cannot write ${file}: ${(err as Error).message}\n`);
+    return EXIT_FAILURE;
+  }
+  if (ctx.json)
+    ctx.io.stdout.write(JSON.stringify({ file, format: 'pdf', bytes: pdf.byteLength }) + '\n');
+  else ctx.io.stdout.write(`wrote pdf report to ${file} (${pdf.byteLength} bytes)\n`);
+  return EXIT_OK;
+}
 
 export function createClientCommands(deps: ClientCommandDeps): {
   psCommand: CommandFn;
@@ -432,7 +470,7 @@ export function createClientCommands(deps: ClientCommandDeps): {
 
   const reportCommand = command(
     {
-      usage: 'report [--format md|html|json|csv] [--since 1h] [--until T] [-o FILE]',
+      usage: 'report [--format md|html|json|csv|pdf] [--since 1h] [--until T] [-o FILE]',
       about: 'Writes a healing report of a time range (default: since the stack started).',
       options: {
         format: { type: 'string' },
@@ -441,25 +479,29 @@ export function createClientCommands(deps: ClientCommandDeps): {
         output: { type: 'string', short: 'o' },
       },
       extraHelp:
-        '  --format F       md (default), html, json or csv\n  --since T        start: a duration back from now (1h, 30m, 7d), an ISO date or epoch ms\n  --until T        end (default: now)\n  -o, --output F   write to a file instead of stdout',
+        '  --format F       md (default), html, json, csv, or pdf (needs -o and Chromium; VIGIL_CHROMIUM names it)\n  --since T        start: a duration back from now (1h, 30m, 7d), an ISO date or epoch ms\n  --until T        end (default: now)\n  -o, --output F   write to a file instead of stdout',
       positionals: 0,
     },
     async (ctx) => {
       const format = ctx.values['format'];
-      if (format !== undefined && !['md', 'html', 'json', 'csv'].includes(String(format))) {
+      if (format !== undefined && !['md', 'html', 'json', 'csv', 'pdf'].includes(String(format))) {
         ctx.io.stderr.write(
-          `vigil: --format must be md, html, json or csv, not "${String(format)}"\n`,
+          `vigil: --format must be md, html, json, csv or pdf, not "${String(format)}"\n`,
         );
         return EXIT_USAGE;
       }
       const since = ctx.values['since'];
       const until = ctx.values['until'];
-      const report = await ctx.client.getReport({
-        ...(typeof format === 'string' ? { format: format as 'md' | 'html' | 'json' | 'csv' } : {}),
+      const output = ctx.values['output'];
+      const range = {
         ...(typeof since === 'string' ? { since } : {}),
         ...(typeof until === 'string' ? { until } : {}),
+      };
+      if (format === 'pdf') return writePdfReport(ctx, range, output);
+      const report = await ctx.client.getReport({
+        ...(typeof format === 'string' ? { format: format as 'md' | 'html' | 'json' | 'csv' } : {}),
+        ...range,
       });
-      const output = ctx.values['output'];
       if (typeof output !== 'string') {
         ctx.io.stdout.write(report.body);
         if (!report.body.endsWith('\n') && ctx.io.stdout.isTTY) ctx.io.stdout.write('\n');
