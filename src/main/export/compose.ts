@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { DependencySpec, ServiceSpec, StackConfig } from '../../shared/model.js';
 import { isSecretEnvKey } from '../core/config/env.js';
-import { serviceNotes } from './k8s-notes.js';
+import { serviceNotes, stackNotes } from './k8s-notes.js';
 import { formatMs, hostsByPort, rewriteLoopback } from './names.js';
 import { argvOf, composeHealthcheck } from './probes.js';
 import { renderDocuments } from './render.js';
@@ -24,7 +24,10 @@ export interface ComposeOptions {
 type Obj = Record<string, unknown>;
 
 export function exportCompose(config: StackConfig, opts: ComposeOptions): ExportResult {
-  const notes: ExportNote[] = [];
+  const notes: ExportNote[] = stackNotes(config).map((m) => ({
+    topic: m.topic,
+    message: m.message,
+  }));
   const hostByPort = hostsByPort(config.services, (s) => s.name);
   const byName = new Map(config.services.map((s) => [s.name, s]));
   const services: Record<string, Obj> = {};

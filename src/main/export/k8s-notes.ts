@@ -98,3 +98,16 @@ function replicaNotes(s: ServiceSpec, k8s: boolean, out: KeyNote[]): void {
     );
   if (s.minReady !== undefined && !k8s) note(`min_ready ${s.minReady} is not kept`);
 }
+
+/** Stack-wide settings that a cluster or Compose does not act on. */
+export function stackNotes(config: StackConfig): KeyNote[] {
+  return config.settings.onCritical === 'shutdown'
+    ? [
+        {
+          topic: 'key',
+          message:
+            'settings.on_critical shutdown is not kept: a failing critical service does not stop the others',
+        },
+      ]
+    : [];
+}

@@ -12,6 +12,7 @@ import type { ExportResult } from './types.js';
 const EDGE = `version: 1
 name: Edge Stack
 env_file: shared.env
+settings: { on_critical: shutdown }
 services:
   db:
     command: [postgres, -D, /data]
@@ -251,6 +252,11 @@ describe('what maps to what', () => {
       'api_v2',
     );
     expect(find(result, 'Namespace', 'edge-stack')).toBeDefined();
+    expect(result.notes).toContainEqual({
+      topic: 'key',
+      message:
+        'settings.on_critical shutdown is not kept: a failing critical service does not stop the others',
+    });
   });
 
   it('replicas, scale -> HPA, min_ready -> PDB, ip_hash -> session affinity; the rest is reported', () => {

@@ -7,7 +7,7 @@
 import type { ServiceSpec, StackConfig } from '../../shared/model.js';
 import { envSources, serviceEnv, type EnvSource } from './k8s-env.js';
 import { dependencyWaits, WAITER_ACCOUNT, type Wait } from './k8s-waits.js';
-import { serviceNotes } from './k8s-notes.js';
+import { serviceNotes, stackNotes } from './k8s-notes.js';
 import {
   dnsLabel,
   hostsByPort,
@@ -44,6 +44,7 @@ export function exportKubernetes(config: StackConfig, opts: KubernetesOptions): 
     notes.push({ ...(service !== undefined ? { service } : {}), topic, message });
   };
 
+  for (const m of stackNotes(config)) note(undefined, m.topic, m.message);
   files.push({
     path: 'namespace.yaml',
     docs: [
