@@ -120,6 +120,33 @@ describe('replica keys', () => {
     expect(s.health.probe.type).toBe('default');
   });
 
+  it('reads the replica keys of the SPEC example (with weights under strategy weighted)', () => {
+    const r = ok(`services:
+  api:
+    command: node server.js
+    port: 3000
+    replicas: 3
+    ports: 3001-3010
+    min_ready: 1
+    balance: { strategy: weighted, mode: http, weights: [3, 1, 1] }
+    failover: { backup: api-stub, failback_after: 10s }
+    image: ghcr.io/acme/api:1.4
+    liveness: { http: { path: /live }, interval: 10s }
+  api-stub:
+    command: node stub.js
+    port: 3100
+`);
+    expect(r.config.services[0]).toMatchObject({
+      replicas: 3,
+      minReady: 1,
+      balance: { strategy: 'weighted', mode: 'http', weights: [3, 1, 1] },
+      failover: { backup: 'api-stub', failbackAfterMs: 10_000 },
+      image: 'ghcr.io/acme/api:1.4',
+      liveness: { probe: { type: 'http', path: '/live', port: 3000 }, intervalMs: 10_000 },
+    });
+    expect(r.warnings).toHaveLength(1);
+  });
+
   it('records the env files of each service in order, the stack file first', () => {
     const text = `version: 1\nenv_file: .env\nservices:\n  api:\n    command: x\n    env_file: [api.env, .env]\n  db:\n    command: y\n`;
     const [a, d] = ok(text).config.services;
