@@ -355,6 +355,9 @@ describe('kubectl kustomize builds the folder', () => {
       const ns = docs.find((d) => d.kind === 'Namespace')!.metadata.name;
       for (const d of docs.filter((x) => x.kind !== 'Namespace'))
         expect(d.metadata.namespace).toBe(ns);
+      // A ServiceAccount subject must name its namespace, or the API server refuses the binding.
+      for (const b of docs.filter((x) => x.kind === 'RoleBinding'))
+        expect(b.subjects).toEqual([{ kind: 'ServiceAccount', name: 'vigil-wait', namespace: ns }]);
     }
   });
   if (kubectl === undefined) it('is skipped: kubectl is not installed here', () => {});

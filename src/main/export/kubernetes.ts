@@ -221,7 +221,7 @@ export function exportKubernetes(config: StackConfig, opts: KubernetesOptions): 
     files.push({ path: `${name}.yaml`, docs });
   }
 
-  if (needsWaiter) files.splice(1, 0, { path: 'rbac.yaml', docs: waiterRbac(stack) });
+  if (needsWaiter) files.splice(1, 0, { path: 'rbac.yaml', docs: waiterRbac(stack, namespace) });
 
   const kustomization = {
     apiVersion: 'kustomize.config.k8s.io/v1beta1',
@@ -416,7 +416,7 @@ function hpaComment(s: ServiceSpec): string {
   ].join('\n');
 }
 
-function waiterRbac(stack: string): Doc[] {
+function waiterRbac(stack: string, namespace: string): Doc[] {
   const labels = {
     app: stack,
     'app.kubernetes.io/part-of': stack,
@@ -441,7 +441,7 @@ function waiterRbac(stack: string): Doc[] {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'RoleBinding',
         metadata: meta,
-        subjects: [{ kind: 'ServiceAccount', name: WAITER_ACCOUNT }],
+        subjects: [{ kind: 'ServiceAccount', name: WAITER_ACCOUNT, namespace }],
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: WAITER_ACCOUNT },
       },
     },
