@@ -107,6 +107,8 @@ export class StackHost {
     try {
       for (const s of config.services)
         for (const k of s.secretEnv) if (s.env[k]) logger.addSecret(s.env[k]);
+      // Warnings (e.g. replicas that still run as one instance) go to the stack's log.
+      for (const w of loaded.warnings) logger.warn(formatIssue(w, { color: false }));
       const store = HistoryStore.open(dataDir, {
         logger,
         retentionMs: config.settings.retentionMs,
