@@ -88,14 +88,16 @@ if (!binary) {
       ).toBe('object');
     });
 
-    it('exposes the desktop bridge with its two methods only, and offers PDF export', async () => {
+    it('exposes the desktop bridge with its three methods only, and offers PDF and stack export', async () => {
       const keys = await page.evaluate(() =>
         Object.keys((window as unknown as { vigilDesktop: object }).vigilDesktop).sort(),
       );
-      expect(keys).toEqual(['exportReport', 'onMenuCommand']);
+      expect(keys).toEqual(['exportReport', 'exportStack', 'onMenuCommand']);
       await page.getByRole('button', { name: 'Export report' }).click();
       const dialog = page.getByRole('dialog', { name: 'Export healing report' });
       await dialog.getByText('PDF', { exact: true }).waitFor();
+      await dialog.getByRole('button', { name: 'Export to Kubernetes…' }).waitFor();
+      await dialog.getByRole('button', { name: 'Export to Compose…' }).waitFor();
       await dialog.getByRole('button', { name: 'Close' }).click();
     });
 

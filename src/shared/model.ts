@@ -147,6 +147,60 @@ export interface ServiceSpec {
   readonly startupTimeoutMs: number;
   /** Where the service's key is in the stack file (absent for registered external services). */
   readonly source?: SourceLocation;
+
+  // Replicas and export (SPEC §11). Absent keys mean one instance, no balancer, no image.
+  /** Env files this service reads, in order (the stack's first), as absolute paths. */
+  readonly envFileList?: readonly string[];
+  /** Container image for `vigil export`. */
+  readonly image?: string;
+  /** A probe whose failures mean "restart me" (exported as a livenessProbe). */
+  readonly liveness?: HealthSpec;
+  /** Fixed instance count (`replicas`), or `scale.min` when the service scales. */
+  readonly replicas?: number;
+  /** Instance ports (`ports: 3001-3010` or a list). */
+  readonly ports?: readonly number[];
+  /** Instances that must be ready for the service to count as healthy. */
+  readonly minReady?: number;
+  readonly balance?: BalanceSpec;
+  readonly failover?: FailoverSpec;
+  readonly scale?: ScaleSpec;
+}
+
+export const BALANCE_STRATEGIES = [
+  'round_robin',
+  'least_connections',
+  'random',
+  'ip_hash',
+  'weighted',
+] as const;
+export type BalanceStrategy = (typeof BALANCE_STRATEGIES)[number];
+export const BALANCE_MODES = ['http', 'tcp'] as const;
+export type BalanceMode = (typeof BALANCE_MODES)[number];
+
+export interface BalanceSpec {
+  readonly strategy: BalanceStrategy;
+  readonly mode: BalanceMode;
+  /** One weight per instance, only with `strategy: weighted`. */
+  readonly weights?: readonly number[];
+}
+
+export interface FailoverSpec {
+  /** Another service that answers when no instance is ready. */
+  readonly backup: string;
+  readonly failbackAfterMs: number;
+}
+
+export const SCALE_METRICS = ['cpu', 'connections', 'latency_p95'] as const;
+export type ScaleMetric = (typeof SCALE_METRICS)[number];
+
+export interface ScaleSpec {
+  readonly min: number;
+  readonly max: number;
+  readonly metric: ScaleMetric;
+  /** cpu: percent of one core per instance; connections: per instance; latency_p95: milliseconds. */
+  readonly target: number;
+  readonly cooldownMs: number;
+  readonly windowMs: number;
 }
 
 export interface StackSettings {

@@ -8,8 +8,10 @@ import { toVigilError } from '../../shared/client/validate.js';
 import { VigilError } from '../../shared/errors.js';
 import {
   DESKTOP_EXPORT_CHANNEL,
+  DESKTOP_EXPORT_STACK_CHANNEL,
   DESKTOP_MENU_CHANNEL,
   parseExportRequest,
+  parseStackExportRequest,
   type DesktopChannels,
   type MenuCommand,
 } from '../../preload/desktop.js';
@@ -17,11 +19,14 @@ import type { Logger } from '../core/logger.js';
 import type { IpcEventLike, IpcMainLike } from '../transport/ipc.js';
 
 type ExportChannel = DesktopChannels[typeof DESKTOP_EXPORT_CHANNEL];
+type StackExportChannel = DesktopChannels[typeof DESKTOP_EXPORT_STACK_CHANNEL];
 
 export interface DesktopHandlerOptions {
   isTrustedSender(event: IpcEventLike): boolean;
   /** Saves a report where the user says; `saved: false` when cancelled. */
   exportReport(req: ExportChannel['request']): Promise<ExportChannel['response']>;
+  /** Exports the open stack where the user says; absent: the channel is not offered. */
+  exportStack?(req: StackExportChannel['request']): Promise<StackExportChannel['response']>;
   readonly logger?: Logger;
 }
 
@@ -70,7 +75,49 @@ export function registerDesktopHandlers(
       }
     },
   );
-  return () => ipcMain.removeHandler(DESKTOP_EXPORT_CHANNEL);
+  const exportStack = opts.exportStack;
+  if (exportStack !== undefined) {
+    let busy = false;
+    ipcMain.handle(
+      DESKTOP_EXPORT_STACK_CHANNEL,
+      async (event, input): Promise<IpcResult<StackExportChannel['response']>> => {
+        if (!opts.isTrustedSender(event))
+          return {
+            ok: false,
+            error: new VigilError('FORBIDDEN', 'IPC call from an untrusted frame').toEnvelope()
+              .error,
+          };
+        const req = parseStackExportRequest(input);
+        if (!req.ok)
+          return {
+            ok: false,
+            error: new VigilError('BAD_REQUEST', req.message).toEnvelope().error,
+          };
+        if (busy)
+          return {
+            ok: false,
+            error: new VigilError('CONFLICT', 'the stack is already being exported').toEnvelope()
+              .error,
+          };
+        busy = true;
+        try {
+          return { ok: true, value: await exportStack(req.value) };
+        } catch (err) {
+          if (!(err instanceof VigilError))
+            opts.logger?.error('stack export failed', {
+              error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+            });
+          return { ok: false, error: toVigilError(err).toEnvelope().error };
+        } finally {
+          busy = false;
+        }
+      },
+    );
+  }
+  return () => {
+    ipcMain.removeHandler(DESKTOP_EXPORT_CHANNEL);
+    if (exportStack !== undefined) ipcMain.removeHandler(DESKTOP_EXPORT_STACK_CHANNEL);
+  };
 }
 
 /** What a menu command is sent to: a window's web contents. */

@@ -13,9 +13,14 @@ import type { SystemState } from '../../shared/model.js';
 import { importStackAsync } from '../core/import/index.js';
 import { defaultDataDir } from '../host/data-dir.js';
 import { trustedSenderCheck } from '../transport/ipc.js';
-import type { DesktopExportRequest, DesktopExportResult } from '../../preload/desktop.js';
+import type {
+  DesktopExportRequest,
+  DesktopExportResult,
+  DesktopStackExportRequest,
+  DesktopStackExportResult,
+} from '../../preload/desktop.js';
 import { registerDesktopHandlers, sendMenuCommand } from './desktop-ipc.js';
-import { exportReport } from './export.js';
+import { exportReport, exportStack } from './export.js';
 import { menuTemplate, type ExportFormat } from './menu.js';
 import { OPEN_FILTERS, openChosenFile, writeStackText, type Question } from './open-stack.js';
 import { noticeFor, traySummary } from './notify.js';
@@ -220,6 +225,17 @@ async function saveReportOf(request: DesktopExportRequest): Promise<DesktopExpor
   });
 }
 
+/** The open stack exported to Kubernetes or Compose (the page's Export dialog). */
+async function exportStackOf(
+  request: DesktopStackExportRequest,
+): Promise<DesktopStackExportResult> {
+  const stack = host.stack;
+  if (!stack) throw new VigilError('NOT_RUNNING', 'no stack is open');
+  const result = await exportStack({ parent: win, stackFile: stack.file, request });
+  if (result.saved && result.path) shell.showItemInFolder(result.path);
+  return result;
+}
+
 async function runExport(format: ExportFormat): Promise<void> {
   if (!host.stack) return;
   try {
@@ -311,7 +327,11 @@ if (!app.requestSingleInstanceLock()) {
     }
     app.setAppUserModelId('dev.vigil.app');
     secureSession(devUrl);
-    registerDesktopHandlers(ipcMain, { isTrustedSender, exportReport: saveReportOf });
+    registerDesktopHandlers(ipcMain, {
+      isTrustedSender,
+      exportReport: saveReportOf,
+      exportStack: exportStackOf,
+    });
     refreshMenu();
     const first = initialStack(
       process.argv.slice(app.isPackaged ? 1 : 2),

@@ -94,6 +94,8 @@ export class StackHost {
       logger: hosted.logger,
       apiUrl: hosted.server?.url ?? null,
     };
+    // Warnings (e.g. replicas that still run as one instance) go to the stack's log.
+    for (const w of loaded.warnings) hosted.logger.warn(formatIssue(w, { color: false }));
     this.current = { open, hosted };
     hosted.start();
     return open;

@@ -8,6 +8,7 @@ import { validateCommand } from './commands/validate.js';
 import { graphCommand } from './commands/graph.js';
 import { importCommand } from './commands/import.js';
 import { initCommand } from './commands/init.js';
+import { exportCommand } from './commands/export.js';
 import {
   deregisterCommand,
   downCommand,
@@ -92,6 +93,11 @@ const COMMANDS: Readonly<Record<string, Entry>> = {
     run: importCommand,
     usage:
       'import FILE [-o OUT] [--force] [--env NAME]     convert a process-compose, Procfile or PM2 file',
+  },
+  export: {
+    run: exportCommand,
+    usage:
+      'export kubernetes|compose [-f FILE] [-o OUT] [--namespace NS] [--image NAME=IMAGE]   write manifests or a Compose file',
   },
 };
 

@@ -775,6 +775,10 @@ const SOFT_KEYS: readonly (keyof ServiceSpec)[] = [
   'launch',
   'dependsOn',
   'source',
+  // used by `vigil export` only, or already part of `env`
+  'image',
+  'liveness',
+  'envFileList',
 ];
 
 function sameSpec(

@@ -112,8 +112,8 @@ describe('PM2 ecosystem.config.js', () => {
     for (const expected of [
       /apps\[3\]\.onReady \(function\): not imported/,
       /^deploy: deploy not imported/,
-      /^apps\[0\]\.instances: instances: max not mapped/,
-      /^apps\[0\]\.exec_mode: exec_mode cluster/,
+      /^apps\[0\]\.instances: instances: max not mapped: it depends on the CPU count/,
+      /^apps\[0\]\.exec_mode: exec_mode cluster with instances max not mapped/,
       /^apps\[0\]\.env_production: env_production not applied/,
       /^apps\[1\]\.watch: watch: not mapped/,
       /^apps\[2\]\.cron_restart: /,

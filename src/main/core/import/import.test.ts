@@ -11,7 +11,7 @@ import { VigilError } from '../../../shared/errors.js';
 import type { ServiceSpec, StackConfig } from '../../../shared/model.js';
 import { interpolate, loadStack } from '../config/index.js';
 import { escapeInterpolation, splitArgs } from './escape.js';
-import { formatWarning, importStack, isImportableName, type ImportResult } from './index.js';
+import { importStack, isImportableName, type ImportResult } from './index.js';
 import { NameRegistry, normaliseName } from './names.js';
 
 const FIXTURES = path.join(import.meta.dirname, 'fixtures');
@@ -192,7 +192,6 @@ describe('process-compose', () => {
       log_location: 5,
       'processes.api.liveness_probe': 76,
       'processes.api.shutdown.command': 85,
-      'processes.worker.replicas': 91,
       'processes.Web Frontend.is_tty': 105,
       'processes.Web Frontend.namespace': 106,
     };
@@ -201,9 +200,10 @@ describe('process-compose', () => {
       expect(w.line, p).toBe(line);
       expect(w.file).toBe(path.join(dir, 'process-compose.yaml'));
     }
-    expect(formatWarning(warningAt(r, 'processes.worker.replicas'), 'process-compose.yaml')).toBe(
-      'process-compose.yaml:91:5: replicas: 2 not mapped: Vigil runs one instance per service; copy the service under other names for more',
-    );
+    // replicas are mapped now, not listed
+    expect(r.warnings.some((w) => w.path === 'processes.worker.replicas')).toBe(false);
+    expect(svc(config, 'worker').replicas).toBe(2);
+    expect(r.yaml).toMatch(/^ {4}replicas: 2 # from replicas; each instance gets PORT/m);
     // Sorted by position.
     const lines = r.warnings.map((w) => w.line ?? 0);
     expect([...lines].sort((a, b) => a - b)).toEqual(lines);
@@ -357,9 +357,22 @@ describe('PM2 ecosystem files (JSON and YAML)', () => {
     expect(svc(config, 'app').port).toBe(4000);
     expect(svc(config, 'bin-www').port).toBeUndefined();
     expect(warningAt(r, 'apps[0].watch')).toMatchObject({ line: 7, col: 7 });
-    expect(warningAt(r, 'apps[0].instances')).toMatchObject({ line: 6, col: 7 });
+    // instances: 4 becomes replicas: 4, without a warning
+    expect(r.warnings.some((w) => w.path === 'apps[0].instances')).toBe(false);
+    expect(svc(config, 'app').replicas).toBe(4);
     expect(warningAt(r, 'apps[1].env.PORT').message).toContain('also the port of "app"');
     for (const s of config.services) expect(s.stop).toEqual({ signal: 'SIGINT', timeoutMs: 1600 });
+  });
+
+  it('maps cluster mode with a port to replicas behind a balanced front port', () => {
+    const d = tempDir({
+      'ecosystem.config.yaml':
+        'apps:\n  - name: web\n    script: server.js\n    instances: 3\n    exec_mode: cluster\n    env: { PORT: 3000 }\n',
+    });
+    const r = importStack(path.join(d, 'ecosystem.config.yaml'), { env: ENV });
+    const web = svc(load(r), 'web');
+    expect(web).toMatchObject({ replicas: 3, port: 3000, balance: { strategy: 'round_robin' } });
+    expect(r.warnings.filter((w) => /instances|exec_mode/.test(w.path ?? ''))).toEqual([]);
   });
 
   it('maps a YAML ecosystem file, applying env_<name> when asked', () => {

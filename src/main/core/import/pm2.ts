@@ -238,8 +238,12 @@ function convertApp(app: Dict, index: number, ac: AppContext): DraftService | nu
     if (HANDLED.has(k) || /^env_./.test(k)) continue;
     const reason = NOT_MAPPED[k];
     if (k === 'exec_mode') {
-      if (text(app.exec_mode)?.startsWith('cluster'))
-        warn([k], 'exec_mode cluster not mapped: Vigil runs the script as one plain process');
+      const n = num(app.instances);
+      if (text(app.exec_mode)?.startsWith('cluster') && (n === undefined || !(n > 1)))
+        warn(
+          [k],
+          `exec_mode cluster with instances ${String(app.instances ?? 1)} not mapped: Vigil runs the script as one process; set \`replicas:\` for more`,
+        );
       continue;
     }
     if (k === 'watch' && (app.watch === false || app.watch === undefined)) continue;
@@ -418,10 +422,18 @@ function convertApp(app: Dict, index: number, ac: AppContext): DraftService | nu
   // instances
   if (app.instances !== undefined) {
     const n = num(app.instances);
-    if (n === undefined || n === 0 || n < 0 || n > 1)
+    if (n !== undefined && Number.isInteger(n) && n > 1) {
+      svc.replicas = n;
+      const cluster = text(app.exec_mode)?.startsWith('cluster') === true;
+      // Cluster mode shares one port among the instances: Vigil's balancer does that on `port`.
+      if (cluster && svc.port !== undefined) svc.balance = { strategy: 'round_robin' };
+      keyComments.replicas = cluster
+        ? 'from instances in cluster mode; each instance gets its own PORT behind the front port'
+        : 'from instances; each instance gets PORT, VIGIL_REPLICA and VIGIL_INSTANCE';
+    } else if (n !== 1)
       warn(
         ['instances'],
-        `instances: ${String(app.instances)} not mapped: Vigil runs one instance of each service; copy the service under other names (with other ports) for more`,
+        `instances: ${String(app.instances)} not mapped: it depends on the CPU count; set \`replicas: N\` (or \`scale: { min, max }\`)`,
       );
   }
   if (Object.keys(keyComments).length > 0) svc.keyComments = keyComments;

@@ -341,10 +341,14 @@ function convertProcess(
     );
   }
   const replicas = num(p.replicas);
-  if (replicas !== undefined && replicas > 1)
+  if (replicas !== undefined && Number.isInteger(replicas) && replicas > 1) {
+    svc.replicas = replicas;
+    keyComments.replicas =
+      'from replicas; each instance gets PORT, VIGIL_REPLICA and VIGIL_INSTANCE';
+  } else if (replicas !== undefined && replicas !== 1)
     warn(
       ['replicas'],
-      `replicas: ${replicas} not mapped: Vigil runs one instance per service; copy the service under other names for more`,
+      `replicas: ${String(p.replicas)} not mapped: write a whole number of at least 1`,
     );
 
   // depends_on
