@@ -1,0 +1,359 @@
+/**
+ * The `http` mode: a request-aware reverse proxy. Each request goes to one instance over a
+ * keep-alive connection; the response streams back as it arrives (long responses, server-sent
+ * events) with `x-vigil-instance` added. The request's body is not read until the connection to the
+ * instance is open, so a request whose connection was refused or reset before it opened has sent
+ * nothing and is retried once, on another instance; nothing else is retried. WebSocket upgrades
+ * get their own connection and are piped both ways once the instance answers 101.
+ */
+import http from 'node:http';
+import type net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { begin, end, type Instance } from './pool.js';
+import { connectFailure, type Router } from './router.js';
+
+/** Headers that belong to one connection, never forwarded (RFC 9110 §7.6.1). */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+export const INSTANCE_HEADER = 'x-vigil-instance';
+
+function forwardHeaders(req: http.IncomingMessage, clientIp: string): http.OutgoingHttpHeaders {
+  const out: http.OutgoingHttpHeaders = {};
+  const h = req.headers;
+  for (const k in h) if (!HOP_BY_HOP.has(k)) out[k] = h[k];
+  const xff = h['x-forwarded-for'];
+  out['x-forwarded-for'] = xff ? `${String(xff)}, ${clientIp}` : clientIp;
+  if (!h['x-forwarded-proto']) out['x-forwarded-proto'] = 'http';
+  return out;
+}
+
+function responseHeaders(res: http.IncomingMessage, id: string): http.OutgoingHttpHeaders {
+  const out: http.OutgoingHttpHeaders = {};
+  const h = res.headers;
+  for (const k in h) if (!HOP_BY_HOP.has(k)) out[k] = h[k];
+  out[INSTANCE_HEADER] = id;
+  return out;
+}
+
+function hasBody(req: http.IncomingMessage): boolean {
+  const len = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (len !== undefined && len !== '0');
+}
+
+/** A JSON error in the project's envelope, so that a person (or a client) sees what happened. */
+export function sendError(
+  res: http.ServerResponse,
+  status: 502 | 503,
+  code: 'NOT_RUNNING' | 'BAD_GATEWAY',
+  message: string,
+  extra: Record<string, unknown> = {},
+): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ error: { code, message, ...extra } });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    ...(status === 503 ? { 'retry-after': '1' } : {}),
+  });
+  res.end(body);
+}
+
+/**
+ * Waits until `req`'s socket is connected; `onOpen` runs once it is, `onFail` if it never was.
+ * A connect that takes longer than `timeoutMs` fails like a refused one.
+ */
+function whenConnected(
+  req: http.ClientRequest,
+  timeoutMs: number,
+  onOpen: () => void,
+): { readonly connected: () => boolean } {
+  let connected = false;
+  req.once('socket', (socket: net.Socket) => {
+    if (!socket.connecting) {
+      connected = true;
+      onOpen();
+      return;
+    }
+    const timer = setTimeout(() => {
+      const err: NodeJS.ErrnoException = new Error('connect timed out');
+      err.code = 'ETIMEDOUT';
+      req.destroy(err);
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      connected = true;
+      onOpen();
+    });
+    socket.once('close', () => clearTimeout(timer));
+  });
+  return { connected: () => connected };
+}
+
+export interface HttpProxyOptions {
+  readonly connectTimeoutMs: number;
+}
+
+export function handleRequest(
+  router: Router,
+  opts: HttpProxyOptions,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): void {
+  const clientIp = req.socket.remoteAddress ?? '';
+  const headers = forwardHeaders(req, clientIp);
+  const body = hasBody(req);
+  let clientGone = false;
+  res.once('close', () => {
+    clientGone = !res.writableFinished;
+  });
+
+  const attempt = (inst: Instance, tried: Set<string>): void => {
+    const t0 = router.now();
+    begin(inst);
+    let settled = false;
+    const settle = (ok: boolean, latency: number | null): void => {
+      if (settled) return;
+      settled = true;
+      end(inst, ok, latency, router.now());
+    };
+    const up = http.request({
+      host: inst.host,
+      port: inst.port,
+      method: req.method,
+      path: req.url,
+      headers,
+      agent: inst.agent,
+    });
+    const conn = whenConnected(up, opts.connectTimeoutMs, () => {
+      if (body) req.pipe(up);
+    });
+    if (!body) up.end();
+
+    up.once('response', (ures) => {
+      const latency = router.now() - t0;
+      res.writeHead(ures.statusCode ?? 502, ures.statusMessage, responseHeaders(ures, inst.id));
+      // A response without a length streams: send the headers now, do not wait for a first chunk.
+      if (ures.headers['content-length'] === undefined) res.flushHeaders();
+      ures.pipe(res);
+      ures.once('end', () => settle(true, latency));
+      ures.once('error', () => {
+        settle(false, latency);
+        res.destroy();
+      });
+      ures.once('close', () => {
+        if (!ures.complete) {
+          settle(false, latency);
+          res.destroy();
+        }
+      });
+    });
+
+    up.once('error', (err: NodeJS.ErrnoException) => {
+      if (clientGone) {
+        settle(true, null);
+        return;
+      }
+      settle(false, null);
+      const reason = connectFailure(err);
+      if (!conn.connected()) {
+        // Nothing reached the instance: take it out, and send the request once more elsewhere.
+        router.refused(inst, reason);
+        tried.add(inst.id);
+        if (tried.size === 1) {
+          const next = router.choose(clientIp, tried);
+          if (next) {
+            router.retried(inst, next, reason);
+            attempt(next, tried);
+            return;
+          }
+        }
+        sendError(
+          res,
+          502,
+          'BAD_GATEWAY',
+          `${router.service}: ${inst.id} refused the connection (${reason})`,
+          {
+            instance: inst.id,
+            reachedInstance: false,
+          },
+        );
+        return;
+      }
+      sendError(
+        res,
+        502,
+        'BAD_GATEWAY',
+        `${router.service}: ${inst.id} failed during the request (${reason}); not retried, since it may have acted on it`,
+        { instance: inst.id, reachedInstance: true },
+      );
+    });
+
+    res.once('close', () => {
+      if (!res.writableFinished) up.destroy();
+    });
+  };
+
+  const first = router.choose(clientIp);
+  if (!first) {
+    router.noInstance();
+    if (body) req.resume();
+    sendError(res, 503, 'NOT_RUNNING', `${router.service}: no instance is ready`, {
+      service: router.service,
+    });
+    return;
+  }
+  attempt(first, new Set());
+}
+
+/** The raw head of an HTTP/1.1 message. */
+function head(
+  firstLine: string,
+  rawHeaders: readonly string[],
+  extra: readonly [string, string][],
+): string {
+  let s = `${firstLine}\r\n`;
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2)
+    s += `${rawHeaders[i]}: ${rawHeaders[i + 1]}\r\n`;
+  for (const [k, v] of extra) s += `${k}: ${v}\r\n`;
+  return `${s}\r\n`;
+}
+
+export function handleUpgrade(
+  router: Router,
+  opts: HttpProxyOptions,
+  req: http.IncomingMessage,
+  client: Duplex,
+  clientHead: Buffer,
+): void {
+  const clientIp = req.socket.remoteAddress ?? '';
+  const headers: http.OutgoingHttpHeaders = { ...req.headers };
+  const xff = req.headers['x-forwarded-for'];
+  headers['x-forwarded-for'] = xff ? `${String(xff)}, ${clientIp}` : clientIp;
+  if (!req.headers['x-forwarded-proto']) headers['x-forwarded-proto'] = 'http';
+  client.on('error', () => client.destroy());
+
+  const attempt = (inst: Instance, tried: Set<string>): void => {
+    const t0 = router.now();
+    begin(inst);
+    let settled = false;
+    const settle = (ok: boolean, latency: number | null): void => {
+      if (settled) return;
+      settled = true;
+      end(inst, ok, latency, router.now());
+    };
+    const up = http.request({
+      host: inst.host,
+      port: inst.port,
+      method: req.method,
+      path: req.url,
+      headers,
+      agent: false,
+    });
+    const conn = whenConnected(up, opts.connectTimeoutMs, () => undefined);
+    up.end();
+    client.once('close', () => {
+      if (!settled) up.destroy();
+    });
+
+    up.once('upgrade', (ures, upSocket, upHead) => {
+      const latency = router.now() - t0;
+      client.write(
+        head(
+          `HTTP/1.1 ${ures.statusCode ?? 101} ${ures.statusMessage ?? 'Switching Protocols'}`,
+          ures.rawHeaders,
+          [[INSTANCE_HEADER, inst.id]],
+        ),
+      );
+      if (upHead.length > 0) client.write(upHead);
+      if (clientHead.length > 0) upSocket.write(clientHead);
+      upSocket.pipe(client);
+      client.pipe(upSocket);
+      const close = (): void => {
+        settle(true, latency);
+        upSocket.destroy();
+        client.destroy();
+      };
+      upSocket.once('close', close);
+      client.once('close', close);
+      upSocket.on('error', close);
+    });
+
+    up.once('response', (ures) => {
+      // The instance refused the upgrade with an ordinary response: pass it on and close.
+      const latency = router.now() - t0;
+      client.write(
+        head(`HTTP/1.1 ${ures.statusCode ?? 502} ${ures.statusMessage ?? ''}`, ures.rawHeaders, [
+          [INSTANCE_HEADER, inst.id],
+        ]),
+      );
+      ures.pipe(client);
+      ures.once('end', () => {
+        settle(true, latency);
+        client.end();
+      });
+    });
+
+    up.once('error', (err: NodeJS.ErrnoException) => {
+      settle(false, null);
+      const reason = connectFailure(err);
+      if (!conn.connected()) {
+        router.refused(inst, reason);
+        tried.add(inst.id);
+        const next = tried.size === 1 ? router.choose(clientIp, tried) : null;
+        if (next) {
+          router.retried(inst, next, reason);
+          attempt(next, tried);
+          return;
+        }
+      }
+      client.end(
+        head(
+          'HTTP/1.1 502 Bad Gateway',
+          [],
+          [
+            ['content-type', 'application/json'],
+            ['connection', 'close'],
+            [INSTANCE_HEADER, inst.id],
+          ],
+        ) +
+          JSON.stringify({
+            error: { code: 'BAD_GATEWAY', message: `${router.service}: ${inst.id}: ${reason}` },
+          }),
+      );
+    });
+  };
+
+  const first = router.choose(clientIp);
+  if (!first) {
+    router.noInstance();
+    const body = JSON.stringify({
+      error: { code: 'NOT_RUNNING', message: `${router.service}: no instance is ready` },
+    });
+    client.end(
+      head(
+        'HTTP/1.1 503 Service Unavailable',
+        [],
+        [
+          ['content-type', 'application/json'],
+          ['content-length', String(Buffer.byteLength(body))],
+          ['connection', 'close'],
+        ],
+      ) + body,
+    );
+    return;
+  }
+  attempt(first, new Set());
+}
