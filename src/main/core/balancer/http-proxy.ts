@@ -12,7 +12,10 @@ import type { Duplex } from 'node:stream';
 import { begin, end, type Instance } from './pool.js';
 import { connectFailure, type Router } from './router.js';
 
-/** Headers that belong to one connection, never forwarded (RFC 9110 §7.6.1). */
+/**
+ * Headers that belong to one connection, never forwarded (RFC 9110 §7.6.1). Transfer-Encoding is
+ * kept: Node frames the forwarded body by it on either side.
+ */
 const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
@@ -21,33 +24,58 @@ const HOP_BY_HOP = new Set([
   'proxy-authorization',
   'te',
   'trailer',
-  'transfer-encoding',
   'upgrade',
 ]);
 
 export const INSTANCE_HEADER = 'x-vigil-instance';
 
-function forwardHeaders(req: http.IncomingMessage, clientIp: string): http.OutgoingHttpHeaders {
-  const out: http.OutgoingHttpHeaders = {};
-  const h = req.headers;
-  for (const k in h) if (!HOP_BY_HOP.has(k)) out[k] = h[k];
-  const xff = h['x-forwarded-for'];
-  out['x-forwarded-for'] = xff ? `${String(xff)}, ${clientIp}` : clientIp;
-  if (!h['x-forwarded-proto']) out['x-forwarded-proto'] = 'http';
-  return out;
+/**
+ * The request's headers as a flat [name, value, ...] list (kept as the client wrote them, which
+ * also spares Node a validation pass per header), without hop-by-hop ones, with the client's
+ * address appended to x-forwarded-for and x-forwarded-proto set when absent.
+ */
+function forwardHeaders(
+  raw: readonly string[],
+  clientIp: string,
+): { headers: string[]; body: boolean } {
+  const out: string[] = [];
+  let xff: string | null = null;
+  let proto = false;
+  let body = false;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const k = raw[i]!;
+    const lower = k.toLowerCase();
+    if (HOP_BY_HOP.has(lower)) continue;
+    if (lower === 'x-forwarded-for') {
+      xff = xff === null ? raw[i + 1]! : `${xff}, ${raw[i + 1]!}`;
+      continue;
+    }
+    if (lower === 'x-forwarded-proto') proto = true;
+    else if (lower === 'transfer-encoding' || (lower === 'content-length' && raw[i + 1] !== '0'))
+      body = true;
+    out.push(k, raw[i + 1]!);
+  }
+  out.push('x-forwarded-for', xff === null ? clientIp : `${xff}, ${clientIp}`);
+  if (!proto) out.push('x-forwarded-proto', 'http');
+  return { headers: out, body };
 }
 
-function responseHeaders(res: http.IncomingMessage, id: string): http.OutgoingHttpHeaders {
-  const out: http.OutgoingHttpHeaders = {};
-  const h = res.headers;
-  for (const k in h) if (!HOP_BY_HOP.has(k)) out[k] = h[k];
-  out[INSTANCE_HEADER] = id;
-  return out;
-}
-
-function hasBody(req: http.IncomingMessage): boolean {
-  const len = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (len !== undefined && len !== '0');
+/** The response's headers for the client, with x-vigil-instance; `sized` when it has a length. */
+function responseHeaders(
+  raw: readonly string[],
+  id: string,
+): { headers: string[]; sized: boolean } {
+  const headers: string[] = [];
+  let sized = false;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const k = raw[i]!;
+    const lower = k.toLowerCase();
+    if (HOP_BY_HOP.has(lower)) continue;
+    if (lower === 'content-length') sized = true;
+    headers.push(k, raw[i + 1]!);
+  }
+  headers.push(INSTANCE_HEADER, id);
+  return { headers, sized };
 }
 
 /** A JSON error in the project's envelope, so that a person (or a client) sees what happened. */
@@ -113,8 +141,7 @@ export function handleRequest(
   res: http.ServerResponse,
 ): void {
   const clientIp = req.socket.remoteAddress ?? '';
-  const headers = forwardHeaders(req, clientIp);
-  const body = hasBody(req);
+  const { headers, body } = forwardHeaders(req.rawHeaders, clientIp);
   let clientGone = false;
   res.once('close', () => {
     clientGone = !res.writableFinished;
@@ -144,9 +171,10 @@ export function handleRequest(
 
     up.once('response', (ures) => {
       const latency = router.now() - t0;
-      res.writeHead(ures.statusCode ?? 502, ures.statusMessage, responseHeaders(ures, inst.id));
+      const out = responseHeaders(ures.rawHeaders, inst.id);
+      res.writeHead(ures.statusCode ?? 502, ures.statusMessage, out.headers);
       // A response without a length streams: send the headers now, do not wait for a first chunk.
-      if (ures.headers['content-length'] === undefined) res.flushHeaders();
+      if (!out.sized) res.flushHeaders();
       ures.pipe(res);
       ures.once('end', () => settle(true, latency));
       ures.once('error', () => {

@@ -1,0 +1,477 @@
+// The load-balancing section (`npm run bench -- --lb`): one small HTTP app, three instances, and
+// the same load through each way of spreading it: Vigil's balancer on the supervisor's event loop
+// and on a worker thread, nginx and HAProxy (round robin, keep-alive to the instances, one worker
+// each like Vigil's one thread), PM2 cluster mode (its own three processes sharing one port), and
+// straight to one instance (the floor). Figures: requests/s at 32 connections, and latency at one
+// connection (one request at a time), from which the added latency is read against the floor;
+// Vigil's probe punctuality and CPU while it carries the load. See docs/PERFORMANCE.md.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { trackDir, untrackDir } from './guard.mjs';
+import { get, sleep } from './http.mjs';
+import { findFreeBlock } from './ports.mjs';
+import { cleanEnv, killGroup, run, start } from './spawn.mjs';
+import { BENCH_DIR, REPO_ROOT } from './workload.mjs';
+
+const PM2_BIN = path.join(REPO_ROOT, 'node_modules', 'pm2', 'bin', 'pm2');
+const LOAD = path.join(BENCH_DIR, 'lb', 'load.mjs');
+const APP = path.join(BENCH_DIR, 'lb', 'app.mjs');
+const PATH = '/';
+const INSTANCES = 3;
+
+function which(cmd) {
+  for (const dir of ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin']) {
+    const f = path.join(dir, cmd);
+    if (fs.existsSync(f)) return f;
+  }
+  return null;
+}
+
+function version(cmd, args, re) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return re.exec(`${r.stdout ?? ''}${r.stderr ?? ''}`)?.[1] ?? null;
+}
+
+async function waitAnswer(port, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const r = await get(port, '/health', 500);
+    if (r.status === 200) return true;
+    await sleep(50);
+  }
+  return false;
+}
+
+async function bundleVigil(dir) {
+  const { build } = await import('esbuild');
+  const outfile = path.join(dir, 'vigil-lb.cjs');
+  await build({
+    entryPoints: [path.join(BENCH_DIR, 'lb', 'vigil-lb.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    logLevel: 'error',
+  });
+  return outfile;
+}
+
+export function nginxConfig(dir, front, ports) {
+  return `daemon off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/nginx-body;
+  proxy_temp_path ${dir}/nginx-proxy;
+  fastcgi_temp_path ${dir}/nginx-fastcgi;
+  uwsgi_temp_path ${dir}/nginx-uwsgi;
+  scgi_temp_path ${dir}/nginx-scgi;
+  upstream app {
+${ports.map((p) => `    server 127.0.0.1:${p};`).join('\n')}
+    keepalive 64;
+  }
+  server {
+    listen 127.0.0.1:${front};
+    location / {
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    }
+  }
+}
+`;
+}
+
+export function haproxyConfig(front, ports) {
+  return `global
+  maxconn 4096
+  nbthread 1
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+  option http-keep-alive
+  option forwardfor
+frontend front
+  bind 127.0.0.1:${front}
+  default_backend app
+backend app
+  balance roundrobin
+  http-reuse always
+${ports.map((p, i) => `  server s${i} 127.0.0.1:${p}`).join('\n')}
+`;
+}
+
+export function pm2ClusterConfig(port, tag) {
+  const app = {
+    name: 'app',
+    script: APP,
+    exec_mode: 'cluster',
+    instances: INSTANCES,
+    env: { PORT: String(port), BENCH_TAG: tag },
+  };
+  return `module.exports = ${JSON.stringify({ apps: [app] }, null, 1)};\n`;
+}
+
+async function load(port, connections, seconds, warmup) {
+  const r = await run(
+    process.execPath,
+    [LOAD, String(port), PATH, String(connections), String(seconds), String(warmup)],
+    {
+      timeoutMs: (seconds + warmup + 30) * 1000,
+    },
+  );
+  const line = r.output.trim().split('\n').pop();
+  try {
+    return JSON.parse(line);
+  } catch {
+    return { error: `load generator: ${r.output.slice(-300)}` };
+  }
+}
+
+/** Starts one way of balancing; resolves {port, stop(), punctuality?()} or {skip}. */
+async function startSystem(name, ctx) {
+  const { dir, ports, front, tag, vigilBundle } = ctx;
+  switch (name) {
+    case 'direct':
+      return { port: ports[0], stop: async () => {} };
+    case 'vigil':
+    case 'vigil-worker':
+    case 'vigil-tcp': {
+      let readyPort = null;
+      const h = start(
+        process.execPath,
+        [
+          vigilBundle,
+          name === 'vigil' ? 'inproc' : 'worker',
+          String(front),
+          ports.join(','),
+          '100',
+        ],
+        {
+          env: cleanEnv({ BENCH_TAG: tag }),
+          onLine: (l) => {
+            if (l.startsWith('ready ')) readyPort = Number(l.slice(6));
+            else if (l.startsWith('{')) h.result = JSON.parse(l);
+          },
+        },
+      );
+      for (let i = 0; i < 200 && readyPort === null; i += 1) await sleep(50);
+      if (readyPort === null) throw new Error(`${name} did not start: ${h.output()}`);
+      return {
+        port: readyPort,
+        handle: h,
+        stop: async () => killGroup(h.pid),
+      };
+    }
+    case 'nginx': {
+      const bin = which('nginx');
+      if (!bin) return { skip: 'nginx is not installed (Debian: nginx-light)' };
+      const conf = path.join(dir, 'nginx.conf');
+      fs.writeFileSync(conf, nginxConfig(dir, front, ports));
+      const h = start(bin, ['-p', dir, '-c', conf, '-e', path.join(dir, 'nginx-error.log')], {
+        env: cleanEnv({ BENCH_TAG: tag }),
+      });
+      if (!(await waitAnswer(front, 10_000))) {
+        killGroup(h.pid);
+        throw new Error(
+          `nginx did not answer: ${h.output()} ${readIf(path.join(dir, 'nginx-error.log'))}`,
+        );
+      }
+      return { port: front, stop: async () => killGroup(h.pid) };
+    }
+    case 'haproxy': {
+      const bin = which('haproxy');
+      if (!bin) return { skip: 'haproxy is not installed' };
+      const conf = path.join(dir, 'haproxy.cfg');
+      fs.writeFileSync(conf, haproxyConfig(front, ports));
+      const h = start(bin, ['-f', conf, '-db'], { env: cleanEnv({ BENCH_TAG: tag }) });
+      if (!(await waitAnswer(front, 10_000))) {
+        killGroup(h.pid);
+        throw new Error(`haproxy did not answer: ${h.output()}`);
+      }
+      return { port: front, stop: async () => killGroup(h.pid) };
+    }
+    case 'pm2': {
+      if (!fs.existsSync(PM2_BIN))
+        return { skip: 'node_modules/pm2 is missing: run `npm install`' };
+      const home = path.join(dir, 'pm2home');
+      fs.mkdirSync(home, { recursive: true });
+      const file = path.join(dir, 'ecosystem.config.cjs');
+      fs.writeFileSync(file, pm2ClusterConfig(front, tag));
+      const env = cleanEnv({ PM2_HOME: home, PM2_DISABLE_VERSION_CHECK: 'true', FORCE_COLOR: '0' });
+      const r = await run(process.execPath, [PM2_BIN, 'start', file], {
+        cwd: dir,
+        env,
+        timeoutMs: 60_000,
+      });
+      const kill = async () => {
+        await run(process.execPath, [PM2_BIN, 'kill'], { cwd: dir, env, timeoutMs: 30_000 });
+        const pid = Number(readIf(path.join(home, 'pm2.pid')).trim());
+        if (Number.isInteger(pid) && pid > 1) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // gone
+          }
+        }
+      };
+      if (!(await waitAnswer(front, 20_000))) {
+        await kill();
+        throw new Error(`PM2 cluster did not answer: ${r.output.slice(-500)}`);
+      }
+      // all three workers up: each answers /health with its own pid
+      const pids = new Set();
+      for (let i = 0; i < 100 && pids.size < INSTANCES; i += 1) {
+        const a = await get(front, '/health', 500);
+        try {
+          pids.add(JSON.parse(a.body).pid);
+        } catch {
+          // starting
+        }
+      }
+      return { port: front, stop: kill, note: `${pids.size} workers answered` };
+    }
+    default:
+      throw new Error(`unknown system ${name}`);
+  }
+}
+
+function readIf(file) {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+export const LB_SYSTEMS = [
+  'direct',
+  'vigil',
+  'vigil-worker',
+  'vigil-tcp',
+  'nginx',
+  'haproxy',
+  'pm2',
+];
+export const LB_LABELS = {
+  direct: 'one instance, direct',
+  vigil: "Vigil (on the supervisor's event loop)",
+  'vigil-worker': 'Vigil (worker thread)',
+  'vigil-tcp': 'Vigil, tcp mode (connections, not requests)',
+  nginx: 'nginx (1 worker)',
+  haproxy: 'HAProxy (1 thread)',
+  pm2: 'PM2 cluster mode',
+};
+
+/**
+ * Runs the section. `quick`: 2 rounds of 4 s loads; else 3 rounds of 10 s. Resolves the raw
+ * figures per system (medians over rounds) and the punctuality figures.
+ */
+export async function runLb({ quick, tag, log }) {
+  const rounds = quick ? 2 : 3;
+  const seconds = quick ? 4 : 10;
+  const warmup = quick ? 1 : 2;
+  const connections = 32;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-lb-'));
+  trackDir(dir);
+  const base = await findFreeBlock(INSTANCES + 2);
+  const ports = Array.from({ length: INSTANCES }, (_, i) => base + i);
+  const front = base + INSTANCES;
+  const instances = ports.map((p) =>
+    start(process.execPath, [APP], { env: cleanEnv({ PORT: String(p), BENCH_TAG: tag }) }),
+  );
+  const skipped = {};
+  const raw = Object.fromEntries(LB_SYSTEMS.map((s) => [s, []]));
+  const punctuality = { idle: null, vigil: [], 'vigil-worker': [], 'vigil-tcp': [] };
+  try {
+    for (const p of ports)
+      if (!(await waitAnswer(p, 15_000))) throw new Error(`instance ${p} did not start`);
+    const vigilBundle = await bundleVigil(dir);
+    const ctx = { dir, ports, front, tag, vigilBundle };
+
+    // The probe loop with no traffic at all: the floor of its punctuality.
+    {
+      const s = await startSystem('vigil', ctx);
+      await sleep(1000);
+      process.kill(s.handle.pid, 'SIGHUP');
+      await sleep((seconds + warmup) * 1000);
+      process.kill(s.handle.pid, 'SIGUSR2');
+      await s.handle.exited;
+      punctuality.idle = s.handle.result ?? null;
+      await s.stop();
+    }
+
+    for (let round = 0; round < rounds; round += 1) {
+      const order = [
+        ...LB_SYSTEMS.slice(round % LB_SYSTEMS.length),
+        ...LB_SYSTEMS.slice(0, round % LB_SYSTEMS.length),
+      ];
+      for (const name of order) {
+        if (skipped[name]) continue;
+        const s = await startSystem(name, ctx);
+        if (s.skip) {
+          skipped[name] = s.skip;
+          log(`${LB_LABELS[name]}: skipped (${s.skip})`);
+          continue;
+        }
+        try {
+          if (s.handle) process.kill(s.handle.pid, 'SIGHUP');
+          const thr = await load(s.port, connections, seconds, warmup);
+          const lat = await load(s.port, 1, Math.max(2, seconds / 2), 0.5);
+          if (s.handle) {
+            process.kill(s.handle.pid, 'SIGUSR2');
+            await Promise.race([s.handle.exited, sleep(5000)]);
+            punctuality[name].push(s.handle.result ?? null);
+          }
+          raw[name].push({ thr, lat });
+          log(
+            `round ${round + 1}/${rounds} ${LB_LABELS[name]}: ${Math.round(thr.rps)} req/s (p50 ${fmt(thr.p50)} ms, p99 ${fmt(thr.p99)} ms, ${thr.errors} errors); one at a time p50 ${fmt(lat.p50)} ms, p99 ${fmt(lat.p99)} ms`,
+          );
+        } finally {
+          await s.stop();
+        }
+        await sleep(500);
+      }
+    }
+  } finally {
+    for (const h of instances) killGroup(h.pid);
+    fs.rmSync(dir, { recursive: true, force: true });
+    untrackDir(dir);
+  }
+  const versions = {
+    nginx: version(which('nginx') ?? 'nginx', ['-v'], /nginx\/(\S+)/),
+    haproxy: version(which('haproxy') ?? 'haproxy', ['-v'], /version (\S+)/),
+    pm2:
+      JSON.parse(readIf(path.join(REPO_ROOT, 'node_modules/pm2/package.json')) || '{}').version ??
+      null,
+  };
+  return summarizeLb({ raw, punctuality, skipped, rounds, seconds, connections, versions, quick });
+}
+
+const median = (xs) => {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+const fmt = (x, d = 2) =>
+  x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d);
+
+/** Medians over rounds, ratios and goals (pure). */
+export function summarizeLb({
+  raw,
+  punctuality,
+  skipped,
+  rounds,
+  seconds,
+  connections,
+  versions,
+  quick,
+}) {
+  const rows = {};
+  for (const [name, runs] of Object.entries(raw)) {
+    if (runs.length === 0) continue;
+    rows[name] = {
+      rps: median(runs.map((r) => r.thr.rps)),
+      p50: median(runs.map((r) => r.thr.p50)),
+      p99: median(runs.map((r) => r.thr.p99)),
+      errors: runs.reduce((a, r) => a + (r.thr.errors ?? 0) + (r.lat.errors ?? 0), 0),
+      oneP50: median(runs.map((r) => r.lat.p50)),
+      oneP99: median(runs.map((r) => r.lat.p99)),
+    };
+  }
+  const direct = rows.direct;
+  for (const r of Object.values(rows)) {
+    r.vsNginx = rows.nginx && r.rps !== null ? r.rps / rows.nginx.rps : null;
+    r.addedP50 = direct && r.oneP50 !== null ? r.oneP50 - direct.oneP50 : null;
+    r.addedP99 = direct && r.oneP99 !== null ? r.oneP99 - direct.oneP99 : null;
+  }
+  const punct = {};
+  for (const k of ['vigil', 'vigil-worker', 'vigil-tcp']) {
+    const xs = punctuality[k].filter(Boolean);
+    if (xs.length === 0) continue;
+    punct[k] = {
+      latenessP50: median(xs.map((x) => x.latenessP50)),
+      latenessP99: median(xs.map((x) => x.latenessP99)),
+      latenessMax: Math.max(...xs.map((x) => x.latenessMax ?? 0)),
+      probeP50: median(xs.map((x) => x.probeP50)),
+      probeP99: median(xs.map((x) => x.probeP99)),
+      cpuPercent: median(xs.map((x) => x.cpuPercent)),
+    };
+  }
+  const goals = [];
+  if (rows.vigil && rows.nginx)
+    goals.push({
+      goal: 'throughput at least 0.7x nginx',
+      value: rows.vigil.vsNginx,
+      met: rows.vigil.vsNginx >= 0.7,
+    });
+  if (rows.vigil && direct)
+    goals.push({
+      goal: 'added p50 under 0.3 ms (one request at a time)',
+      value: rows.vigil.addedP50,
+      met: rows.vigil.addedP50 < 0.3,
+    });
+  return {
+    rows,
+    punct,
+    idle: punctuality.idle,
+    skipped,
+    rounds,
+    seconds,
+    connections,
+    versions,
+    quick,
+    goals,
+  };
+}
+
+export function lbMarkdown(res, machine) {
+  const lines = [];
+  lines.push(
+    `Run of ${new Date().toISOString().slice(0, 10)} (${res.quick ? 'quick' : 'full'}: ${res.rounds} round${res.rounds > 1 ? 's' : ''} of ${res.seconds} s per system, medians over rounds). Machine: ${machine}.`,
+    '',
+    `| way | req/s at ${res.connections} connections | vs nginx | p50 / p99 at ${res.connections} (ms) | one at a time p50 / p99 (ms) | added p50 / p99 (ms) | errors |`,
+    '|---|---|---|---|---|---|---|',
+  );
+  for (const name of LB_SYSTEMS) {
+    const r = res.rows[name];
+    if (!r) continue;
+    lines.push(
+      `| ${LB_LABELS[name]} | ${Math.round(r.rps)} | ${fmt(r.vsNginx)}x | ${fmt(r.p50)} / ${fmt(r.p99)} | ${fmt(r.oneP50, 3)} / ${fmt(r.oneP99, 3)} | ${name === 'direct' ? '-' : `${fmt(r.addedP50, 3)} / ${fmt(r.addedP99, 3)}`} | ${r.errors} |`,
+    );
+  }
+  for (const [k, why] of Object.entries(res.skipped))
+    lines.push('', `${LB_LABELS[k]} was skipped: ${why}.`);
+  lines.push(
+    '',
+    'Probe punctuality of the supervisor process (a probe due every 100 ms on its main thread; lateness = how long after its due time the timer fired), with the CPU of that process over the window:',
+    '',
+    '| balancer | lateness p50 / p99 / max (ms) | probe round trip p50 / p99 (ms) | CPU, % of one core |',
+    '|---|---|---|---|',
+  );
+  const row = (label, p) =>
+    p
+      ? `| ${label} | ${fmt(p.latenessP50)} / ${fmt(p.latenessP99)} / ${fmt(p.latenessMax)} | ${fmt(p.probeP50)} / ${fmt(p.probeP99)} | ${fmt(p.cpuPercent, 0)} |`
+      : `| ${label} | - | - | - |`;
+  lines.push(row('no traffic (floor)', res.idle));
+  lines.push(row("under load, on the supervisor's event loop", res.punct.vigil));
+  lines.push(row('under load, on a worker thread', res.punct['vigil-worker']));
+  lines.push(row('under load, tcp mode on the event loop', res.punct['vigil-tcp']));
+  lines.push('', 'Goals (issue of the balancer):', '');
+  for (const g of res.goals)
+    lines.push(`- ${g.met ? 'met' : '**not met**'}: ${g.goal} (${fmt(g.value, 3)})`);
+  lines.push(
+    '',
+    `Versions: nginx ${res.versions.nginx ?? '-'}, HAProxy ${res.versions.haproxy ?? '-'}, PM2 ${res.versions.pm2 ?? '-'}, Node ${process.versions.node}.`,
+  );
+  return lines.join('\n');
+}
