@@ -5,7 +5,8 @@
 //
 //   node load.mjs PORT PATH CONNECTIONS SECONDS WARMUP
 //
-// Prints one JSON line: {requests, errors, seconds, rps, p50, p99} (latencies in ms).
+// Prints one JSON line: {requests, answered, errors, seconds, rps, p50, p99} (latencies in ms;
+// `answered` counts the warm-up's responses too).
 import net from 'node:net';
 
 const [port, path, connsArg, secondsArg, warmupArg] = process.argv.slice(2);
@@ -16,6 +17,8 @@ const request = Buffer.from(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
 const MAX_SAMPLES = 2_000_000;
 const latencies = new Float64Array(MAX_SAMPLES);
 let count = 0;
+// every response, warm-up included (for CPU per request)
+let answered = 0;
 let errors = 0;
 let measuring = false;
 let stopped = false;
@@ -49,6 +52,7 @@ function connection() {
       if (buf.length < total) return;
       const ok = head.startsWith('HTTP/1.1 200');
       buf = buf.subarray(total);
+      answered += 1;
       if (measuring) {
         if (ok && count < MAX_SAMPLES) latencies[count++] = performance.now() - sentAt;
         else if (!ok) errors += 1;
@@ -78,6 +82,7 @@ setTimeout(() => {
     process.stdout.write(
       JSON.stringify({
         requests: count,
+        answered,
         errors,
         seconds: elapsed,
         rps: count / elapsed,

@@ -9,9 +9,10 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { trackDir, untrackDir } from './guard.mjs';
+import { trackDir, trackGroup, trackPid, untrackDir, untrackGroup, untrackPid } from './guard.mjs';
 import { get, sleep } from './http.mjs';
 import { findFreeBlock } from './ports.mjs';
+import { CLK_TCK, descendants, processTable, readStat } from './procfs.mjs';
 import { cleanEnv, killGroup, run, start } from './spawn.mjs';
 import { BENCH_DIR, REPO_ROOT } from './workload.mjs';
 
@@ -169,6 +170,7 @@ async function startSystem(name, ctx) {
       return {
         port: readyPort,
         handle: h,
+        cpuPids: () => [h.pid],
         stop: async () => killGroup(h.pid),
       };
     }
@@ -186,7 +188,11 @@ async function startSystem(name, ctx) {
           `nginx did not answer: ${h.output()} ${readIf(path.join(dir, 'nginx-error.log'))}`,
         );
       }
-      return { port: front, stop: async () => killGroup(h.pid) };
+      return {
+        port: front,
+        cpuPids: () => [h.pid, ...descendants(processTable(), h.pid)],
+        stop: async () => killGroup(h.pid),
+      };
     }
     case 'haproxy': {
       const bin = which('haproxy');
@@ -198,7 +204,7 @@ async function startSystem(name, ctx) {
         killGroup(h.pid);
         throw new Error(`haproxy did not answer: ${h.output()}`);
       }
-      return { port: front, stop: async () => killGroup(h.pid) };
+      return { port: front, cpuPids: () => [h.pid], stop: async () => killGroup(h.pid) };
     }
     case 'pm2': {
       if (!fs.existsSync(PM2_BIN))
@@ -208,20 +214,38 @@ async function startSystem(name, ctx) {
       const file = path.join(dir, 'ecosystem.config.cjs');
       fs.writeFileSync(file, pm2ClusterConfig(front, tag));
       const env = cleanEnv({ PM2_HOME: home, PM2_DISABLE_VERSION_CHECK: 'true', FORCE_COLOR: '0' });
+      // The daemon leaves the CLI's process group: note it (and its group, its workers) as soon as
+      // its pid file is there, so that an interrupted run kills it too.
+      const pidFile = path.join(home, 'pm2.pid');
+      let tracked = null;
+      const watch = setInterval(() => {
+        const pid = Number(readIf(pidFile).trim());
+        if (Number.isInteger(pid) && pid > 1) {
+          tracked = pid;
+          trackPid(pid);
+          trackGroup(pid);
+          clearInterval(watch);
+        }
+      }, 20);
       const r = await run(process.execPath, [PM2_BIN, 'start', file], {
         cwd: dir,
         env,
         timeoutMs: 60_000,
       });
       const kill = async () => {
+        clearInterval(watch);
         await run(process.execPath, [PM2_BIN, 'kill'], { cwd: dir, env, timeoutMs: 30_000 });
-        const pid = Number(readIf(path.join(home, 'pm2.pid')).trim());
+        const pid = tracked ?? Number(readIf(pidFile).trim());
         if (Number.isInteger(pid) && pid > 1) {
-          try {
-            process.kill(pid, 'SIGKILL');
-          } catch {
-            // gone
+          for (const target of [-pid, pid]) {
+            try {
+              process.kill(target, 'SIGKILL');
+            } catch {
+              // gone
+            }
           }
+          untrackPid(pid);
+          untrackGroup(pid);
         }
       };
       if (!(await waitAnswer(front, 20_000))) {
@@ -238,11 +262,29 @@ async function startSystem(name, ctx) {
           // starting
         }
       }
-      return { port: front, stop: kill, note: `${pids.size} workers answered` };
+      // In cluster mode the daemon's master process accepts every connection and hands it to a
+      // worker: its CPU is what the balancing costs (the workers are the app).
+      const daemon = Number(readIf(pidFile).trim());
+      return {
+        port: front,
+        cpuPids: () => [daemon],
+        stop: kill,
+        note: `${pids.size} workers answered`,
+      };
     }
     default:
       throw new Error(`unknown system ${name}`);
   }
+}
+
+/** utime + stime of the processes, in clock ticks. */
+function cpuTicks(pids) {
+  let t = 0;
+  for (const pid of pids) {
+    const st = readStat(pid);
+    if (st) t += st.utime + st.stime;
+  }
+  return t;
 }
 
 function readIf(file) {
@@ -325,7 +367,15 @@ export async function runLb({ quick, tag, log }) {
         }
         try {
           if (s.handle) process.kill(s.handle.pid, 'SIGHUP');
+          const pids = s.cpuPids?.() ?? [];
+          const cpu0 = cpuTicks(pids);
           const thr = await load(s.port, connections, seconds, warmup);
+          const cpu1 = cpuTicks(pids);
+          // CPU of the balancer itself per request answered (warm-up included on both sides)
+          thr.cpuUsPerRequest =
+            pids.length > 0 && thr.answered > 0
+              ? (((cpu1 - cpu0) / CLK_TCK) * 1e6) / thr.answered
+              : null;
           const lat = await load(s.port, 1, Math.max(2, seconds / 2), 0.5);
           if (s.handle) {
             process.kill(s.handle.pid, 'SIGUSR2');
@@ -334,7 +384,7 @@ export async function runLb({ quick, tag, log }) {
           }
           raw[name].push({ thr, lat });
           log(
-            `round ${round + 1}/${rounds} ${LB_LABELS[name]}: ${Math.round(thr.rps)} req/s (p50 ${fmt(thr.p50)} ms, p99 ${fmt(thr.p99)} ms, ${thr.errors} errors); one at a time p50 ${fmt(lat.p50)} ms, p99 ${fmt(lat.p99)} ms`,
+            `round ${round + 1}/${rounds} ${LB_LABELS[name]}: ${Math.round(thr.rps)} req/s, ${fmt(thr.cpuUsPerRequest, 0)} µs CPU each (p50 ${fmt(thr.p50)} ms, p99 ${fmt(thr.p99)} ms, ${thr.errors} errors); one at a time p50 ${fmt(lat.p50)} ms, p99 ${fmt(lat.p99)} ms`,
           );
         } finally {
           await s.stop();
@@ -382,6 +432,7 @@ export function summarizeLb({
     rows[name] = {
       rps: median(runs.map((r) => r.thr.rps)),
       p50: median(runs.map((r) => r.thr.p50)),
+      cpuUs: median(runs.map((r) => r.thr.cpuUsPerRequest)),
       p99: median(runs.map((r) => r.thr.p99)),
       errors: runs.reduce((a, r) => a + (r.thr.errors ?? 0) + (r.lat.errors ?? 0), 0),
       oneP50: median(runs.map((r) => r.lat.p50)),
@@ -439,14 +490,14 @@ export function lbMarkdown(res, machine) {
   lines.push(
     `Run of ${new Date().toISOString().slice(0, 10)} (${res.quick ? 'quick' : 'full'}: ${res.rounds} round${res.rounds > 1 ? 's' : ''} of ${res.seconds} s per system, medians over rounds). Machine: ${machine}.`,
     '',
-    `| way | req/s at ${res.connections} connections | vs nginx | p50 / p99 at ${res.connections} (ms) | one at a time p50 / p99 (ms) | added p50 / p99 (ms) | errors |`,
-    '|---|---|---|---|---|---|---|',
+    `| way | req/s at ${res.connections} connections | vs nginx | balancer CPU per request (µs) | p50 / p99 at ${res.connections} (ms) | one at a time p50 / p99 (ms) | added p50 / p99 (ms) | errors |`,
+    '|---|---|---|---|---|---|---|---|',
   );
   for (const name of LB_SYSTEMS) {
     const r = res.rows[name];
     if (!r) continue;
     lines.push(
-      `| ${LB_LABELS[name]} | ${Math.round(r.rps)} | ${fmt(r.vsNginx)}x | ${fmt(r.p50)} / ${fmt(r.p99)} | ${fmt(r.oneP50, 3)} / ${fmt(r.oneP99, 3)} | ${name === 'direct' ? '-' : `${fmt(r.addedP50, 3)} / ${fmt(r.addedP99, 3)}`} | ${r.errors} |`,
+      `| ${LB_LABELS[name]} | ${Math.round(r.rps)} | ${fmt(r.vsNginx)}x | ${fmt(r.cpuUs, 0)} | ${fmt(r.p50)} / ${fmt(r.p99)} | ${fmt(r.oneP50, 3)} / ${fmt(r.oneP99, 3)} | ${name === 'direct' ? '-' : `${fmt(r.addedP50, 3)} / ${fmt(r.addedP99, 3)}`} | ${r.errors} |`,
     );
   }
   for (const [k, why] of Object.entries(res.skipped))
