@@ -119,6 +119,7 @@ async function main(): Promise<void> {
         probeP99: percentile(r, 99),
         // all threads of the process (the worker's too), percent of one core over the window
         cpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100,
+        cpuWindowMs: (cpu.user + cpu.system) / 1000,
       }) + '\n',
       () => process.exit(0),
     );

@@ -319,6 +319,7 @@ export const LB_LABELS = {
  * figures per system (medians over rounds) and the punctuality figures.
  */
 export async function runLb({ quick, tag, log }) {
+  const loadAtStart = os.loadavg()[0];
   const rounds = quick ? 2 : 3;
   const seconds = quick ? 4 : 10;
   const warmup = quick ? 1 : 2;
@@ -404,7 +405,17 @@ export async function runLb({ quick, tag, log }) {
       JSON.parse(readIf(path.join(REPO_ROOT, 'node_modules/pm2/package.json')) || '{}').version ??
       null,
   };
-  return summarizeLb({ raw, punctuality, skipped, rounds, seconds, connections, versions, quick });
+  const res = summarizeLb({
+    raw,
+    punctuality,
+    skipped,
+    rounds,
+    seconds,
+    connections,
+    versions,
+    quick,
+  });
+  return { ...res, loadAverage: { start: loadAtStart, end: os.loadavg()[0] } };
 }
 
 const median = (xs) => {
@@ -471,6 +482,12 @@ export function summarizeLb({
       value: rows.vigil.addedP50,
       met: rows.vigil.addedP50 < 0.3,
     });
+  if (punct.vigil)
+    goals.push({
+      goal: "probes on time while the balancer carries the load on the supervisor's event loop: lateness p99 under 100 ms",
+      value: punct.vigil.latenessP99,
+      met: punct.vigil.latenessP99 < 100,
+    });
   return {
     rows,
     punct,
@@ -488,7 +505,10 @@ export function summarizeLb({
 export function lbMarkdown(res, machine) {
   const lines = [];
   lines.push(
-    `Run of ${new Date().toISOString().slice(0, 10)} (${res.quick ? 'quick' : 'full'}: ${res.rounds} round${res.rounds > 1 ? 's' : ''} of ${res.seconds} s per system, medians over rounds). Machine: ${machine}.`,
+    `Run of ${new Date().toISOString().slice(0, 10)} (${res.quick ? 'quick' : 'full'}: ${res.rounds} round${res.rounds > 1 ? 's' : ''} of ${res.seconds} s per system, systems alternated, medians over rounds). Machine: ${machine}.` +
+      (res.loadAverage
+        ? ` One-minute load average ${res.loadAverage.start.toFixed(1)} at the start, ${res.loadAverage.end.toFixed(1)} at the end${Math.max(res.loadAverage.start, res.loadAverage.end) > 2 ? ' (other work was running: the throughput figures move with it; the CPU per request much less)' : ''}.`
+        : ''),
     '',
     `| way | req/s at ${res.connections} connections | vs nginx | balancer CPU per request (µs) | p50 / p99 at ${res.connections} (ms) | one at a time p50 / p99 (ms) | added p50 / p99 (ms) | errors |`,
     '|---|---|---|---|---|---|---|---|',

@@ -83,6 +83,53 @@ describe('http mode', () => {
     expect(s.every((x) => x.active === 0 && x.errors === 0)).toBe(true);
   });
 
+  it('appends to an existing x-forwarded-for and forwards chunked bodies and HEAD requests', async () => {
+    const insts = await farm.start('api', 1);
+    const b = await balancer(insts);
+    const headers = await new Promise<Record<string, string>>((resolve, reject) => {
+      http
+        .get(
+          {
+            host: '127.0.0.1',
+            port: b.address.port,
+            path: '/headers',
+            agent: false,
+            headers: { 'X-Forwarded-For': '203.0.113.9', 'x-forwarded-proto': 'https' },
+          },
+          (res) => {
+            let body = '';
+            res.on('data', (d: Buffer) => (body += d.toString()));
+            res.on('end', () => resolve(JSON.parse(body) as Record<string, string>));
+          },
+        )
+        .on('error', reject);
+    });
+    expect(headers['x-forwarded-for']).toBe('203.0.113.9, 127.0.0.1');
+    expect(headers['x-forwarded-proto']).toBe('https');
+    expect(headers.connection).toBe('keep-alive');
+
+    // a body with no length (chunked), in several writes
+    const echoed = await new Promise<string>((resolve, reject) => {
+      const req = http.request(
+        { host: '127.0.0.1', port: b.address.port, path: '/echo', method: 'POST', agent: false },
+        (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve(body));
+        },
+      );
+      req.on('error', reject);
+      req.write('part one, ');
+      setTimeout(() => req.end('part two'), 50);
+    });
+    expect(echoed).toBe('part one, part two');
+
+    const head = await request(b.address.port, '/', { method: 'HEAD' });
+    expect(head).toMatchObject({ status: 200, instance: 'api#0', body: '' });
+    // the keep-alive connection is still usable after a body-less answer
+    expect((await request(b.address.port, '/')).body).toBe('api#0');
+  });
+
   it('every strategy sends traffic only to ready instances that are not draining', async () => {
     const insts = await farm.start('api', 4);
     for (const strategy of BALANCE_STRATEGIES) {
