@@ -273,6 +273,22 @@ describe('http mode', () => {
     expect((await request(b.address.port)).status).toBe(503);
   });
 
+  it('an instance back at another address, or after a drain, waits for markReady', async () => {
+    const insts = await farm.start('api', 2);
+    const b = await balancer([insts[0]!]);
+    expect((await request(b.address.port)).instance).toBe('api#0');
+    // the same instance id, now a new process on another port
+    b.add({ id: 'api#0', host: '127.0.0.1', port: insts[1]!.port });
+    expect((await request(b.address.port)).status).toBe(503);
+    b.markReady('api#0');
+    expect((await request(b.address.port)).body).toBe('api#1');
+    await b.drain('api#0', 1000);
+    expect((await request(b.address.port)).status).toBe(503);
+    b.markReady('api#0');
+    expect(b.stats()[0]).toMatchObject({ ready: true, draining: false });
+    expect((await request(b.address.port)).status).toBe(200);
+  });
+
   it('passes WebSocket upgrades through, both ways', async () => {
     const insts = await farm.start('api', 2);
     const b = await balancer(insts);

@@ -122,13 +122,17 @@ export class Balancer {
     return ok;
   }
 
-  /** The instance's probe passed: it takes traffic (and comes back if it was ejected). */
+  /**
+   * The instance's probe passed: it takes traffic (and comes back if it was ejected or had been
+   * drained).
+   */
   markReady(id: string): void {
     const inst = this.find(id);
     if (!inst) return;
     const wasEjected = inst.ejected;
     inst.ownerReady = true;
     inst.ejected = false;
+    inst.draining = false;
     this.poolOf(inst).refresh();
     if (wasEjected) this.emit({ type: 'restored', id });
     this.observe();

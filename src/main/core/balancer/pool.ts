@@ -77,8 +77,12 @@ export class Pool {
     const weight = spec.weight ?? 1;
     if (existing) {
       if (existing.host !== spec.host || existing.port !== spec.port) {
+        // Another process behind the same id: it has to prove itself ready again.
         existing.agent.destroy();
         existing.agent = newAgent();
+        existing.ownerReady = false;
+        existing.ejected = false;
+        existing.draining = false;
       }
       existing.host = spec.host;
       existing.port = spec.port;
