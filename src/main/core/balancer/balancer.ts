@@ -17,7 +17,7 @@ import {
   type FailoverState,
 } from './failover.js';
 import { handleRequest, handleUpgrade } from './http-proxy.js';
-import { Pool, type Instance } from './pool.js';
+import { Pool, closeConnections, type Instance } from './pool.js';
 import type { Router } from './router.js';
 import { handleConnection } from './tcp-proxy.js';
 import type { BalancerEvent, BalancerOptions, InstanceSpec, InstanceStats } from './types.js';
@@ -166,7 +166,7 @@ export class Balancer {
         timer.cancel();
         inst.onIdle = inst.onIdle.filter((w) => w !== onIdle);
         // Idle keep-alive connections to it close now, from this side.
-        if (drained) inst.agent.destroy();
+        if (drained) closeConnections(inst);
         this.emit({ type: 'drained', id, timedOut: !drained, left: inst.active });
         resolve({ id, drained, left: inst.active });
       };

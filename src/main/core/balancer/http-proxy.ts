@@ -11,6 +11,7 @@ import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { begin, end, type Instance } from './pool.js';
 import { connectFailure, type Router } from './router.js';
+import type { UpstreamHead } from './upstream.js';
 
 /**
  * Headers that belong to one connection, never forwarded (RFC 9110 §7.6.1). Transfer-Encoding is
@@ -234,6 +235,78 @@ export function handleRequest(
     });
   };
 
+  // A request without a body goes over the plain-socket pool (upstream.ts), the cheaper path.
+  const attemptPlain = (inst: Instance, tried: Set<string>): void => {
+    const t0 = router.now();
+    begin(inst);
+    let settled = false;
+    let latency: number | null = null;
+    const settle = (ok: boolean): void => {
+      if (settled) return;
+      settled = true;
+      end(inst, ok, latency, router.now());
+    };
+    let head = `${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1\r\n`;
+    for (let i = 0; i + 1 < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    head += '\r\n';
+    const ex = inst.upstream.request(head, req.method === 'HEAD', opts.connectTimeoutMs, {
+      head: (h: UpstreamHead) => {
+        latency = router.now() - t0;
+        h.headers.push(INSTANCE_HEADER, inst.id);
+        res.writeHead(h.status, h.statusMessage, h.headers);
+        if (!h.sized) res.flushHeaders();
+      },
+      data: (chunk) => res.write(chunk),
+      end: () => {
+        settle(true);
+        res.end();
+      },
+      error: (err, connected) => {
+        if (clientGone) {
+          settle(true);
+          return;
+        }
+        settle(false);
+        const reason = connectFailure(err);
+        if (!connected) {
+          router.refused(inst, reason);
+          tried.add(inst.id);
+          const next = tried.size === 1 ? router.choose(clientIp, tried) : null;
+          if (next) {
+            router.retried(inst, next, reason);
+            attemptPlain(next, tried);
+            return;
+          }
+          sendError(
+            res,
+            502,
+            'BAD_GATEWAY',
+            `${router.service}: ${inst.id} refused the connection (${reason})`,
+            {
+              instance: inst.id,
+              reachedInstance: false,
+            },
+          );
+          return;
+        }
+        sendError(
+          res,
+          502,
+          'BAD_GATEWAY',
+          `${router.service}: ${inst.id} failed during the request (${reason}); not retried, since it may have acted on it`,
+          { instance: inst.id, reachedInstance: true },
+        );
+      },
+    });
+    res.on('drain', () => ex.resume());
+    res.once('close', () => {
+      if (!res.writableFinished && !settled) {
+        ex.abort();
+        settle(true);
+      }
+    });
+  };
+
   const first = router.choose(clientIp);
   if (!first) {
     router.noInstance();
@@ -243,7 +316,8 @@ export function handleRequest(
     });
     return;
   }
-  attempt(first, new Set());
+  if (body) attempt(first, new Set());
+  else attemptPlain(first, new Set());
 }
 
 /** The raw head of an HTTP/1.1 message. */

@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import { LatencyWindow } from './latency.js';
+import { UpstreamPool } from './upstream.js';
 import {
   INITIAL_PICKER_STATE,
   isEligible,
@@ -30,8 +31,10 @@ export interface Instance {
   requests: number;
   errors: number;
   readonly latency: LatencyWindow;
-  /** Keep-alive connections to it (http mode). */
+  /** Keep-alive connections to it for requests with a body (http mode). */
   agent: http.Agent;
+  /** Keep-alive connections to it for requests without one (http mode). */
+  upstream: UpstreamPool;
   /** Left the pool: finishing requests still count, nothing new goes to it. */
   removed: boolean;
   /** Called when `active` drops (drain waiters). */
@@ -80,6 +83,8 @@ export class Pool {
         // Another process behind the same id: it has to prove itself ready again.
         existing.agent.destroy();
         existing.agent = newAgent();
+        existing.upstream.destroy();
+        existing.upstream = new UpstreamPool(spec.host, spec.port);
         existing.ownerReady = false;
         existing.ejected = false;
         existing.draining = false;
@@ -105,6 +110,7 @@ export class Pool {
       errors: 0,
       latency: new LatencyWindow(this.statsWindowMs),
       agent: newAgent(),
+      upstream: new UpstreamPool(spec.host, spec.port),
       removed: false,
       onIdle: [],
     };
@@ -119,7 +125,7 @@ export class Pool {
     if (!inst) return false;
     inst.removed = true;
     this.instances.delete(id);
-    if (inst.active === 0) inst.agent.destroy();
+    if (inst.active === 0) closeConnections(inst);
     this.refresh();
     return true;
   }
@@ -184,10 +190,16 @@ export class Pool {
   }
 
   destroy(): void {
-    for (const i of this.instances.values()) i.agent.destroy();
+    for (const i of this.instances.values()) closeConnections(i);
     this.instances.clear();
     this.refresh();
   }
+}
+
+/** Closes the idle keep-alive connections to an instance (those in use close when done). */
+export function closeConnections(inst: Instance): void {
+  inst.agent.destroy();
+  inst.upstream.destroy();
 }
 
 /** Marks the start of a request or connection on an instance. */
@@ -202,7 +214,7 @@ export function end(inst: Instance, ok: boolean, latencyMs: number | null, now: 
   else inst.errors++;
   if (latencyMs !== null) inst.latency.add(latencyMs, now);
   if (inst.active === 0) {
-    if (inst.removed) inst.agent.destroy();
+    if (inst.removed) closeConnections(inst);
     const waiters = inst.onIdle.splice(0);
     for (const w of waiters) w();
   }
