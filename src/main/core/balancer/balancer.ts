@@ -16,10 +16,11 @@ import {
   type FailoverRoute,
   type FailoverState,
 } from './failover.js';
-import { handleRequest, handleUpgrade } from './http-proxy.js';
+import { handleRequest } from './http-proxy.js';
 import { Pool, closeConnections, type Instance } from './pool.js';
 import type { Router } from './router.js';
 import { handleConnection } from './tcp-proxy.js';
+import { handleUpgrade } from './upgrade-proxy.js';
 import type { BalancerEvent, BalancerOptions, InstanceSpec, InstanceStats } from './types.js';
 
 export interface DrainResult {
