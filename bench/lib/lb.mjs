@@ -15,6 +15,9 @@ import { findFreeBlock } from './ports.mjs';
 import { CLK_TCK, descendants, processTable, readStat } from './procfs.mjs';
 import { cleanEnv, killGroup, run, start } from './spawn.mjs';
 import { BENCH_DIR, REPO_ROOT } from './workload.mjs';
+import { LB_LABELS, LB_SYSTEMS, fmt, summarizeLb } from './lb-report.mjs';
+
+export { LB_LABELS, LB_SYSTEMS, lbMarkdown, summarizeLb } from './lb-report.mjs';
 
 const PM2_BIN = path.join(REPO_ROOT, 'node_modules', 'pm2', 'bin', 'pm2');
 const LOAD = path.join(BENCH_DIR, 'lb', 'load.mjs');
@@ -171,7 +174,7 @@ async function startSystem(name, ctx) {
         port: readyPort,
         handle: h,
         cpuPids: () => [h.pid],
-        stop: async () => killGroup(h.pid),
+        stop: () => stopHandle(h),
       };
     }
     case 'nginx': {
@@ -191,7 +194,7 @@ async function startSystem(name, ctx) {
       return {
         port: front,
         cpuPids: () => [h.pid, ...descendants(processTable(), h.pid)],
-        stop: async () => killGroup(h.pid),
+        stop: () => stopHandle(h),
       };
     }
     case 'haproxy': {
@@ -204,7 +207,7 @@ async function startSystem(name, ctx) {
         killGroup(h.pid);
         throw new Error(`haproxy did not answer: ${h.output()}`);
       }
-      return { port: front, cpuPids: () => [h.pid], stop: async () => killGroup(h.pid) };
+      return { port: front, cpuPids: () => [h.pid], stop: () => stopHandle(h) };
     }
     case 'pm2': {
       if (!fs.existsSync(PM2_BIN))
@@ -277,6 +280,22 @@ async function startSystem(name, ctx) {
   }
 }
 
+/** Kills a started system's process group and waits (bounded) until its leader has exited, so
+ * that the front port is free for the next one. */
+async function stopHandle(h) {
+  killGroup(h.pid);
+  await Promise.race([h.exited, sleep(5000)]);
+}
+
+/** Signals a Vigil process; one that died says why (the tail of its output). */
+function signal(h, sig) {
+  try {
+    process.kill(h.pid, sig);
+  } catch {
+    throw new Error(`the balancer's process exited early: ${h.output().slice(-400)}`);
+  }
+}
+
 /** utime + stime of the processes, in clock ticks. */
 function cpuTicks(pids) {
   let t = 0;
@@ -294,25 +313,6 @@ function readIf(file) {
     return '';
   }
 }
-
-export const LB_SYSTEMS = [
-  'direct',
-  'vigil',
-  'vigil-worker',
-  'vigil-tcp',
-  'nginx',
-  'haproxy',
-  'pm2',
-];
-export const LB_LABELS = {
-  direct: 'one instance, direct',
-  vigil: "Vigil (on the supervisor's event loop)",
-  'vigil-worker': 'Vigil (worker thread)',
-  'vigil-tcp': 'Vigil, tcp mode (connections, not requests)',
-  nginx: 'nginx (1 worker)',
-  haproxy: 'HAProxy (1 thread)',
-  pm2: 'PM2 cluster mode',
-};
 
 /**
  * Runs the section. `quick`: 2 rounds of 4 s loads; else 3 rounds of 10 s. Resolves the raw
@@ -333,6 +333,7 @@ export async function runLb({ quick, tag, log }) {
     start(process.execPath, [APP], { env: cleanEnv({ PORT: String(p), BENCH_TAG: tag }) }),
   );
   const skipped = {};
+  const failures = [];
   const raw = Object.fromEntries(LB_SYSTEMS.map((s) => [s, []]));
   const punctuality = { idle: null, vigil: [], 'vigil-worker': [], 'vigil-tcp': [] };
   try {
@@ -345,9 +346,9 @@ export async function runLb({ quick, tag, log }) {
     {
       const s = await startSystem('vigil', ctx);
       await sleep(1000);
-      process.kill(s.handle.pid, 'SIGHUP');
+      signal(s.handle, 'SIGHUP');
       await sleep((seconds + warmup) * 1000);
-      process.kill(s.handle.pid, 'SIGUSR2');
+      signal(s.handle, 'SIGUSR2');
       await s.handle.exited;
       punctuality.idle = s.handle.result ?? null;
       await s.stop();
@@ -367,7 +368,7 @@ export async function runLb({ quick, tag, log }) {
           continue;
         }
         try {
-          if (s.handle) process.kill(s.handle.pid, 'SIGHUP');
+          if (s.handle) signal(s.handle, 'SIGHUP');
           const pids = s.cpuPids?.() ?? [];
           const cpu0 = cpuTicks(pids);
           const thr = await load(s.port, connections, seconds, warmup);
@@ -379,7 +380,7 @@ export async function runLb({ quick, tag, log }) {
               : null;
           const lat = await load(s.port, 1, Math.max(2, seconds / 2), 0.5);
           if (s.handle) {
-            process.kill(s.handle.pid, 'SIGUSR2');
+            signal(s.handle, 'SIGUSR2');
             await Promise.race([s.handle.exited, sleep(5000)]);
             punctuality[name].push(s.handle.result ?? null);
           }
@@ -387,6 +388,9 @@ export async function runLb({ quick, tag, log }) {
           log(
             `round ${round + 1}/${rounds} ${LB_LABELS[name]}: ${Math.round(thr.rps)} req/s, ${fmt(thr.cpuUsPerRequest, 0)} µs CPU each (p50 ${fmt(thr.p50)} ms, p99 ${fmt(thr.p99)} ms, ${thr.errors} errors); one at a time p50 ${fmt(lat.p50)} ms, p99 ${fmt(lat.p99)} ms`,
           );
+        } catch (err) {
+          failures.push(`round ${round + 1} ${LB_LABELS[name]}: ${err.message}`);
+          log(`round ${round + 1}/${rounds} ${LB_LABELS[name]}: FAILED: ${err.message}`);
         } finally {
           await s.stop();
         }
@@ -415,134 +419,5 @@ export async function runLb({ quick, tag, log }) {
     versions,
     quick,
   });
-  return { ...res, loadAverage: { start: loadAtStart, end: os.loadavg()[0] } };
-}
-
-const median = (xs) => {
-  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return null;
-  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-};
-const fmt = (x, d = 2) =>
-  x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d);
-
-/** Medians over rounds, ratios and goals (pure). */
-export function summarizeLb({
-  raw,
-  punctuality,
-  skipped,
-  rounds,
-  seconds,
-  connections,
-  versions,
-  quick,
-}) {
-  const rows = {};
-  for (const [name, runs] of Object.entries(raw)) {
-    if (runs.length === 0) continue;
-    rows[name] = {
-      rps: median(runs.map((r) => r.thr.rps)),
-      p50: median(runs.map((r) => r.thr.p50)),
-      cpuUs: median(runs.map((r) => r.thr.cpuUsPerRequest)),
-      p99: median(runs.map((r) => r.thr.p99)),
-      errors: runs.reduce((a, r) => a + (r.thr.errors ?? 0) + (r.lat.errors ?? 0), 0),
-      oneP50: median(runs.map((r) => r.lat.p50)),
-      oneP99: median(runs.map((r) => r.lat.p99)),
-    };
-  }
-  const direct = rows.direct;
-  for (const r of Object.values(rows)) {
-    r.vsNginx = rows.nginx && r.rps !== null ? r.rps / rows.nginx.rps : null;
-    r.addedP50 = direct && r.oneP50 !== null ? r.oneP50 - direct.oneP50 : null;
-    r.addedP99 = direct && r.oneP99 !== null ? r.oneP99 - direct.oneP99 : null;
-  }
-  const punct = {};
-  for (const k of ['vigil', 'vigil-worker', 'vigil-tcp']) {
-    const xs = punctuality[k].filter(Boolean);
-    if (xs.length === 0) continue;
-    punct[k] = {
-      latenessP50: median(xs.map((x) => x.latenessP50)),
-      latenessP99: median(xs.map((x) => x.latenessP99)),
-      latenessMax: Math.max(...xs.map((x) => x.latenessMax ?? 0)),
-      probeP50: median(xs.map((x) => x.probeP50)),
-      probeP99: median(xs.map((x) => x.probeP99)),
-      cpuPercent: median(xs.map((x) => x.cpuPercent)),
-    };
-  }
-  const goals = [];
-  if (rows.vigil && rows.nginx)
-    goals.push({
-      goal: 'throughput at least 0.7x nginx',
-      value: rows.vigil.vsNginx,
-      met: rows.vigil.vsNginx >= 0.7,
-    });
-  if (rows.vigil && direct)
-    goals.push({
-      goal: 'added p50 under 0.3 ms (one request at a time)',
-      value: rows.vigil.addedP50,
-      met: rows.vigil.addedP50 < 0.3,
-    });
-  if (punct.vigil)
-    goals.push({
-      goal: "probes on time while the balancer carries the load on the supervisor's event loop: lateness p99 under 100 ms",
-      value: punct.vigil.latenessP99,
-      met: punct.vigil.latenessP99 < 100,
-    });
-  return {
-    rows,
-    punct,
-    idle: punctuality.idle,
-    skipped,
-    rounds,
-    seconds,
-    connections,
-    versions,
-    quick,
-    goals,
-  };
-}
-
-export function lbMarkdown(res, machine) {
-  const lines = [];
-  lines.push(
-    `Run of ${new Date().toISOString().slice(0, 10)} (${res.quick ? 'quick' : 'full'}: ${res.rounds} round${res.rounds > 1 ? 's' : ''} of ${res.seconds} s per system, systems alternated, medians over rounds). Machine: ${machine}.` +
-      (res.loadAverage
-        ? ` One-minute load average ${res.loadAverage.start.toFixed(1)} at the start, ${res.loadAverage.end.toFixed(1)} at the end${Math.max(res.loadAverage.start, res.loadAverage.end) > 2 ? ' (other work was running: the throughput figures move with it; the CPU per request much less)' : ''}.`
-        : ''),
-    '',
-    `| way | req/s at ${res.connections} connections | vs nginx | balancer CPU per request (µs) | p50 / p99 at ${res.connections} (ms) | one at a time p50 / p99 (ms) | added p50 / p99 (ms) | errors |`,
-    '|---|---|---|---|---|---|---|---|',
-  );
-  for (const name of LB_SYSTEMS) {
-    const r = res.rows[name];
-    if (!r) continue;
-    lines.push(
-      `| ${LB_LABELS[name]} | ${Math.round(r.rps)} | ${fmt(r.vsNginx)}x | ${fmt(r.cpuUs, 0)} | ${fmt(r.p50)} / ${fmt(r.p99)} | ${fmt(r.oneP50, 3)} / ${fmt(r.oneP99, 3)} | ${name === 'direct' ? '-' : `${fmt(r.addedP50, 3)} / ${fmt(r.addedP99, 3)}`} | ${r.errors} |`,
-    );
-  }
-  for (const [k, why] of Object.entries(res.skipped))
-    lines.push('', `${LB_LABELS[k]} was skipped: ${why}.`);
-  lines.push(
-    '',
-    'Probe punctuality of the supervisor process (a probe due every 100 ms on its main thread; lateness = how long after its due time the timer fired), with the CPU of that process over the window:',
-    '',
-    '| balancer | lateness p50 / p99 / max (ms) | probe round trip p50 / p99 (ms) | CPU, % of one core |',
-    '|---|---|---|---|',
-  );
-  const row = (label, p) =>
-    p
-      ? `| ${label} | ${fmt(p.latenessP50)} / ${fmt(p.latenessP99)} / ${fmt(p.latenessMax)} | ${fmt(p.probeP50)} / ${fmt(p.probeP99)} | ${fmt(p.cpuPercent, 0)} |`
-      : `| ${label} | - | - | - |`;
-  lines.push(row('no traffic (floor)', res.idle));
-  lines.push(row("under load, on the supervisor's event loop", res.punct.vigil));
-  lines.push(row('under load, on a worker thread', res.punct['vigil-worker']));
-  lines.push(row('under load, tcp mode on the event loop', res.punct['vigil-tcp']));
-  lines.push('', 'Goals (issue of the balancer):', '');
-  for (const g of res.goals)
-    lines.push(`- ${g.met ? 'met' : '**not met**'}: ${g.goal} (${fmt(g.value, 3)})`);
-  lines.push(
-    '',
-    `Versions: nginx ${res.versions.nginx ?? '-'}, HAProxy ${res.versions.haproxy ?? '-'}, PM2 ${res.versions.pm2 ?? '-'}, Node ${process.versions.node}.`,
-  );
-  return lines.join('\n');
+  return { ...res, failures, loadAverage: { start: loadAtStart, end: os.loadavg()[0] } };
 }
