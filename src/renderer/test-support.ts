@@ -66,6 +66,7 @@ export function view(
       probe_count: 0,
       probe_failures: 0,
     },
+    watch: null,
   };
 }
 

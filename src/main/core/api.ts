@@ -353,6 +353,20 @@ export function createApi(sup: Supervisor, host: ApiHost): VigilApi {
       };
     },
     reload: async (_input, ctx) => host.reload(ctx.actor),
+    setWatch: async ({ name, enabled }, ctx) => {
+      sup.runner(name);
+      const watch = await sup.watch.setEnabled(
+        name,
+        enabled,
+        manual(ctx.actor, '').message.replace(/^ /, ''),
+      );
+      return {
+        success: true,
+        service: name,
+        watch,
+        message: `file watch of ${name} ${enabled ? 'on' : 'off'}`,
+      };
+    },
     register: async (input) => registry(sup).register(input),
     heartbeat: async ({ name }) => registry(sup).heartbeat(name),
     shutdown: async () => {

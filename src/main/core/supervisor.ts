@@ -25,6 +25,7 @@ import { ServiceRunner, type RunnerContext } from './runtime/runner.js';
 import { ProcessLedger, killMarkedShared, sweepOrphans } from './process/index.js';
 import { sampleTrees, CpuMeter } from './resources/index.js';
 import type { HistoryStore } from './store/index.js';
+import { WatchManager } from './watch/index.js';
 
 export interface SupervisorOptions {
   readonly config: StackConfig;
@@ -62,7 +63,9 @@ export class Supervisor {
   private readonly ledger: ProcessLedger;
   private readonly cpu = new CpuMeter();
   private readonly random: () => number;
-  private readonly baseEnv: Record<string, string>;
+  readonly baseEnv: Record<string, string>;
+  /** File watching of services with `watch:` (armed by start(), re-armed by applyConfig()). */
+  readonly watch: WatchManager;
   private readonly sampleIntervalMs: number;
   private sampleTimer: ReturnType<typeof setInterval> | null = null;
   private assessQueued = false;
@@ -100,6 +103,16 @@ export class Supervisor {
     this.ledger = new ProcessLedger(this.dataDir, { schedule: (write) => setImmediate(write) });
     this.graph = buildGraph(this.config.services);
     for (const spec of this.config.services) this.addRunner(spec);
+    this.watch = new WatchManager({
+      clock: this.clock,
+      logger: this.logger,
+      baseEnv: this.baseEnv,
+      runMarker: this.runMarker,
+      dataDir: this.dataDir,
+      emit: (ev) => this.emit(ev),
+      find: (name) => this.runners.get(name),
+      notify: (message) => this.statusEvent(undefined, message),
+    });
     // History that stops (or starts again) being saved is news for every client: one status
     // event per change of the store's state, never per write. Views read `store.status()`.
     this.store?.onStatusChange((h) => {
@@ -372,6 +385,7 @@ export class Supervisor {
       });
     }
     this.startSampling();
+    await this.watch.sync(this.config.services);
     await this.launch({ kind: 'launch', message: 'stack launch' });
   }
 
@@ -506,6 +520,7 @@ export class Supervisor {
     this.shutdownDone = (async () => {
       this.statusEvent('stack-stopping', `stopping ${this.runners.size} services`);
       this.stopSampling();
+      await this.watch.dispose();
       await this.stopAll(
         { kind: 'shutdown', message: how === 'stopped' ? 'Vigil is stopping' : how },
         {
@@ -651,6 +666,7 @@ export class Supervisor {
       ),
     );
     for (const name of changes.added) this.addRunner(next.services.find((s) => s.name === name)!);
+    await this.watch.sync(next.services);
     for (const name of this.graph.startupOrder) {
       if (changes.added.includes(name))
         this.runners.get(name)?.requestUp({ ...reason, message: 'added to the stack file' });
@@ -730,6 +746,8 @@ const SOFT_KEYS: readonly (keyof ServiceSpec)[] = [
   'launch',
   'dependsOn',
   'source',
+  // re-armed by the watch manager, never a reason to restart
+  'watch',
 ];
 
 function sameSpec(

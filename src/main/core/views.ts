@@ -75,6 +75,7 @@ export function serviceView(sup: Supervisor, r: ServiceRunner): ServiceView {
       probe_count: stats?.probes ?? 0,
       probe_failures: stats?.probeFailures ?? 0,
     },
+    watch: sup.watch.view(r.name),
   };
 }
 

@@ -60,7 +60,14 @@ export const SERVICE_KEYS = [
   'oneshot',
   'limits',
   'startup_timeout',
+  // file watching (SPEC §11)
+  'watch',
 ] as const;
+
+export const WATCH_KEYS = ['paths', 'ignore', 'debounce', 'action', 'run', 'gitignore'] as const;
+export const WATCH_ACTIONS = ['restart', 'run'] as const;
+export const DEFAULT_WATCH_DEBOUNCE_MS = 300;
+export const MAX_WATCH_DEBOUNCE_MS = 60_000;
 
 export const DEPENDENCY_KEYS = ['condition', 'optional'] as const;
 

@@ -46,6 +46,7 @@ import {
 } from './schema.js';
 import { closest } from './suggest.js';
 import { readCircuitBreaker } from './settings.js';
+import { readWatch } from './watch.js';
 
 export interface DependencyDraft {
   readonly name: string;
@@ -174,6 +175,7 @@ export function readService(name: string, entry: Entry, ctx: ServiceContext): Se
   }
   const stop = readStop(r, at('stop'), settings);
   const limits = readLimits(r, at('limits'), ctx.cores);
+  const watch = read('watch', (s) => readWatch(r, s, cwd));
 
   const spec: ServiceSpec = {
     name,
@@ -201,6 +203,7 @@ export function readService(name: string, entry: Entry, ctx: ServiceContext): Se
       read('startup_timeout', (s) => r.duration(s, { positive: true })) ??
       settings.startupTimeoutMs,
     source: { file: r.issues.file, line: entry.keyPos.line, col: entry.keyPos.col },
+    ...(watch !== undefined ? { watch } : {}),
   };
   return {
     spec,

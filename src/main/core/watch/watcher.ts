@@ -1,0 +1,233 @@
+/**
+ * Watches a set of paths and reports changed absolute paths, in batches as they arrive.
+ *
+ * - A folder is watched recursively by @parcel/watcher (inotify on Linux, FSEvents on macOS,
+ *   ReadDirectoryChangesW on Windows): one watch per folder, none per file, and pruned folders
+ *   (node_modules, .git, ignored build output) get none.
+ * - A file is watched through its parent folder (Node's fs.watch, not recursive, one watch), so an
+ *   editor that saves by writing a temporary file and renaming it over the original is seen.
+ * - A path that does not exist yet is waited for on its nearest existing parent (one watch), and
+ *   watched as soon as it appears; a watched folder that is deleted goes back to waiting.
+ * - A folder created inside a watched folder is re-armed (a new subscription before the old one
+ *   ends): inotify cannot see what `mkdir -p a/b && touch a/b/c` does before the watch on `a`
+ *   exists, so the fresh subscription scans it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import watcher from '@parcel/watcher';
+import type { Logger } from '../logger.js';
+
+export interface WatchTarget {
+  /** Absolute path (file or folder; may not exist yet). */
+  readonly path: string;
+}
+
+export interface TreeWatcherOptions {
+  readonly paths: readonly string[];
+  /** Folder names that get no watch anywhere below a watched folder. */
+  readonly prunedDirs: readonly string[];
+  /** Absolute folders that get no watch. */
+  readonly prunedPaths?: readonly string[];
+  readonly onChanges: (paths: readonly string[]) => void;
+  readonly logger: Logger;
+}
+
+type Armed =
+  | { kind: 'dir'; sub: watcher.AsyncSubscription; parent: fs.FSWatcher | null }
+  | { kind: 'file'; w: fs.FSWatcher }
+  | { kind: 'missing'; w: fs.FSWatcher | null; on: string };
+
+/** One path's watch, re-armed as the path appears, disappears or grows new folders. */
+class PathWatch {
+  private armed: Armed | null = null;
+  private closed = false;
+  private arming: Promise<void> = Promise.resolve();
+  private rearmQueued = false;
+
+  constructor(
+    readonly target: string,
+    private readonly opts: TreeWatcherOptions,
+  ) {}
+
+  start(): Promise<void> {
+    return this.rearm();
+  }
+
+  /** Re-arms after the current arming finishes (coalesced). */
+  rearm(): Promise<void> {
+    if (this.rearmQueued) return this.arming;
+    this.rearmQueued = true;
+    this.arming = this.arming.then(async () => {
+      this.rearmQueued = false;
+      if (this.closed) return;
+      const prev = this.armed;
+      try {
+        this.armed = await this.arm();
+      } catch (err) {
+        this.opts.logger.warn(`watch ${this.target}: ${String(err)}`);
+        this.armed = await this.waitFor(this.target).catch(() => null);
+      }
+      await disarm(prev);
+      if (this.closed) {
+        await disarm(this.armed);
+        this.armed = null;
+      }
+    });
+    return this.arming;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.arming;
+    await disarm(this.armed);
+    this.armed = null;
+  }
+
+  private async arm(): Promise<Armed> {
+    let st: fs.Stats | null = null;
+    try {
+      st = fs.statSync(this.target);
+    } catch {
+      st = null;
+    }
+    if (st === null) return this.waitFor(this.target);
+    if (st.isDirectory()) {
+      const sub = await watcher.subscribe(
+        this.target,
+        (err, events) => {
+          if (err) {
+            this.opts.logger.warn(`watch ${this.target}: ${String(err)}`);
+            void this.rearm();
+            return;
+          }
+          const paths = events.map((e) => e.path);
+          if (events.some((e) => e.path === this.target && e.type === 'delete')) {
+            void this.rearm();
+          } else if (events.some((e) => e.type === 'create')) {
+            this.rearmIfNewFolder(events.filter((e) => e.type === 'create').map((e) => e.path));
+          }
+          this.opts.onChanges(paths);
+        },
+        {
+          ignore: [
+            ...this.opts.prunedDirs.flatMap((d) => [`**/${d}`, `**/${d}/**`]),
+            ...(this.opts.prunedPaths ?? []),
+          ],
+        },
+      );
+      // The folder itself deleted or renamed away: its parent sees it.
+      const parent = this.watchParentFor(this.target, () => {
+        if (!fs.existsSync(this.target)) {
+          this.opts.onChanges([this.target]);
+          void this.rearm();
+        }
+      });
+      return { kind: 'dir', sub, parent };
+    }
+    const base = path.basename(this.target);
+    const w = fs.watch(path.dirname(this.target), { persistent: false }, (_ev, name) => {
+      if (name === null || String(name) === base) this.opts.onChanges([this.target]);
+    });
+    w.on('error', () => void this.rearm());
+    return { kind: 'file', w };
+  }
+
+  /** Waits for `target` on its nearest existing parent; re-arms when the next step appears. */
+  private waitFor(target: string): Promise<Armed> {
+    let dir = path.dirname(target);
+    while (!fs.existsSync(dir) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+    const w = this.watchParentFor(
+      dir === path.dirname(target) ? target : firstBelow(dir, target),
+      () => {
+        if (fs.existsSync(target)) this.opts.onChanges([target]);
+        void this.rearm();
+      },
+      dir,
+    );
+    return Promise.resolve({ kind: 'missing', w, on: dir });
+  }
+
+  /** Watches the parent of `p` for changes of the entry named like `p`. */
+  private watchParentFor(
+    p: string,
+    onChange: () => void,
+    parentDir = path.dirname(p),
+  ): fs.FSWatcher | null {
+    const name = path.basename(p);
+    try {
+      const w = fs.watch(parentDir, { persistent: false }, (_ev, changed) => {
+        if (changed === null || String(changed) === name) onChange();
+      });
+      w.on('error', () => undefined);
+      return w;
+    } catch {
+      return null;
+    }
+  }
+
+  private newFolderChecks = 0;
+  private rearmIfNewFolder(created: readonly string[]): void {
+    if (created.length > 50) {
+      void this.rearm();
+      return;
+    }
+    this.newFolderChecks += 1;
+    void Promise.all(
+      created.map((p) =>
+        fs.promises.lstat(p).then(
+          (s) => s.isDirectory(),
+          () => false,
+        ),
+      ),
+    ).then((dirs) => {
+      if (dirs.some(Boolean)) void this.rearm();
+    });
+  }
+}
+
+/** `target`'s path component directly below `dir`. */
+function firstBelow(dir: string, target: string): string {
+  const rel = path.relative(dir, target).split(path.sep)[0] ?? '';
+  return path.join(dir, rel);
+}
+
+async function disarm(a: Armed | null): Promise<void> {
+  if (!a) return;
+  switch (a.kind) {
+    case 'dir':
+      a.parent?.close();
+      await a.sub.unsubscribe().catch(() => undefined);
+      return;
+    case 'file':
+      a.w.close();
+      return;
+    case 'missing':
+      a.w?.close();
+      return;
+  }
+}
+
+/** Every path of a service's `watch:`; `close()` ends every watch. */
+export class TreeWatcher {
+  private readonly watches: PathWatch[];
+
+  constructor(opts: TreeWatcherOptions) {
+    this.watches = dedupe(opts.paths).map((p) => new PathWatch(p, opts));
+  }
+
+  async start(): Promise<void> {
+    await Promise.all(this.watches.map((w) => w.start()));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.watches.map((w) => w.close()));
+  }
+}
+
+/** Drops paths inside another watched folder path (one subscription covers them). */
+function dedupe(paths: readonly string[]): string[] {
+  const sorted = [...new Set(paths.map((p) => path.resolve(p)))].sort();
+  return sorted.filter(
+    (p) => !sorted.some((q) => q !== p && p.startsWith(q.endsWith(path.sep) ? q : q + path.sep)),
+  );
+}
