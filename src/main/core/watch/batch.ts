@@ -75,7 +75,7 @@ export function describeFiles(files: ChangedFiles): string {
 /** A watch restart whose changes began within this long after the previous one's start... */
 export const LOOP_QUICK_MS = 2_000;
 /** ...this many times in a row... */
-export const LOOP_RESTARTS = 3;
+export const LOOP_RESTARTS = 4;
 /** ...all within this window, is a loop: the watch pauses for that service. */
 export const LOOP_WINDOW_MS = 60_000;
 

@@ -8,9 +8,10 @@
  *   editor that saves by writing a temporary file and renaming it over the original is seen.
  * - A path that does not exist yet is waited for on its nearest existing parent (one watch), and
  *   watched as soon as it appears; a watched folder that is deleted goes back to waiting.
- * - A folder created inside a watched folder is re-armed (a new subscription before the old one
- *   ends): inotify cannot see what `mkdir -p a/b && touch a/b/c` does before the watch on `a`
- *   exists, so the fresh subscription scans it.
+ * - A folder created inside a watched folder is re-armed (the subscription ends and a new one
+ *   scans the tree): inotify cannot see what `mkdir -p a/b && touch a/b/c` does before the watch
+ *   on `a` exists. Changes in the moment between the two are not seen; the new folder itself
+ *   already counts as a change, so the service restarts after it anyway.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -43,6 +44,7 @@ class PathWatch {
   private closed = false;
   private arming: Promise<void> = Promise.resolve();
   private rearmQueued = false;
+  private armings = 0;
 
   constructor(
     readonly target: string,
@@ -60,14 +62,17 @@ class PathWatch {
     this.arming = this.arming.then(async () => {
       this.rearmQueued = false;
       if (this.closed) return;
-      const prev = this.armed;
+      // The old watch ends first: inotify gives one watch per folder and inode to the whole
+      // process, so a second subscription on the same folders would lose its watches when the
+      // first one removes them.
+      await disarm(this.armed);
+      this.armed = null;
       try {
         this.armed = await this.arm();
       } catch (err) {
         this.opts.logger.warn(`watch ${this.target}: ${String(err)}`);
         this.armed = await this.waitFor(this.target).catch(() => null);
       }
-      await disarm(prev);
       if (this.closed) {
         await disarm(this.armed);
         this.armed = null;
@@ -112,6 +117,9 @@ class PathWatch {
           ignore: [
             ...this.opts.prunedDirs.flatMap((d) => [`**/${d}`, `**/${d}/**`]),
             ...(this.opts.prunedPaths ?? []),
+            // @parcel/watcher shares one native watcher per (folder, options): a path that cannot
+            // exist makes each arming its own watcher, which scans the tree afresh.
+            path.join(this.target, `.vigil-watch-${++this.armings}-${process.pid}`),
           ],
         },
       );
@@ -165,13 +173,11 @@ class PathWatch {
     }
   }
 
-  private newFolderChecks = 0;
   private rearmIfNewFolder(created: readonly string[]): void {
     if (created.length > 50) {
       void this.rearm();
       return;
     }
-    this.newFolderChecks += 1;
     void Promise.all(
       created.map((p) =>
         fs.promises.lstat(p).then(
