@@ -86,14 +86,16 @@ export class WatchManager {
   async sync(services: readonly ServiceSpec[]): Promise<void> {
     if (this.disposed) return;
     const wanted = new Map(services.filter((s) => s.watch).map((s) => [s.name, s]));
-    const jobs: Promise<void>[] = [];
+    const ending: Promise<void>[] = [];
     for (const [name, w] of this.watches) {
       const next = wanted.get(name);
       if (!next || JSON.stringify(next.watch) !== JSON.stringify(w.spec) || next.cwd !== w.cwd) {
         this.watches.delete(name);
-        jobs.push(this.disarm(w));
+        ending.push(this.disarm(w));
       }
     }
+    await Promise.all(ending);
+    const jobs: Promise<void>[] = [];
     for (const [name, spec] of wanted) {
       if (this.watches.has(name)) continue;
       const w = new ServiceWatch(name, spec.watch!, spec.cwd);

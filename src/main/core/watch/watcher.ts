@@ -18,9 +18,16 @@ import path from 'node:path';
 import watcher from '@parcel/watcher';
 import type { Logger } from '../logger.js';
 
-export interface WatchTarget {
-  /** Absolute path (file or folder; may not exist yet). */
-  readonly path: string;
+/**
+ * Subscriptions start and end one at a time, process-wide: @parcel/watcher shares one native
+ * backend between subscriptions and tears it down with the last one, and a subscription made
+ * while that happens can lose its watches.
+ */
+let nativeQueue: Promise<unknown> = Promise.resolve();
+function serial<T>(op: () => Promise<T>): Promise<T> {
+  const next = nativeQueue.then(op, op);
+  nativeQueue = next.catch(() => undefined);
+  return next;
 }
 
 export interface TreeWatcherOptions {
@@ -97,31 +104,33 @@ class PathWatch {
     }
     if (st === null) return this.waitFor(this.target);
     if (st.isDirectory()) {
-      const sub = await watcher.subscribe(
-        this.target,
-        (err, events) => {
-          if (err) {
-            this.opts.logger.warn(`watch ${this.target}: ${String(err)}`);
-            void this.rearm();
-            return;
-          }
-          const paths = events.map((e) => e.path);
-          if (events.some((e) => e.path === this.target && e.type === 'delete')) {
-            void this.rearm();
-          } else if (events.some((e) => e.type === 'create')) {
-            this.rearmIfNewFolder(events.filter((e) => e.type === 'create').map((e) => e.path));
-          }
-          this.opts.onChanges(paths);
-        },
-        {
-          ignore: [
-            ...this.opts.prunedDirs.flatMap((d) => [`**/${d}`, `**/${d}/**`]),
-            ...(this.opts.prunedPaths ?? []),
-            // @parcel/watcher shares one native watcher per (folder, options): a path that cannot
-            // exist makes each arming its own watcher, which scans the tree afresh.
-            path.join(this.target, `.vigil-watch-${++this.armings}-${process.pid}`),
-          ],
-        },
+      const sub = await serial(() =>
+        watcher.subscribe(
+          this.target,
+          (err, events) => {
+            if (err) {
+              this.opts.logger.warn(`watch ${this.target}: ${String(err)}`);
+              void this.rearm();
+              return;
+            }
+            const paths = events.map((e) => e.path);
+            if (events.some((e) => e.path === this.target && e.type === 'delete')) {
+              void this.rearm();
+            } else if (events.some((e) => e.type === 'create')) {
+              this.rearmIfNewFolder(events.filter((e) => e.type === 'create').map((e) => e.path));
+            }
+            this.opts.onChanges(paths);
+          },
+          {
+            ignore: [
+              ...this.opts.prunedDirs.flatMap((d) => [`**/${d}`, `**/${d}/**`]),
+              ...(this.opts.prunedPaths ?? []),
+              // @parcel/watcher shares one native watcher per (folder, options): a path that cannot
+              // exist makes each arming its own watcher, which scans the tree afresh.
+              path.join(this.target, `.vigil-watch-${++this.armings}-${process.pid}`),
+            ],
+          },
+        ),
       );
       // The folder itself deleted or renamed away: its parent sees it.
       const parent = this.watchParentFor(this.target, () => {
@@ -202,7 +211,7 @@ async function disarm(a: Armed | null): Promise<void> {
   switch (a.kind) {
     case 'dir':
       a.parent?.close();
-      await a.sub.unsubscribe().catch(() => undefined);
+      await serial(() => a.sub.unsubscribe()).catch(() => undefined);
       return;
     case 'file':
       a.w.close();
