@@ -18,6 +18,7 @@ import {
   restartCommand,
   startCommand,
   stopCommand,
+  watchCommand,
 } from './commands/client.js';
 
 interface Entry {
@@ -60,6 +61,10 @@ const COMMANDS: Readonly<Record<string, Entry>> = {
   release: {
     run: releaseCommand,
     usage: 'release NAME                                     release a quarantined service',
+  },
+  watch: {
+    run: watchCommand,
+    usage: "watch NAME on|off                                turn a service's file watch on or off",
   },
   logs: {
     run: logsCommand,
