@@ -11,8 +11,6 @@ import { loadStack } from '../config/index.js';
 import { Supervisor } from '../supervisor.js';
 import { createApi } from '../api.js';
 import { LOOP_QUICK_MS, LOOP_RESTARTS } from './batch.js';
-import { createLogger } from '../logger.js';
-const consoleLogger = () => createLogger({ level: 'debug' });
 import { EventLog, tempStack, type TempStack } from '../testing/fixtures.js';
 
 let stacks: TempStack[] = [];
@@ -314,12 +312,6 @@ describe('file watching', () => {
     await settle();
     expect(fileRestarts(log)).toHaveLength(0);
     fs.writeFileSync(path.join(stack.dir, 'lib/util.js'), 'v2');
-    if (process.env.VIGIL_TEST_DEBUG)
-      setTimeout(
-        () =>
-          console.log('VIEW', JSON.stringify(sup.watch.view('app')), sup.runner('app').lifecycle),
-        3000,
-      );
     const ev = (await log.waitFor(isFileRestart, 15_000, 'a file restart')) as HealingEvent;
     expect(ev.reason.files?.paths).toEqual(['lib/util.js']);
   });
