@@ -76,6 +76,7 @@ function serviceObject(
   if (s.startupTimeout !== undefined) o.startup_timeout = s.startupTimeout;
   if (s.oneshot) o.oneshot = true;
   if (s.limits && Object.keys(s.limits).length > 0) o.limits = s.limits;
+  if (s.watch) o.watch = s.watch;
   return o;
 }
 
