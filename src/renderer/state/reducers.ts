@@ -280,6 +280,7 @@ const VIEW_KEYS: readonly (keyof ServiceView)[] = [
   'capabilities',
   'dependencies',
   'metrics',
+  'watch',
 ];
 
 function pickView(v: ServiceView): ServiceView {
