@@ -385,8 +385,12 @@ export class Supervisor {
       });
     }
     this.startSampling();
-    await this.watch.sync(this.config.services);
+    // Arming a large tree takes a moment: it runs beside the launch, not before it.
+    const watching = this.watch.sync(this.config.services).catch((err: unknown) => {
+      this.logger.warn(`file watching could not start: ${String(err)}`);
+    });
     await this.launch({ kind: 'launch', message: 'stack launch' });
+    await watching;
   }
 
   /** Brings every service up, phase by phase; resolves when every phase has been started. */
