@@ -302,10 +302,10 @@ export class WatchManager {
     const outcome = await running.done;
     w.running = null;
     if (outcome.ok) {
-      line('stdout', `[watch] ${cmd} succeeded: restarting`);
+      line('stdout', `[watch] "${cmd}" succeeded: restarting`);
       return true;
     }
-    const message = `${cmd} ${outcome.message}; kept the running instance`;
+    const message = `"${cmd}" ${outcome.message}; kept the running instance`;
     w.lastError = message;
     line('stderr', `[watch] ${message}`);
     this.host.emit({
