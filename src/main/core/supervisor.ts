@@ -670,11 +670,12 @@ export class Supervisor {
       ),
     );
     for (const name of changes.added) this.addRunner(next.services.find((s) => s.name === name)!);
-    await this.watch.sync(next.services);
     for (const name of this.graph.startupOrder) {
       if (changes.added.includes(name))
         this.runners.get(name)?.requestUp({ ...reason, message: 'added to the stack file' });
     }
+    // A changed `watch:` re-arms only that service's watch; none of this restarts anything.
+    await this.watch.sync(next.services);
     this.changed('');
     return changes;
   }

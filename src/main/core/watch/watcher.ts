@@ -40,6 +40,9 @@ export interface TreeWatcherOptions {
   readonly logger: Logger;
 }
 
+/** Created paths checked for folders in one batch of events. */
+const NEW_FOLDER_CHECKS = 2_000;
+
 type Armed =
   | { kind: 'dir'; sub: watcher.AsyncSubscription; parent: fs.FSWatcher | null }
   | { kind: 'file'; w: fs.FSWatcher }
@@ -182,13 +185,15 @@ class PathWatch {
     }
   }
 
+  /**
+   * Re-arms when one of the created paths is a folder. A burst of file creations (thousands from
+   * `npm install` or a branch switch) must not re-arm: the moment between two subscriptions
+   * would lose the rest of the burst. Checks at most `NEW_FOLDER_CHECKS` paths a batch (lstat,
+   * asynchronous); a folder is almost always among the first entries of the batch it opens.
+   */
   private rearmIfNewFolder(created: readonly string[]): void {
-    if (created.length > 50) {
-      void this.rearm();
-      return;
-    }
     void Promise.all(
-      created.map((p) =>
+      created.slice(0, NEW_FOLDER_CHECKS).map((p) =>
         fs.promises.lstat(p).then(
           (s) => s.isDirectory(),
           () => false,
