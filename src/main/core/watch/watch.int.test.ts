@@ -187,6 +187,22 @@ describe('file watching', () => {
     );
   });
 
+  it('a watched file that does not exist yet restarts the service when it appears and when it changes', async () => {
+    const { log, stack } = await start(
+      stackYaml('{ paths: [config/local.json], debounce: 200ms }'),
+    );
+    fs.mkdirSync(path.join(stack.dir, 'config'));
+    fs.writeFileSync(path.join(stack.dir, 'config/other.json'), '{}');
+    await settle();
+    expect(fileRestarts(log)).toHaveLength(0); // a sibling is not the watched file
+    fs.writeFileSync(path.join(stack.dir, 'config/local.json'), '{}');
+    const ev = (await log.waitFor(isFileRestart, 15_000, 'a restart for the file')) as HealingEvent;
+    expect(ev.reason.files?.paths).toEqual(['config/local.json']);
+    await pause();
+    fs.writeFileSync(path.join(stack.dir, 'config/local.json'), '{"a":1}');
+    await log.next(isFileRestart, 15_000, 'a restart for its change');
+  });
+
   it('new folders with files inside a watched folder are seen (mkdir -p then write)', async () => {
     const { log, stack } = await start(stackYaml('{ paths: [src/], debounce: 200ms }'), {
       'src/main.js': 'v1',
