@@ -68,6 +68,7 @@ export function view(
     },
     not_ready: null,
     started_without: [],
+    watch: null,
   };
 }
 

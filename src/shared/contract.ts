@@ -22,6 +22,7 @@ import type {
   ServicesResponse,
   StatsResponse,
   StatusResponse,
+  WatchResponse,
 } from './views.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE';
@@ -246,6 +247,15 @@ export const contract = {
     path: '/orchestrator/heartbeat/:name',
     input: nameParam,
     summary: 'Heartbeat of a registered service',
+    mutates: true,
+  }),
+  // ─── file watching (SPEC §11) ───
+  setWatch: command<WatchResponse>()({
+    method: 'POST',
+    path: '/orchestrator/watch/:name',
+    input: z.object({ name: serviceName, enabled: z.boolean() }).strict(),
+    summary:
+      "Turn a service's file watch on or off without editing the stack file (on also resumes a watch paused by a restart loop)",
     mutates: true,
   }),
   shutdown: command<OkResponse>()({

@@ -90,7 +90,11 @@ export type HealingAction =
   | 'stack_restart'
   | 'counter_reset'
   | 'limit_exceeded'
-  | 'recommendation';
+  | 'recommendation'
+  /** File watching: a restart loop was detected and the watch paused for that service. */
+  | 'watch_paused'
+  /** File watching: the `run` command failed; the running instance was kept. */
+  | 'watch_run_failed';
 
 /** Something the healing engine decided or did. */
 export interface HealingEvent {

@@ -111,6 +111,24 @@ export interface StopSpec {
   readonly timeoutMs: number;
 }
 
+export type WatchAction = 'restart' | 'run';
+
+/** `watch:` of a service: restart it (or run a command, then restart) when its files change. */
+export interface WatchSpec {
+  /** Absolute paths (files or folders; they need not exist yet). */
+  readonly paths: readonly string[];
+  /** Relative paths of `paths` as written in the stack file, for messages. */
+  readonly shown: readonly string[];
+  /** Patterns in .gitignore syntax, relative to the service's cwd. */
+  readonly ignore: readonly string[];
+  readonly debounceMs: number;
+  readonly action: WatchAction;
+  /** With `action: run`: the command run first; the service restarts only when it exits 0. */
+  readonly run?: CommandSpec;
+  /** Respect the .gitignore files of the service's cwd and its parents up to the repository root. */
+  readonly gitignore: boolean;
+}
+
 /** Where a key was found in the stack file, for messages that point at it. */
 export interface SourceLocation {
   readonly file: string;
@@ -164,6 +182,8 @@ export interface ServiceSpec {
   readonly balance?: BalanceSpec;
   readonly failover?: FailoverSpec;
   readonly scale?: ScaleSpec;
+  /** Restart on file changes (absent: not watched). */
+  readonly watch?: WatchSpec;
 }
 
 export const BALANCE_STRATEGIES = [
@@ -284,7 +304,8 @@ export type ReasonKind =
   | 'dependency'
   | 'stack_restart'
   | 'launch'
-  | 'shutdown';
+  | 'shutdown'
+  | 'file_change';
 
 export type Actor = 'ui' | 'cli' | 'api' | 'vigil';
 
@@ -298,6 +319,13 @@ export interface Reason {
   readonly detail?: string;
   readonly by?: Actor;
   readonly dependency?: string;
+  /** For `file_change`: the first changed paths (relative to the service's cwd) and how many changed. */
+  readonly files?: ChangedFiles;
+}
+
+export interface ChangedFiles {
+  readonly paths: readonly string[];
+  readonly count: number;
 }
 
 export interface ProbeResult {

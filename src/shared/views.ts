@@ -6,6 +6,7 @@
  */
 import type {
   BreakerView,
+  ChangedFiles,
   DependencyCondition,
   DisplayStatus,
   Health,
@@ -14,6 +15,7 @@ import type {
   ProbeResult,
   Reason,
   SystemState,
+  WatchAction,
 } from './model.js';
 import type { HealingEvent, MissingDependencyView, StatusEvent } from './events.js';
 
@@ -71,6 +73,37 @@ export interface ServiceView {
   readonly not_ready: NotReadyView | null;
   /** Optional dependencies it was started without that are still not there (empty otherwise). */
   readonly started_without: readonly MissingDependencyView[];
+  /** File watching (`watch:`); null when the service has none. */
+  readonly watch: WatchView | null;
+}
+
+/**
+ * A service's file watch. `state`: `watching`, `off` (turned off by a person), `paused` (a restart
+ * loop was detected: the service writes under its own watched paths), `running_command` (the
+ * `run` command of `action: run` is running), `restarting`.
+ */
+export interface WatchView {
+  readonly enabled: boolean;
+  readonly state: 'watching' | 'off' | 'paused' | 'running_command' | 'restarting';
+  readonly paths: readonly string[];
+  readonly ignore: readonly string[];
+  readonly action: WatchAction;
+  readonly run: string | null;
+  readonly debounce_ms: number;
+  readonly gitignore: boolean;
+  readonly paused_reason: string | null;
+  /** The last batch of changes that triggered the action. */
+  readonly last_change: { readonly at: string; readonly files: ChangedFiles } | null;
+  readonly last_error: string | null;
+  /** Restarts this watch caused since Vigil started. */
+  readonly restarts: number;
+}
+
+export interface WatchResponse {
+  readonly success: true;
+  readonly service: string;
+  readonly watch: WatchView;
+  readonly message: string;
 }
 
 /** Why a starting service is not ready yet. */

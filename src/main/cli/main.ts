@@ -20,6 +20,7 @@ import {
   restartCommand,
   startCommand,
   stopCommand,
+  watchCommand,
 } from './commands/client.js';
 
 interface Entry {
@@ -67,6 +68,10 @@ const COMMANDS: Readonly<Record<string, Entry>> = {
     run: deregisterCommand,
     usage:
       'deregister NAME                                  remove a service that registered itself',
+  },
+  watch: {
+    run: watchCommand,
+    usage: "watch NAME on|off                                turn a service's file watch on or off",
   },
   logs: {
     run: logsCommand,

@@ -26,6 +26,7 @@ import { ServiceRunner, type RunnerContext } from './runtime/runner.js';
 import { ProcessLedger, killMarkedShared, sweepOrphans } from './process/index.js';
 import { sampleTrees, CpuMeter } from './resources/index.js';
 import type { HistoryStore } from './store/index.js';
+import { WatchManager } from './watch/index.js';
 
 export interface SupervisorOptions {
   readonly config: StackConfig;
@@ -63,7 +64,9 @@ export class Supervisor {
   private readonly ledger: ProcessLedger;
   private readonly cpu = new CpuMeter();
   private readonly random: () => number;
-  private readonly baseEnv: Record<string, string>;
+  readonly baseEnv: Record<string, string>;
+  /** File watching of services with `watch:` (armed by start(), re-armed by applyConfig()). */
+  readonly watch: WatchManager;
   private readonly sampleIntervalMs: number;
   private sampleTimer: ReturnType<typeof setInterval> | null = null;
   private assessQueued = false;
@@ -101,6 +104,16 @@ export class Supervisor {
     this.ledger = new ProcessLedger(this.dataDir, { schedule: (write) => setImmediate(write) });
     this.graph = buildGraph(this.config.services);
     for (const spec of this.config.services) this.addRunner(spec);
+    this.watch = new WatchManager({
+      clock: this.clock,
+      logger: this.logger,
+      baseEnv: this.baseEnv,
+      runMarker: this.runMarker,
+      dataDir: this.dataDir,
+      emit: (ev) => this.emit(ev),
+      find: (name) => this.runners.get(name),
+      notify: (message) => this.statusEvent(undefined, message),
+    });
     // History that stops (or starts again) being saved is news for every client: one status
     // event per change of the store's state, never per write. Views read `store.status()`.
     this.store?.onStatusChange((h) => {
@@ -373,7 +386,12 @@ export class Supervisor {
       });
     }
     this.startSampling();
+    // Arming a large tree takes a moment: it runs beside the launch, not before it.
+    const watching = this.watch.sync(this.config.services).catch((err: unknown) => {
+      this.logger.warn(`file watching could not start: ${String(err)}`);
+    });
     await this.launch({ kind: 'launch', message: 'stack launch' });
+    await watching;
   }
 
   /** Brings every service up, phase by phase; resolves when every phase has been started. */
@@ -512,6 +530,7 @@ export class Supervisor {
     this.shutdownDone = (async () => {
       this.statusEvent('stack-stopping', `stopping ${this.runners.size} services`);
       this.stopSampling();
+      await this.watch.dispose();
       await this.stopAll(
         { kind: 'shutdown', message: how === 'stopped' ? 'Vigil is stopping' : how },
         {
@@ -665,6 +684,8 @@ export class Supervisor {
           .get(name)
           ?.requestUp(opts.reason ?? { ...reason, message: 'added to the stack file' });
     }
+    // A changed `watch:` re-arms only that service's watch; none of this restarts anything.
+    await this.watch.sync(next.services);
     this.changed('');
     return changes;
   }
@@ -779,6 +800,8 @@ const SOFT_KEYS: readonly (keyof ServiceSpec)[] = [
   'image',
   'liveness',
   'envFileList',
+  // re-armed by the watch manager, never a reason to restart
+  'watch',
 ];
 
 function sameSpec(

@@ -13,6 +13,7 @@ import type {
   ServiceView,
   StatusResponse,
   SystemView,
+  WatchView,
 } from '../../shared/views.js';
 import type { EventSource } from './stream.js';
 
@@ -70,6 +71,25 @@ export function fakeServiceView(
     },
     not_ready: null,
     started_without: [],
+    watch: null,
+  };
+}
+
+/** A service's watch as the fake shows it once it has one. */
+export function fakeWatchView(enabled = true): WatchView {
+  return {
+    enabled,
+    state: enabled ? 'watching' : 'off',
+    paths: ['src/'],
+    ignore: [],
+    action: 'restart',
+    run: null,
+    debounce_ms: 300,
+    gitignore: true,
+    paused_reason: null,
+    last_change: null,
+    last_error: null,
+    restarts: 0,
   };
 }
 
@@ -465,6 +485,22 @@ export class FakeVigil implements EventSource {
           content_type: types[format],
           filename: `vigil-report.${format}`,
           body: bodies[format],
+        };
+      },
+      setWatch: async (input, ctx) => {
+        record('setWatch', input, ctx);
+        const s = this.service(input.name);
+        if (!s.watch) {
+          throw new VigilError('CONFLICT', `${input.name} has no "watch:" in the stack file`);
+        }
+        const next = this.setService(input.name, {
+          watch: { ...s.watch, enabled: input.enabled, state: input.enabled ? 'watching' : 'off' },
+        });
+        return {
+          success: true,
+          service: input.name,
+          watch: next.watch!,
+          message: `file watch of ${input.name} ${input.enabled ? 'on' : 'off'}`,
         };
       },
       reload: async (input, ctx) => {

@@ -301,6 +301,7 @@ const VIEW_KEY_SET: { readonly [K in keyof ServiceView]-?: true } = {
   metrics: true,
   not_ready: true,
   started_without: true,
+  watch: true,
 };
 const VIEW_KEYS = Object.keys(VIEW_KEY_SET) as (keyof ServiceView)[];
 

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { memoryIO } from '../io.js';
 import { silentLogger } from '../../core/logger.js';
-import { FakeVigil } from '../../transport/fake-api.js';
 import { findChromium } from '../pdf.js';
+import { FakeVigil, fakeWatchView } from '../../transport/fake-api.js';
 import { startHttpServer, type HttpServerHandle } from '../../transport/http.js';
 import { createClientCommands, formatTable, psCommand } from './client.js';
 
@@ -124,6 +124,37 @@ describe('usage errors exit 2', () => {
   });
 });
 
+describe('watch', () => {
+  it("turns a service's file watch off and on, and ps shows it", async () => {
+    fake.setService('api', { watch: fakeWatchView() });
+    const off = io();
+    expect(await commands().watchCommand(['api', 'off'], off)).toBe(0);
+    expect(off.out()).toContain('file watch of api off');
+    expect(fake.calls.at(-1)).toMatchObject({
+      command: 'setWatch',
+      input: { name: 'api', enabled: false },
+      actor: 'cli',
+    });
+    const ps = io();
+    await commands().psCommand([], ps);
+    expect(ps.out().split('\n')[3]).toMatch(/^api\s.*\soff\s*$/);
+    const on = io();
+    expect(await commands().watchCommand(['api', 'on'], on)).toBe(0);
+    expect(on.out()).toContain('watching src/ (restart)');
+  });
+
+  it('refuses a value other than on or off, and a service without watch:', async () => {
+    const bad = io();
+    expect(await commands().watchCommand(['api', 'maybe'], bad)).toBe(2);
+    expect(bad.err()).toContain('expected "on" or "off"');
+    const none = io();
+    expect(await commands().watchCommand(['db', 'on'], none)).toBe(1);
+    expect(none.err()).toContain('has no "watch:"');
+    const missing = io();
+    expect(await commands().watchCommand(['api'], missing)).toBe(2);
+  });
+});
+
 describe('ps', () => {
   it('prints a table', async () => {
     fake.api.quarantineService({ name: 'db', reason: 'flapping' }, { actor: 'cli' });
@@ -132,11 +163,11 @@ describe('ps', () => {
     const lines = out.out().split('\n');
     expect(lines[0]).toMatch(/^fake: healthy, 2 services, up /);
     expect(lines[2]).toMatch(
-      /^NAME\s+STATUS\s+LIFECYCLE\s+HEALTH\s+PID\s+RESTARTS\s+UPTIME\s+PORT\s+NOTE$/,
+      /^NAME\s+STATUS\s+LIFECYCLE\s+HEALTH\s+PID\s+RESTARTS\s+UPTIME\s+PORT\s+WATCH\s+NOTE$/,
     );
-    expect(lines[3]).toMatch(/^api\s+healthy\s+running\s+healthy\s+1003\s+0\s+\S+\s+-$/);
+    expect(lines[3]).toMatch(/^api\s+healthy\s+running\s+healthy\s+1003\s+0\s+\S+\s+-\s+-$/);
     expect(lines[4]).toMatch(
-      /^db\s+quarantined\s+quarantined\s+healthy\s+-\s+0\s+-\s+-\s+quarantined: flapping$/,
+      /^db\s+quarantined\s+quarantined\s+healthy\s+-\s+0\s+-\s+-\s+-\s+quarantined: flapping$/,
     );
     expect(out.out()).not.toContain('\x1b[');
   });

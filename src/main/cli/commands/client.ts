@@ -1,6 +1,6 @@
 /**
  * The commands that talk to a running Vigil over its REST API: `ps`, `restart`, `start`, `stop`,
- * `quarantine`, `release`, `deregister`, `logs`, `report`, `down`. The instance is found through the data
+ * `quarantine`, `release`, `deregister`, `watch`, `logs`, `report`, `down`. The instance is found through the data
  * directory's lock file (its API address) and `api-token` (unless `--token` / VIGIL_TOKEN).
  */
 import fs from 'node:fs';
@@ -52,8 +52,8 @@ interface Spec {
   readonly about: string;
   readonly options?: Options;
   readonly extraHelp?: string;
-  /** Number of positional arguments (a service name) the command takes. */
-  readonly positionals: 0 | 1;
+  /** Number of positional arguments (a service name, then a value) the command takes. */
+  readonly positionals: 0 | 1 | 2;
 }
 
 interface Ctx {
@@ -61,6 +61,8 @@ interface Ctx {
   readonly client: VigilClient;
   readonly values: Record<string, string | boolean | undefined>;
   readonly name: string;
+  /** Every positional argument (the name is the first). */
+  readonly args: readonly string[];
   readonly json: boolean;
   /** Colours when stdout is a TTY (and not --json); plain strings otherwise. */
   readonly c: Colors;
@@ -136,7 +138,24 @@ function note(s: ServiceView, now: number): string {
     const without = startedWithoutText(s.started_without);
     return notReadyText(s.not_ready, now) + (without ? `; ${without}` : '');
   }
-  return startedWithoutText(s.started_without) ?? s.last_error ?? '';
+  if (s.watch?.state === 'paused') return s.watch.paused_reason ?? 'file watch paused';
+  return startedWithoutText(s.started_without) ?? s.last_error ?? s.watch?.last_error ?? '';
+}
+
+/** The WATCH column: `on`, `off`, `paused`, `-` (no watch: in the stack file). */
+function watchCell(s: ServiceView): string {
+  if (!s.watch) return '-';
+  switch (s.watch.state) {
+    case 'off':
+      return 'off';
+    case 'paused':
+      return 'paused';
+    case 'running_command':
+      return 'on (running)';
+    case 'restarting':
+    case 'watching':
+      return 'on';
+  }
 }
 
 function uptime(s: ServiceView, now: number): string {
@@ -201,6 +220,7 @@ export function createClientCommands(deps: ClientCommandDeps): {
   quarantineCommand: CommandFn;
   releaseCommand: CommandFn;
   deregisterCommand: CommandFn;
+  watchCommand: CommandFn;
   logsCommand: CommandFn;
   reportCommand: CommandFn;
   downCommand: CommandFn;
@@ -227,7 +247,12 @@ export function createClientCommands(deps: ClientCommandDeps): {
         return EXIT_OK;
       }
       if (positionals.length !== spec.positionals) {
-        const what = spec.positionals === 1 ? 'one service name' : 'no arguments';
+        const what =
+          spec.positionals === 2
+            ? 'a service name and a value'
+            : spec.positionals === 1
+              ? 'one service name'
+              : 'no arguments';
         io.stderr.write(`vigil: expected ${what}\n\n${usageText(spec)}`);
         return EXIT_USAGE;
       }
@@ -271,6 +296,7 @@ export function createClientCommands(deps: ClientCommandDeps): {
           client,
           values,
           name: positionals[0] ?? '',
+          args: positionals,
           json,
           c: createColors(Boolean(io.stdout.isTTY) && !json),
           dataDir,
@@ -320,11 +346,23 @@ export function createClientCommands(deps: ClientCommandDeps): {
         String(s.restart_count),
         uptime(s, now),
         s.port === null ? '-' : String(s.port),
+        watchCell(s),
         note(s, now),
       ]);
       ctx.io.stdout.write(
         formatTable(
-          ['NAME', 'STATUS', 'LIFECYCLE', 'HEALTH', 'PID', 'RESTARTS', 'UPTIME', 'PORT', 'NOTE'],
+          [
+            'NAME',
+            'STATUS',
+            'LIFECYCLE',
+            'HEALTH',
+            'PID',
+            'RESTARTS',
+            'UPTIME',
+            'PORT',
+            'WATCH',
+            'NOTE',
+          ],
           rows,
         ),
       );
@@ -381,6 +419,34 @@ export function createClientCommands(deps: ClientCommandDeps): {
           ...(typeof reason === 'string' ? { reason } : {}),
         }),
       );
+    },
+  );
+
+  const watchCommand = command(
+    {
+      usage: 'watch NAME on|off',
+      about:
+        "Turns a service's file watch on or off without editing the stack file (on also resumes a watch paused by a restart loop).",
+      positionals: 2,
+    },
+    async (ctx) => {
+      const value = ctx.args[1];
+      if (value !== 'on' && value !== 'off') {
+        ctx.io.stderr.write(
+          `vigil: expected "on" or "off" after the service name, not ${JSON.stringify(value)}\n`,
+        );
+        return EXIT_USAGE;
+      }
+      const res = await ctx.client.setWatch({ name: ctx.name, enabled: value === 'on' });
+      if (ctx.json) ctx.io.stdout.write(JSON.stringify(res) + '\n');
+      else {
+        const w = res.watch;
+        const where = w.paths.join(', ');
+        ctx.io.stdout.write(
+          `${res.message}: ${w.enabled ? `watching ${where} (${w.action === 'run' ? `run ${w.run ?? ''}, then restart` : 'restart'})` : 'changes restart nothing'}\n`,
+        );
+      }
+      return EXIT_OK;
     },
   );
 
@@ -563,6 +629,7 @@ export function createClientCommands(deps: ClientCommandDeps): {
     quarantineCommand,
     releaseCommand,
     deregisterCommand,
+    watchCommand,
     logsCommand,
     reportCommand,
     downCommand,
@@ -577,6 +644,7 @@ export const {
   quarantineCommand,
   releaseCommand,
   deregisterCommand,
+  watchCommand,
   logsCommand,
   reportCommand,
   downCommand,

@@ -74,6 +74,8 @@ export const SERVICE_KEYS = [
   'balance',
   'failover',
   'scale',
+  // file watching (SPEC §11)
+  'watch',
 ] as const;
 
 export const BALANCE_KEYS = ['strategy', 'mode', 'weights'] as const;
@@ -85,6 +87,11 @@ export const DEFAULT_FAILBACK_AFTER_MS = 10_000;
 export const DEFAULT_SCALE_COOLDOWN_MS = 60_000;
 export const DEFAULT_SCALE_WINDOW_MS = 30_000;
 export const DEFAULT_CPU_TARGET = 70;
+
+export const WATCH_KEYS = ['paths', 'ignore', 'debounce', 'action', 'run', 'gitignore'] as const;
+export const WATCH_ACTIONS = ['restart', 'run'] as const;
+export const DEFAULT_WATCH_DEBOUNCE_MS = 300;
+export const MAX_WATCH_DEBOUNCE_MS = 60_000;
 
 export const DEPENDENCY_KEYS = ['condition', 'optional'] as const;
 

@@ -47,6 +47,7 @@ import {
 import { closest } from './suggest.js';
 import { readCircuitBreaker } from './settings.js';
 import { readReplicaKeys, replicaWarning, type ReplicaDraft } from './replicas.js';
+import { readWatch } from './watch.js';
 
 export interface DependencyDraft {
   readonly name: string;
@@ -198,6 +199,7 @@ export function readService(name: string, entry: Entry, ctx: ServiceContext): Se
     (k) => svc.has(k) && (k !== 'replicas' || (rf.replicas ?? 1) > 1),
   );
   if (many !== undefined) replicaWarning(r, name, svc.get(many)!, `"${many}"`);
+  const watch = read('watch', (s) => readWatch(r, s, cwd));
 
   const spec: ServiceSpec = {
     name,
@@ -228,6 +230,7 @@ export function readService(name: string, entry: Entry, ctx: ServiceContext): Se
     ...(envFileList.length > 0 ? { envFileList } : {}),
     ...(liveness !== undefined ? { liveness } : {}),
     ...rf,
+    ...(watch !== undefined ? { watch } : {}),
   };
   return {
     spec,

@@ -345,6 +345,55 @@ describe('Procfile', () => {
   });
 });
 
+describe('file watching in imported stacks', () => {
+  it('maps process-compose watch: paths, excludes relative to their path, debounce', () => {
+    const d = tempDir({
+      'process-compose.yaml': `version: "0.5"
+processes:
+  api:
+    command: node server.js
+    watch:
+      debounce: 500ms
+      cascade: true
+      paths:
+        - path: ./src
+          exclude: ["**/*_test.go", "gen/**"]
+        - path: package.json
+`,
+    });
+    fs.mkdirSync(path.join(d, 'src'));
+    const r = importStack(path.join(d, 'process-compose.yaml'), { env: ENV });
+    const config = load(r);
+    expect(svc(config, 'api').watch).toMatchObject({
+      shown: ['./src', 'package.json'],
+      ignore: ['**/*_test.go', 'src/gen/**'],
+      debounceMs: 500,
+      action: 'restart',
+    });
+    expect(warningAt(r, 'processes.api.watch.cascade').message).toContain('cascade not mapped');
+    expect(r.yaml).toContain('watch:');
+  });
+
+  it('maps PM2 watch lists with ignore_watch and watch_delay', () => {
+    const d = tempDir({
+      'ecosystem.config.yaml': `apps:
+  - name: api
+    script: server.js
+    watch: [src, config]
+    ignore_watch: [node_modules, "*.log"]
+    watch_delay: 1000
+`,
+    });
+    const r = importStack(path.join(d, 'ecosystem.config.yaml'), { env: ENV });
+    expect(svc(load(r), 'api').watch).toMatchObject({
+      shown: ['src', 'config'],
+      ignore: ['node_modules', '*.log'],
+      debounceMs: 1000,
+    });
+    expect(r.warnings.filter((w) => w.path?.includes('watch'))).toEqual([]);
+  });
+});
+
 describe('PM2 ecosystem files (JSON and YAML)', () => {
   it('maps a JSON ecosystem file with the position of each unmapped key', () => {
     const dir = copyFixture('pm2-json');
@@ -356,7 +405,9 @@ describe('PM2 ecosystem files (JSON and YAML)', () => {
     expect(argv(svc(config, 'bin-www'))).toEqual(['node', './bin/www']);
     expect(svc(config, 'app').port).toBe(4000);
     expect(svc(config, 'bin-www').port).toBeUndefined();
-    expect(warningAt(r, 'apps[0].watch')).toMatchObject({ line: 7, col: 7 });
+    // watch: true watches the app's folder, as in PM2.
+    expect(svc(config, 'app').watch).toMatchObject({ shown: ['.'], action: 'restart' });
+    expect(r.warnings.some((w) => w.path === 'apps[0].watch')).toBe(false);
     // instances: 4 becomes replicas: 4, without a warning
     expect(r.warnings.some((w) => w.path === 'apps[0].instances')).toBe(false);
     expect(svc(config, 'app').replicas).toBe(4);

@@ -78,6 +78,7 @@ function serviceObject(
   if (s.limits && Object.keys(s.limits).length > 0) o.limits = s.limits;
   if (s.replicas !== undefined) o.replicas = s.replicas;
   if (s.balance !== undefined) o.balance = s.balance;
+  if (s.watch) o.watch = s.watch;
   return o;
 }
 

@@ -380,6 +380,35 @@ describe('failures', () => {
     );
   });
 
+  it('a restart for changed files names them; a paused watch is a notice', () => {
+    const files: Reason = {
+      kind: 'file_change',
+      message: 'files changed: src/a.ts, src/b.ts, src/c.ts and 1 997 more',
+      files: { paths: ['src/a.ts', 'src/b.ts', 'src/c.ts', 'src/d.ts', 'src/e.ts'], count: 2_000 },
+      by: 'vigil',
+    };
+    const ev: AnyEvent[] = [
+      ...launched('web', at(0)),
+      life('web', at(100), 'running', 'stopping', files, 1),
+      heal('web', at(101), 'restart', files),
+      life('web', at(101), 'stopping', 'stopped', files, 1),
+      life('web', at(101), 'stopped', 'starting', files, 1),
+      health('web', at(103), 'unknown', 'healthy', 2, { ok: true }),
+      life('web', at(103), 'starting', 'running', ready, 2),
+      heal('web', at(200), 'watch_paused', {
+        ...files,
+        message: 'restart loop: web changes files under its own watched paths (src/cache.json)',
+      }),
+    ];
+    const out = run('web', ev);
+    expect(sentences(out)).toEqual([
+      'web was restarted at 10:01:40 after src/a.ts, src/b.ts, src/c.ts and 1997 more files changed; healthy again at 10:01:43 (took 3 s).',
+      'web at 10:03:20: restart loop: web changes files under its own watched paths (src/cache.json).',
+    ]);
+    expect(out[0]).toMatchObject({ kind: 'restart', failure: false, restarts: 1 });
+    expect(out[1]).toMatchObject({ kind: 'notice' });
+  });
+
   it('restarts for a stack file change or a dependent say why', () => {
     const cfg: Reason = { kind: 'config_change', message: 'definition changed' };
     const ev: AnyEvent[] = [

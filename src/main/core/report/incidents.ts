@@ -95,6 +95,7 @@ const DIRECTED: ReadonlySet<ReasonKind> = new Set<ReasonKind>([
   'config_change',
   'dependency_recovery',
   'stack_restart',
+  'file_change',
 ]);
 
 const DOWN_LIFECYCLES: ReadonlySet<Lifecycle> = new Set<Lifecycle>([
@@ -385,6 +386,8 @@ class ServiceTimeline {
         }
         return;
       case 'recommendation':
+      case 'watch_paused':
+      case 'watch_run_failed':
         this.out.push(
           this.point(
             'notice',
