@@ -28,11 +28,12 @@ export default defineConfig({
   main: {
     build: {
       outDir: resolve(root, 'out/main'),
-      // better-sqlite3 is a native module: loaded from node_modules at run time, never bundled.
+      // better-sqlite3 and @parcel/watcher are native modules: loaded from node_modules at run
+      // time, never bundled.
       externalizeDeps: true,
       rollupOptions: {
         input: { index: resolve(root, 'src/main/app/index.ts') },
-        external: ['better-sqlite3'],
+        external: ['better-sqlite3', '@parcel/watcher'],
       },
     },
   },

@@ -45,6 +45,15 @@ const APP = {
 };
 const MAIN = { group: ['**/main/**'], message: 'this layer must not import src/main' };
 const PRELOAD = { group: ['**/preload/**'], message: 'this layer must not import the preload' };
+const HOST = {
+  group: ['**/host/**'],
+  message: 'the host assembles core and transports: only the CLI and the Electron shell import it',
+};
+const EXPORT = {
+  group: ['**/export/**'],
+  message:
+    'the stack-file export is a feature on top of the core: only the CLI and the shell import it',
+};
 
 const TESTS = ['**/*.test.ts', '**/*.test.tsx', '**/testing/**'];
 
@@ -112,10 +121,20 @@ export default tseslint.config(
   ),
   ...zone(
     ['src/main/core/**'],
-    [ELECTRON, REACT, RENDERER, TRANSPORT, CLI, APP],
+    [ELECTRON, REACT, RENDERER, TRANSPORT, CLI, APP, HOST, EXPORT],
     [ELECTRON, REACT, RENDERER],
   ),
-  ...zone(['src/main/transport/**'], [ELECTRON, REACT, RENDERER, CLI, APP], [ELECTRON, REACT]),
+  ...zone(
+    ['src/main/transport/**'],
+    [ELECTRON, REACT, RENDERER, CLI, APP, HOST, EXPORT],
+    [ELECTRON, REACT],
+  ),
+  ...zone(['src/main/host/**'], [ELECTRON, REACT, RENDERER, CLI, APP, EXPORT], [ELECTRON, REACT]),
+  ...zone(
+    ['src/main/export/**'],
+    [ELECTRON, REACT, RENDERER, TRANSPORT, CLI, APP, HOST],
+    [ELECTRON, REACT, RENDERER],
+  ),
   ...zone(['src/main/cli/**'], [ELECTRON, REACT, RENDERER, APP], [ELECTRON, REACT]),
   ...zone(['src/main/app/**'], [REACT, RENDERER], [REACT]),
   ...zone(

@@ -4,6 +4,7 @@
 //
 //   node bench/run.mjs            full suite (N = 10, 100, 250; about 20 minutes on 2 cores)
 //   node bench/run.mjs --quick    N = 10, fewer repetitions (a couple of minutes)
+//   node bench/run.mjs --lb       only the load-balancing section (with --quick: one short round)
 //   node bench/run.mjs --help     every option
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,6 +20,7 @@ import { rotate } from './lib/stats.mjs';
 import { goals, summarizeRuns } from './lib/summary.mjs';
 import { BENCH_DIR, REPO_ROOT, makeServices } from './lib/workload.mjs';
 import { runVigilOnly } from './lib/vigil-only.mjs';
+import { lbMarkdown, runLb } from './lib/lb.mjs';
 import { floor } from './systems/floor.mjs';
 import { pm2 } from './systems/pm2.mjs';
 import { supervisord } from './systems/supervisord.mjs';
@@ -27,7 +29,7 @@ import { vigil, vigilProc } from './systems/vigil.mjs';
 const USAGE = `usage: node bench/run.mjs [--quick] [--sizes 10,100,250] [--reps N] [--kills N]
                           [--systems floor,vigil,pm2,supervisord] [--steady-seconds S]
                           [--warmup-seconds S] [--no-steady] [--no-vigil-only] [--only-vigil-only] [--no-docs]
-                          [--keep-dirs]
+                          [--keep-dirs] [--lb] [--no-lb]
 
   --quick            N = 10 only, 2 runs each, a 10 s steady state, small Vigil-only figures;
                      never rewrites docs/PERFORMANCE.md
@@ -43,13 +45,20 @@ const USAGE = `usage: node bench/run.mjs [--quick] [--sizes 10,100,250] [--reps 
   --no-vigil-only    skip the SQLite, WebSocket fan-out and log-flood figures
   --only-vigil-only  run only those
   --no-docs          do not rewrite the table in docs/PERFORMANCE.md after a full run
-  --keep-dirs        keep each run's temp dir (configs, logs) for inspection`;
+  --keep-dirs        keep each run's temp dir (configs, logs) for inspection
+  --lb               run only the load-balancing section: Vigil's balancer with 3 instances
+                     against nginx, HAProxy, PM2 cluster mode and one instance direct; writes its
+                     own block of docs/PERFORMANCE.md (unless --no-docs), quick runs included
+  --no-lb            leave the load-balancing section out of a full run`;
 
 const ALL_SYSTEMS = [floor, vigil, vigilProc, pm2, supervisord];
 const DOCS_FILE = path.join(REPO_ROOT, 'docs', 'PERFORMANCE.md');
 const RESULTS_DIR = path.join(BENCH_DIR, 'results');
 const BEGIN = '<!-- bench:begin (written by `npm run bench`; edit outside these markers) -->';
 const END = '<!-- bench:end -->';
+const LB_BEGIN =
+  '<!-- bench-lb:begin (written by `npm run bench -- --lb`; edit outside these markers) -->';
+const LB_END = '<!-- bench-lb:end -->';
 
 function parse(argv) {
   const { values } = parseArgs({
@@ -67,6 +76,8 @@ function parse(argv) {
       'only-vigil-only': { type: 'boolean', default: false },
       'no-docs': { type: 'boolean', default: false },
       'keep-dirs': { type: 'boolean', default: false },
+      lb: { type: 'boolean', default: false },
+      'no-lb': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -115,6 +126,10 @@ function parse(argv) {
     onlyVigilOnly: values['only-vigil-only'],
     docs: !values['no-docs'] && !quick,
     keepDirs: values['keep-dirs'],
+    lbOnly: values.lb,
+    // In a full run the section runs after the rest; --lb runs it alone.
+    lb: values.lb || (!quick && !values['no-lb'] && !values['only-vigil-only']),
+    lbDocs: !values['no-docs'],
     readyTimeoutMs: (n) => 60_000 + n * 400,
   };
 }
@@ -192,6 +207,39 @@ function updateDocs(reportMd, configsMd) {
   fs.writeFileSync(DOCS_FILE, text);
 }
 
+function updateLbDocs(md) {
+  const block = `${LB_BEGIN}\n\n${md}\n\n${LB_END}`;
+  let text = fs.existsSync(DOCS_FILE) ? fs.readFileSync(DOCS_FILE, 'utf8') : '# Performance\n\n';
+  const a = text.indexOf(LB_BEGIN);
+  const b = text.indexOf(LB_END);
+  if (a >= 0 && b > a) text = text.slice(0, a) + block + text.slice(b + LB_END.length);
+  else text = `${text.trimEnd()}\n\n## Load balancing: latest results\n\n${block}\n`;
+  fs.writeFileSync(DOCS_FILE, text);
+}
+
+/** The load-balancing section; returns its results (also written to bench/results/). */
+async function lbSection(opts, tagPrefix) {
+  out('bench: load balancing (3 instances; Vigil, nginx, HAProxy, PM2 cluster mode, direct)');
+  const res = await runLb({ quick: opts.quick, tag: `${tagPrefix}-lb`, log: (m) => out(`  ${m}`) });
+  const md = lbMarkdown(res, machineLine(machineInfo({})));
+  out('');
+  out(md);
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  const base = `${stamp}-lb-${opts.quick ? 'quick' : 'full'}`;
+  fs.writeFileSync(path.join(RESULTS_DIR, `${base}.json`), JSON.stringify(res, null, 2) + '\n');
+  fs.writeFileSync(
+    path.join(RESULTS_DIR, `${base}.md`),
+    `# Vigil benchmark: load balancing\n\n${md}\n`,
+  );
+  out(`\nbench: load-balancing results in bench/results/${base}.json and .md`);
+  if (opts.lbDocs) {
+    updateLbDocs(md);
+    out('bench: docs/PERFORMANCE.md (load balancing) updated');
+  }
+  return res;
+}
+
 async function main() {
   let opts;
   try {
@@ -213,6 +261,13 @@ async function main() {
   installExitHooks();
   const tagPrefix = `vb${process.pid}${Date.now().toString(36)}`;
   setTagPrefix(tagPrefix);
+  if (opts.lbOnly) {
+    const res = await lbSection(opts, tagPrefix);
+    // A failed request through Vigil fails the run; the peers' own errors are only reported.
+    return ['vigil', 'vigil-worker', 'vigil-tcp'].some((k) => (res.rows[k]?.errors ?? 0) > 0)
+      ? 1
+      : 0;
+  }
   const startedAt = new Date();
   const loadAtStart = os.loadavg()[0];
 
@@ -293,6 +348,8 @@ async function main() {
     });
   }
 
+  const lb = opts.lb ? await lbSection(opts, tagPrefix) : null;
+
   const systemsRan = available.map((s) => s.name);
   const summary = summarizeRuns(runs, systemsRan, sizesToRun);
   const finishedAt = new Date();
@@ -321,6 +378,7 @@ async function main() {
     summary,
     goals: sizesToRun.includes(opts.steady.n) ? goals(summary, opts.steady.n) : [],
     vigilOnly,
+    lb,
   };
 
   out('');

@@ -1,7 +1,8 @@
 /**
  * The desktop app itself. Needs the Electron binary, which cannot be downloaded on every machine:
- * without it these checks skip and say so. Checks the window opens, the page has no Node, and
- * navigation away from the app is refused.
+ * without it these checks skip and say so. Checks the window opens (with the SQLite binding built
+ * for Electron, prepared as `npm start` does), the page has no Node, and navigation away from the
+ * app is refused.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,6 +10,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { _electron, type ElectronApplication, type Page } from 'playwright-core';
 import { FIXTURE_STACK, ROOT } from './support/vigil.js';
+// @ts-expect-error: a plain .mjs script without types
+import { prepareElectronSqlite as prepare } from '../scripts/sqlite-electron.mjs';
+
+const prepareElectronSqlite = prepare as () =>
+  { ok: true; file: string; how: string } | { ok: false; message: string };
 
 /** The binary named by node_modules/electron/path.txt, without requiring `electron` (which downloads). */
 function electronBinary(): string | null {
@@ -35,6 +41,9 @@ if (!binary) {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-e2e-electron-'));
 
     beforeAll(async () => {
+      // The main process needs the SQLite binding built for Electron (as `npm start` prepares it).
+      const sqlite = prepareElectronSqlite();
+      if (!sqlite.ok) throw new Error(`vigil: ${sqlite.message}`);
       app = await _electron.launch({
         executablePath: binary,
         args: [
@@ -43,7 +52,12 @@ if (!binary) {
           FIXTURE_STACK,
           '--no-sandbox',
         ],
-        env: { ...process.env, VIGIL_DATA_DIR: dataDir, ELECTRON_DISABLE_SECURITY_WARNINGS: '1' },
+        env: {
+          ...process.env,
+          VIGIL_DATA_DIR: dataDir,
+          VIGIL_SQLITE_BINDING: sqlite.file,
+          ELECTRON_DISABLE_SECURITY_WARNINGS: '1',
+        },
         cwd: ROOT,
       });
       page = await app.firstWindow();
@@ -74,14 +88,16 @@ if (!binary) {
       ).toBe('object');
     });
 
-    it('exposes the desktop bridge with its two methods only, and offers PDF export', async () => {
+    it('exposes the desktop bridge with its three methods only, and offers PDF and stack export', async () => {
       const keys = await page.evaluate(() =>
         Object.keys((window as unknown as { vigilDesktop: object }).vigilDesktop).sort(),
       );
-      expect(keys).toEqual(['exportReport', 'onMenuCommand']);
+      expect(keys).toEqual(['exportReport', 'exportStack', 'onMenuCommand']);
       await page.getByRole('button', { name: 'Export report' }).click();
       const dialog = page.getByRole('dialog', { name: 'Export healing report' });
       await dialog.getByText('PDF', { exact: true }).waitFor();
+      await dialog.getByRole('button', { name: 'Export to Kubernetes…' }).waitFor();
+      await dialog.getByRole('button', { name: 'Export to Compose…' }).waitFor();
       await dialog.getByRole('button', { name: 'Close' }).click();
     });
 

@@ -2,8 +2,9 @@
 // light: no TypeScript loader at run time. The pure-JavaScript dependencies are bundled in too:
 // loading them from node_modules (module resolution, CommonJS export scanning, one compile per
 // file) made every `vigil` command start ~40% slower and `vigil up` hold ~9 MB more (see
-// docs/PERFORMANCE.md). Only the native better-sqlite3 stays external, with ws's optional native
-// helpers (ws falls back to JavaScript when they are missing).
+// docs/PERFORMANCE.md). Only the native better-sqlite3 and @parcel/watcher stay external, with ws's
+// optional native helpers (ws falls back to JavaScript when they are missing), and playwright-core,
+// which only `vigil report --format pdf` loads (on demand) to drive Chromium.
 import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const entry = path.join(root, 'src/main/cli/main.ts');
-const NATIVE = ['better-sqlite3', 'bufferutil', 'utf-8-validate'];
+const NATIVE = ['better-sqlite3', '@parcel/watcher', 'bufferutil', 'utf-8-validate'];
 if (!fs.existsSync(entry)) {
   console.log('build-cli: no CLI entry yet, skipped');
   process.exit(0);
@@ -31,7 +32,7 @@ const result = await build({
   minifyWhitespace: true,
   minifySyntax: true,
   charset: 'ascii',
-  external: [...NATIVE],
+  external: [...NATIVE, 'playwright-core'],
   banner: {
     js: "import { createRequire as __vigilCreateRequire } from 'node:module'; const require = __vigilCreateRequire(import.meta.url);",
   },

@@ -38,6 +38,21 @@ const PROBES: readonly Probe[] = [
     expect: { rule: 'no-restricted-imports', message: 'only the Electron shell imports' },
   },
   {
+    file: `src/main/transport/layer-probe-host-${tag}.ts`,
+    text: "import { openStack } from '../host/stack.js';\nexport const x = openStack;\n",
+    expect: { rule: 'no-restricted-imports', message: 'the host assembles core and transports' },
+  },
+  {
+    file: `src/main/export/layer-probe-${tag}.ts`,
+    text: "import { startHttpServer } from '../transport/http.js';\nexport const x = startHttpServer;\n",
+    expect: { rule: 'no-restricted-imports', message: 'core must not import transport' },
+  },
+  {
+    file: `src/main/core/layer-probe-export-${tag}.ts`,
+    text: "import { writeExport } from '../export/index.js';\nexport const x = writeExport;\n",
+    expect: { rule: 'no-restricted-imports', message: 'the stack-file export is a feature' },
+  },
+  {
     file: `src/renderer/layer-probe-${tag}.ts`,
     text: "import { buildBridge } from '../preload/bridge.js';\nexport const x = buildBridge;\n",
     expect: { rule: 'no-restricted-imports', message: 'must not import the preload' },

@@ -1,11 +1,15 @@
 // `npm start`: the desktop app (electron-vite dev) when the Electron binary is installed; where it
 // is not (it cannot be downloaded on every machine), the same UI in the browser via `vigil up --ui`.
+// The desktop app's main process loads its own build of the SQLite binding (Electron's ABI differs
+// from Node's): prepared once here, cached, and named to it in VIGIL_SQLITE_BINDING; where it
+// cannot be had, one line says how to repair it and the browser UI opens instead.
 // Never `require('electron')` here: that triggers the binary's download.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VIGIL_BIN, vigilNodeFlags } from '../bin/node-flags.mjs';
+import { prepareElectronSqlite } from './sqlite-electron.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -31,8 +35,8 @@ export function electronBinary(dir = path.join(root, 'node_modules', 'electron')
   return fs.existsSync(bin) ? bin : null;
 }
 
-function run(cmd, cmdArgs) {
-  const child = spawn(cmd, cmdArgs, { cwd: root, stdio: 'inherit' });
+function run(cmd, cmdArgs, env = process.env) {
+  const child = spawn(cmd, cmdArgs, { cwd: root, stdio: 'inherit', env });
   const forward = (sig) => {
     if (child.exitCode === null) child.kill(sig);
   };
@@ -76,12 +80,27 @@ async function tryDownloadElectron() {
   });
 }
 
-if (electronBinary() || (await tryDownloadElectron())) {
-  run(process.execPath, [electronVite, 'dev', ...(args.length > 0 ? ['--', ...args] : [])]);
+/** The Electron build of the SQLite binding, or null after saying in one line why there is none. */
+function electronSqlite() {
+  const r = prepareElectronSqlite({
+    log: (what) => process.stdout.write(`vigil: SQLite for Electron: ${what} (first start)…\n`),
+  });
+  if (r.ok) return r.file;
+  process.stdout.write(`vigil: ${r.message}; opening the browser UI instead\n`);
+  return null;
+}
+
+const sqlite = electronBinary() || (await tryDownloadElectron()) ? electronSqlite() : undefined;
+if (sqlite) {
+  run(process.execPath, [electronVite, 'dev', ...(args.length > 0 ? ['--', ...args] : [])], {
+    ...process.env,
+    VIGIL_SQLITE_BINDING: sqlite,
+  });
 } else {
-  process.stdout.write(
-    'vigil: the Electron binary is not installed and cannot be downloaded here; opening the browser UI instead\n',
-  );
+  if (sqlite === undefined)
+    process.stdout.write(
+      'vigil: the Electron binary is not installed and cannot be downloaded here; opening the browser UI instead\n',
+    );
   const ok =
     buildIfMissing('out/renderer/index.html', 'the UI', [electronVite, 'build']) &&
     buildIfMissing('out/cli/vigil.js', 'the CLI', [path.join(root, 'scripts', 'build-cli.mjs')]);

@@ -18,7 +18,7 @@ export class ExportPage {
     await this.dialog().getByLabel('Range').selectOption({ label: range });
     const [download] = await Promise.all([
       this.page.waitForEvent('download', { timeout: 20_000 }),
-      this.dialog().getByRole('button', { name: 'Export' }).click(),
+      this.dialog().getByRole('button', { name: 'Export', exact: true }).click(),
     ]);
     return download;
   }

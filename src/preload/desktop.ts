@@ -5,10 +5,13 @@
 import { unwrapIpcResult } from '../shared/client/bridge.js';
 import {
   DESKTOP_EXPORT_CHANNEL,
+  DESKTOP_EXPORT_STACK_CHANNEL,
   DESKTOP_MENU_CHANNEL,
   isMenuCommand,
   type DesktopExportRequest,
   type DesktopExportResult,
+  type DesktopStackExportRequest,
+  type DesktopStackExportResult,
   type MenuCommand,
   type VigilDesktop,
 } from '../shared/desktop.js';
@@ -36,6 +39,11 @@ export function buildDesktopBridge(ipcRenderer: IpcRendererLike): VigilDesktop {
       };
       return unwrapIpcResult<DesktopExportResult>(
         await ipcRenderer.invoke(DESKTOP_EXPORT_CHANNEL, request),
+      );
+    },
+    async exportStack(req: DesktopStackExportRequest): Promise<DesktopStackExportResult> {
+      return unwrapIpcResult<DesktopStackExportResult>(
+        await ipcRenderer.invoke(DESKTOP_EXPORT_STACK_CHANNEL, { target: req.target }),
       );
     },
   });

@@ -59,6 +59,8 @@ async function attack() {
     try { const r = await fetch('${apiBase}' + p, { method: 'POST', credentials: 'include', headers: { 'Content-Type': 'application/json' }, body: '{"force":true}' }); note('cors ' + p, r.status); } catch (e) { note('cors ' + p, 'blocked'); }
     try { note('beacon ' + p, navigator.sendBeacon('${apiBase}' + p, new Blob(['{"force":true}'], { type: 'text/plain' }))); } catch (e) { note('beacon ' + p, 'error'); }
   }
+  try { const r = await fetch('${apiBase}/orchestrator/register/ext', { method: 'DELETE', mode: 'no-cors', credentials: 'include' }); note('no-cors delete', r.type); } catch (e) { note('no-cors delete', 'error'); }
+  try { const r = await fetch('${apiBase}/orchestrator/register/ext', { method: 'DELETE', credentials: 'include' }); note('cors delete', r.status); } catch (e) { note('cors delete', 'blocked'); }
   try { const r = await fetch('${apiBase}/orchestrator/status', { credentials: 'include' }); note('read status', r.status); } catch (e) { note('read status', 'blocked'); }
   await new Promise((resolve) => {
     const ws = new WebSocket('${wsBase}/orchestrator/stream');
@@ -80,6 +82,13 @@ beforeAll(async () => {
   buildCli();
   const { stack } = await oneServiceStack(t);
   ({ run, api } = await runUntilReady(t, { stack }));
+  // A registered service, so that the attack can try to make it leave.
+  const reg = await api.post('/orchestrator/register', {
+    name: 'ext',
+    url: 'http://127.0.0.1:1/',
+    heartbeat_interval: 3_600_000,
+  });
+  expect(reg.status, reg.text).toBe(200);
   attacker = http.createServer((req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
     res.end(attackPage(`http://127.0.0.1:${api.port}`, `ws://127.0.0.1:${api.port}`));
@@ -148,6 +157,7 @@ describe.skipIf(!HAVE_CHROMIUM)('a hostile web page in a real browser', () => {
         results.filter((r) => r.startsWith('cors ')).map((r) => r.replace(/: .*$/, ': blocked')),
       );
       expect(results).toContain('ws: refused');
+      expect(results).toContain('cors delete: blocked');
       expect(results).toContain('read status: blocked');
 
       // DNS rebinding: a page whose origin is http://rebind.test:<api port> (resolving to
@@ -155,6 +165,8 @@ describe.skipIf(!HAVE_CHROMIUM)('a hostile web page in a real browser', () => {
       await page.goto(`http://rebind.test:${api.port}/`);
       const rebound = await page.evaluate(async () => {
         const out: number[] = [];
+        const del = await fetch('/orchestrator/register/ext', { method: 'DELETE' });
+        out.push(del.status);
         for (const p of [
           '/orchestrator/status',
           '/orchestrator/restart/api',
@@ -169,7 +181,7 @@ describe.skipIf(!HAVE_CHROMIUM)('a hostile web page in a real browser', () => {
         }
         return out;
       });
-      expect(rebound).toEqual([403, 403, 403]);
+      expect(rebound).toEqual([403, 403, 403, 403]);
 
       await sleep(500);
       expect(await snapshot()).toBe(before);

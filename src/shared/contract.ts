@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { SERVICE_NAME_MAX, SERVICE_NAME_RE, type Actor } from './model.js';
-import { actionResponse, okResponse, registerResponse } from './outputs.js';
+import { actionResponse, okResponse, registerResponse, watchResponse } from './outputs.js';
 import type {
   ActionResponse,
   CheckNowResponse,
@@ -23,9 +23,10 @@ import type {
   ServicesResponse,
   StatsResponse,
   StatusResponse,
+  WatchResponse,
 } from './views.js';
 
-export type HttpMethod = 'GET' | 'POST';
+export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 
 export interface CommandDef<I extends z.ZodType, O> {
   readonly method: HttpMethod;
@@ -33,7 +34,7 @@ export interface CommandDef<I extends z.ZodType, O> {
   readonly path: string;
   readonly input: I;
   readonly summary: string;
-  /** True when the command changes state (POST only; never reachable by GET). */
+  /** True when the command changes state (POST or DELETE; never reachable by GET). */
   readonly mutates: boolean;
   /**
    * How the output travels over HTTP; absent means a JSON body. Transports and the OpenAPI
@@ -287,6 +288,15 @@ export const contract = {
     mutates: true,
     response: { kind: 'json', schema: registerResponse },
   }),
+  deregister: command<OkResponse>()({
+    method: 'DELETE',
+    path: '/orchestrator/register/:name',
+    input: nameParam,
+    summary:
+      'A registered service leaves: it is removed from the graph at once and its dependents see it as gone',
+    mutates: true,
+    response: { kind: 'json', schema: okResponse },
+  }),
   heartbeat: command<OkResponse>()({
     method: 'POST',
     path: '/orchestrator/heartbeat/:name',
@@ -294,6 +304,16 @@ export const contract = {
     summary: 'Heartbeat of a registered service',
     mutates: true,
     response: { kind: 'json', schema: okResponse },
+  }),
+  // ─── file watching (SPEC §11) ───
+  setWatch: command<WatchResponse>()({
+    method: 'POST',
+    path: '/orchestrator/watch/:name',
+    input: z.object({ name: serviceName, enabled: z.boolean() }).strict(),
+    summary:
+      "Turn a service's file watch on or off without editing the stack file (on also resumes a watch paused by a restart loop)",
+    mutates: true,
+    response: { kind: 'json', schema: watchResponse },
   }),
   shutdown: command<OkResponse>()({
     method: 'POST',

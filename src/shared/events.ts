@@ -22,7 +22,8 @@ export type SystemEventName =
   | 'stack-stopped'
   | 'launch-failed'
   | 'config-reloaded'
-  | 'config-rejected';
+  | 'config-rejected'
+  | 'config-rolled-back';
 
 export interface CriticalChainStep {
   readonly service: string;
@@ -47,6 +48,16 @@ export interface ServiceEvent {
   readonly blockedBy?: readonly string[];
   /** For `backoff`: wall-clock time of the next attempt. */
   readonly nextAttemptAt?: number;
+  /** For `starting`: wall-clock time its startup timeout runs out (not ready by then = failed start). */
+  readonly startupDeadline?: number;
+  /** For `starting`: optional dependencies it starts without, and why each is not there. */
+  readonly startedWithout?: readonly MissingDependencyView[];
+}
+
+/** An optional dependency a service started without: "started without metrics: exited with code 3". */
+export interface MissingDependencyView {
+  readonly service: string;
+  readonly reason: string;
 }
 
 /** A probe result, and the health it leads to. */
@@ -60,6 +71,8 @@ export interface HealthEvent {
   readonly to: Health;
   readonly consecutiveFailures: number;
   readonly consecutiveSuccesses: number;
+  /** While starting (before the first success): failed checks of this boot so far. */
+  readonly startFailures?: number;
 }
 
 export type HealingAction =
@@ -77,7 +90,11 @@ export type HealingAction =
   | 'stack_restart'
   | 'counter_reset'
   | 'limit_exceeded'
-  | 'recommendation';
+  | 'recommendation'
+  /** File watching: a restart loop was detected and the watch paused for that service. */
+  | 'watch_paused'
+  /** File watching: the `run` command failed; the running instance was kept. */
+  | 'watch_run_failed';
 
 /** Something the healing engine decided or did. */
 export interface HealingEvent {

@@ -111,6 +111,24 @@ export interface StopSpec {
   readonly timeoutMs: number;
 }
 
+export type WatchAction = 'restart' | 'run';
+
+/** `watch:` of a service: restart it (or run a command, then restart) when its files change. */
+export interface WatchSpec {
+  /** Absolute paths (files or folders; they need not exist yet). */
+  readonly paths: readonly string[];
+  /** Relative paths of `paths` as written in the stack file, for messages. */
+  readonly shown: readonly string[];
+  /** Patterns in .gitignore syntax, relative to the service's cwd. */
+  readonly ignore: readonly string[];
+  readonly debounceMs: number;
+  readonly action: WatchAction;
+  /** With `action: run`: the command run first; the service restarts only when it exits 0. */
+  readonly run?: CommandSpec;
+  /** Respect the .gitignore files of the service's cwd and its parents up to the repository root. */
+  readonly gitignore: boolean;
+}
+
 /** Where a key was found in the stack file, for messages that point at it. */
 export interface SourceLocation {
   readonly file: string;
@@ -147,6 +165,62 @@ export interface ServiceSpec {
   readonly startupTimeoutMs: number;
   /** Where the service's key is in the stack file (absent for registered external services). */
   readonly source?: SourceLocation;
+
+  // Replicas and export (SPEC §11). Absent keys mean one instance, no balancer, no image.
+  /** Env files this service reads, in order (the stack's first), as absolute paths. */
+  readonly envFileList?: readonly string[];
+  /** Container image for `vigil export`. */
+  readonly image?: string;
+  /** A probe whose failures mean "restart me" (exported as a livenessProbe). */
+  readonly liveness?: HealthSpec;
+  /** Fixed instance count (`replicas`), or `scale.min` when the service scales. */
+  readonly replicas?: number;
+  /** Instance ports (`ports: 3001-3010` or a list). */
+  readonly ports?: readonly number[];
+  /** Instances that must be ready for the service to count as healthy. */
+  readonly minReady?: number;
+  readonly balance?: BalanceSpec;
+  readonly failover?: FailoverSpec;
+  readonly scale?: ScaleSpec;
+  /** Restart on file changes (absent: not watched). */
+  readonly watch?: WatchSpec;
+}
+
+export const BALANCE_STRATEGIES = [
+  'round_robin',
+  'least_connections',
+  'random',
+  'ip_hash',
+  'weighted',
+] as const;
+export type BalanceStrategy = (typeof BALANCE_STRATEGIES)[number];
+export const BALANCE_MODES = ['http', 'tcp'] as const;
+export type BalanceMode = (typeof BALANCE_MODES)[number];
+
+export interface BalanceSpec {
+  readonly strategy: BalanceStrategy;
+  readonly mode: BalanceMode;
+  /** One weight per instance, only with `strategy: weighted`. */
+  readonly weights?: readonly number[];
+}
+
+export interface FailoverSpec {
+  /** Another service that answers when no instance is ready. */
+  readonly backup: string;
+  readonly failbackAfterMs: number;
+}
+
+export const SCALE_METRICS = ['cpu', 'connections', 'latency_p95'] as const;
+export type ScaleMetric = (typeof SCALE_METRICS)[number];
+
+export interface ScaleSpec {
+  readonly min: number;
+  readonly max: number;
+  readonly metric: ScaleMetric;
+  /** cpu: percent of one core per instance; connections: per instance; latency_p95: milliseconds. */
+  readonly target: number;
+  readonly cooldownMs: number;
+  readonly windowMs: number;
 }
 
 export interface StackSettings {
@@ -161,6 +235,8 @@ export interface StackSettings {
   readonly retentionMs: number;
   readonly onCritical: OnCritical;
   readonly logLevel: LogLevel;
+  /** A reload whose changed services fail to come up is rolled back (`settings.reload_rollback`). */
+  readonly reloadRollback: boolean;
 }
 
 export interface StackConfig {
@@ -189,6 +265,7 @@ export const DEFAULT_SETTINGS: StackSettings = {
   retentionMs: 7 * 24 * 3_600_000,
   onCritical: 'keep_running',
   logLevel: 'info',
+  reloadRollback: true,
 };
 
 export const DEFAULT_BACKOFF_MS: readonly number[] = [
@@ -227,7 +304,8 @@ export type ReasonKind =
   | 'dependency'
   | 'stack_restart'
   | 'launch'
-  | 'shutdown';
+  | 'shutdown'
+  | 'file_change';
 
 export type Actor = 'ui' | 'cli' | 'api' | 'vigil';
 
@@ -241,6 +319,13 @@ export interface Reason {
   readonly detail?: string;
   readonly by?: Actor;
   readonly dependency?: string;
+  /** For `file_change`: the first changed paths (relative to the service's cwd) and how many changed. */
+  readonly files?: ChangedFiles;
+}
+
+export interface ChangedFiles {
+  readonly paths: readonly string[];
+  readonly count: number;
 }
 
 export interface ProbeResult {

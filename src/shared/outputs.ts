@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { DISPLAY_STATUSES, LIFECYCLES } from './model.js';
-import type { ActionResponse, OkResponse, RegisterResponse } from './views.js';
+import type { ActionResponse, OkResponse, RegisterResponse, WatchResponse } from './views.js';
 
 /** Compiles only when the schema's output is the view type exactly (both directions). */
 function matches<T>() {
@@ -36,6 +36,35 @@ export const registerResponse = matches<RegisterResponse>()(
     success: z.literal(true),
     service: z.string(),
     heartbeat_interval_ms: z.number().int().min(0),
+    message: z.string(),
+  }),
+);
+
+const strings = z.array(z.string()).readonly();
+
+export const watchResponse = matches<WatchResponse>()(
+  z.object({
+    success: z.literal(true),
+    service: z.string(),
+    watch: z.object({
+      enabled: z.boolean(),
+      state: z.enum(['watching', 'off', 'paused', 'running_command', 'restarting']),
+      paths: strings,
+      ignore: strings,
+      action: z.enum(['restart', 'run']),
+      run: z.string().nullable(),
+      debounce_ms: z.number().int().min(0),
+      gitignore: z.boolean(),
+      paused_reason: z.string().nullable(),
+      last_change: z
+        .object({
+          at: z.string(),
+          files: z.object({ paths: strings, count: z.number().int().min(0) }),
+        })
+        .nullable(),
+      last_error: z.string().nullable(),
+      restarts: z.number().int().min(0),
+    }),
     message: z.string(),
   }),
 );

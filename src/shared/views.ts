@@ -6,6 +6,7 @@
  */
 import type {
   BreakerView,
+  ChangedFiles,
   DependencyCondition,
   DisplayStatus,
   Health,
@@ -14,8 +15,9 @@ import type {
   ProbeResult,
   Reason,
   SystemState,
+  WatchAction,
 } from './model.js';
-import type { HealingEvent, StatusEvent } from './events.js';
+import type { HealingEvent, MissingDependencyView, StatusEvent } from './events.js';
 
 export interface ServiceDependencyView {
   readonly required: readonly string[];
@@ -67,6 +69,51 @@ export interface ServiceView {
   readonly capabilities: readonly string[];
   readonly dependencies: ServiceDependencyView;
   readonly metrics: ServiceMetricsView;
+  /** While `starting`: why it is not ready yet (see `notReadyText` in shared/notes.ts); else null. */
+  readonly not_ready: NotReadyView | null;
+  /** Optional dependencies it was started without that are still not there (empty otherwise). */
+  readonly started_without: readonly MissingDependencyView[];
+  /** File watching (`watch:`); null when the service has none. */
+  readonly watch: WatchView | null;
+}
+
+/**
+ * A service's file watch. `state`: `watching`, `off` (turned off by a person), `paused` (a restart
+ * loop was detected: the service writes under its own watched paths), `running_command` (the
+ * `run` command of `action: run` is running), `restarting`.
+ */
+export interface WatchView {
+  readonly enabled: boolean;
+  readonly state: 'watching' | 'off' | 'paused' | 'running_command' | 'restarting';
+  readonly paths: readonly string[];
+  readonly ignore: readonly string[];
+  readonly action: WatchAction;
+  readonly run: string | null;
+  readonly debounce_ms: number;
+  readonly gitignore: boolean;
+  readonly paused_reason: string | null;
+  /** The last batch of changes that triggered the action. */
+  readonly last_change: { readonly at: string; readonly files: ChangedFiles } | null;
+  readonly last_error: string | null;
+  /** Restarts this watch caused since Vigil started. */
+  readonly restarts: number;
+}
+
+export interface WatchResponse {
+  readonly success: true;
+  readonly service: string;
+  readonly watch: WatchView;
+  readonly message: string;
+}
+
+/** Why a starting service is not ready yet. */
+export interface NotReadyView {
+  /** Failed health checks of this boot so far. */
+  readonly failed_checks: number;
+  /** What the last failed check said (`timed out after 200ms`, `HTTP 503 /health`), or null. */
+  readonly last_failure: string | null;
+  /** When its startup timeout runs out (ISO), or null when it has none (registered services). */
+  readonly startup_deadline: string | null;
 }
 
 export interface ServiceDetailView extends ServiceView {
@@ -105,6 +152,11 @@ export interface SystemView {
   readonly stopping: boolean;
   /** Whether history is being saved. */
   readonly history: HistoryStatusView;
+  /**
+   * Set while the running configuration differs from the stack file because a reload was rolled
+   * back (`settings.reload_rollback`): when, and the `config-rolled-back` event's message.
+   */
+  readonly config_rollback: { readonly at: string; readonly message: string } | null;
 }
 
 export interface StatusResponse {

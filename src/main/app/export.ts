@@ -7,8 +7,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { BrowserWindow, app, dialog } from 'electron';
 import type { VigilClient } from '../../shared/contract.js';
-import type { DesktopExportRequest, DesktopExportResult } from '../../shared/desktop.js';
+import type {
+  DesktopExportRequest,
+  DesktopExportResult,
+  DesktopStackExportRequest,
+  DesktopStackExportResult,
+} from '../../shared/desktop.js';
 import { saveReport, type SaveDialogRequest } from './report-export.js';
+import { saveStackExport } from './stack-export.js';
 import { guardWebContents } from './window.js';
 
 async function printToPdf(html: string, scratchDir: string): Promise<Uint8Array> {
@@ -62,6 +68,41 @@ export async function exportReport(opts: {
       chooseFile,
       printToPdf: (html) => printToPdf(html, opts.scratchDir),
       writeFile: (file, data) => fs.writeFileSync(file, data),
+    },
+    opts.request,
+  );
+}
+
+/** The open stack exported to Kubernetes (a folder dialog) or Compose (a save dialog). */
+export async function exportStack(opts: {
+  readonly parent: BrowserWindow | null;
+  readonly stackFile: string;
+  readonly request: DesktopStackExportRequest;
+}): Promise<DesktopStackExportResult> {
+  const { parent } = opts;
+  return saveStackExport(
+    {
+      stackFile: opts.stackFile,
+      async chooseFolder(title, defaultPath) {
+        const o = {
+          title,
+          defaultPath,
+          properties: ['openDirectory', 'createDirectory'] as (
+            'openDirectory' | 'createDirectory'
+          )[],
+        };
+        const r = parent ? await dialog.showOpenDialog(parent, o) : await dialog.showOpenDialog(o);
+        return r.canceled || r.filePaths.length === 0 ? null : r.filePaths[0]!;
+      },
+      async chooseFile(title, defaultPath) {
+        const o = {
+          title,
+          defaultPath,
+          filters: [{ name: 'Compose', extensions: ['yaml', 'yml'] }],
+        };
+        const r = parent ? await dialog.showSaveDialog(parent, o) : await dialog.showSaveDialog(o);
+        return r.canceled || !r.filePath ? null : r.filePath;
+      },
     },
     opts.request,
   );

@@ -11,15 +11,21 @@ import { VigilError } from '../../shared/errors.js';
 import type { VigilEvent } from '../../shared/events.js';
 import type { SystemState } from '../../shared/model.js';
 import { importStackAsync } from '../core/import/index.js';
-import { defaultDataDir } from '../core/store/lock.js';
+import { defaultDataDir } from '../host/data-dir.js';
 import { trustedSenderCheck } from '../transport/ipc.js';
-import type { DesktopExportRequest, DesktopExportResult } from '../../shared/desktop.js';
+import type {
+  DesktopExportRequest,
+  DesktopExportResult,
+  DesktopStackExportRequest,
+  DesktopStackExportResult,
+} from '../../shared/desktop.js';
 import { registerDesktopHandlers, sendMenuCommand } from './desktop-ipc.js';
-import { exportReport } from './export.js';
+import { exportReport, exportStack } from './export.js';
 import { menuTemplate, type ExportFormat } from './menu.js';
 import { OPEN_FILTERS, openChosenFile, writeStackText, type Question } from './open-stack.js';
 import { noticeFor, traySummary } from './notify.js';
 import { addRecent, clearRecent, initialStack, readRecent, writeRecent } from './recent.js';
+import { setUpSqliteBinding } from './sqlite-binding.js';
 import { StackHost, StackLoadError } from './stack-host.js';
 import { createTray, type VigilTray } from './tray.js';
 import { createMainWindow, guardWebContents, secureSession } from './window.js';
@@ -39,6 +45,9 @@ const paths = {
   trayIcon: path.join(appRoot, 'resources', 'tray.png'),
   demo: unpacked(path.join(appRoot, 'examples', 'demo', 'vigil.yaml')),
 };
+
+/** Electron's own build of the SQLite binding, chosen before any database opens. */
+const sqlite = setUpSqliteBinding({ appRoot, packaged: app.isPackaged, env: process.env });
 
 const devUrl = !app.isPackaged ? (process.env['ELECTRON_RENDERER_URL'] ?? null) : null;
 const dataDir = defaultDataDir(process.env);
@@ -216,6 +225,17 @@ async function saveReportOf(request: DesktopExportRequest): Promise<DesktopExpor
   });
 }
 
+/** The open stack exported to Kubernetes or Compose (the page's Export dialog). */
+async function exportStackOf(
+  request: DesktopStackExportRequest,
+): Promise<DesktopStackExportResult> {
+  const stack = host.stack;
+  if (!stack) throw new VigilError('NOT_RUNNING', 'no stack is open');
+  const result = await exportStack({ parent: win, stackFile: stack.file, request });
+  if (result.saved && result.path) shell.showItemInFolder(result.path);
+  return result;
+}
+
 async function runExport(format: ExportFormat): Promise<void> {
   if (!host.stack) return;
   try {
@@ -298,9 +318,20 @@ if (!app.requestSingleInstanceLock()) {
   });
 
   void app.whenReady().then(async () => {
+    if (!sqlite.result.ok) {
+      // Without its SQLite binding the app cannot keep history: say why and how to repair it.
+      process.stderr.write(`vigil: ${sqlite.result.message}\n`);
+      dialog.showErrorBox('Vigil cannot open its history', sqlite.result.message);
+      app.exit(1);
+      return;
+    }
     app.setAppUserModelId('dev.vigil.app');
     secureSession(devUrl);
-    registerDesktopHandlers(ipcMain, { isTrustedSender, exportReport: saveReportOf });
+    registerDesktopHandlers(ipcMain, {
+      isTrustedSender,
+      exportReport: saveReportOf,
+      exportStack: exportStackOf,
+    });
     refreshMenu();
     const first = initialStack(
       process.argv.slice(app.isPackaged ? 1 : 2),

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { IpcResult } from '../../shared/client/bridge.js';
 import type { StatusResponse } from '../../shared/views.js';
-import { readInstance } from '../core/store/lock.js';
+import { readInstance } from '../host/lock.js';
 import type { IpcEventLike, IpcMainLike } from '../transport/ipc.js';
 import { StackHost, StackLoadError } from './stack-host.js';
 

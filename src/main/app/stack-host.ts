@@ -1,27 +1,19 @@
 /**
  * Hosts one running stack inside the desktop app's main process: loads and validates the stack
- * file, takes the data directory, opens the history, runs the supervisor, serves the API over IPC
- * (and over REST on a free loopback port, so that the `vigil` CLI can talk to the desktop app),
- * and takes all of it down again. Written against structural interfaces so that it runs without
- * Electron (the integration test drives it with a fake ipcMain).
+ * file, then opens it with the same wiring as `vigil up` (host/stack.ts: lock, history,
+ * supervisor, reloader), serving the API over IPC (and over REST on a free loopback port when
+ * asked, so that the `vigil` CLI can talk to the desktop app), and takes all of it down again.
+ * Written against structural interfaces so that it runs without Electron (the integration test
+ * drives it with a fake ipcMain).
  */
-import path from 'node:path';
 import type { VigilApi, VigilClient } from '../../shared/contract.js';
-import { VigilError } from '../../shared/errors.js';
 import type { VigilEvent } from '../../shared/events.js';
-import type { LogLevel } from '../../shared/model.js';
 import { createInProcessClient } from '../transport/inprocess.js';
-import { readOrCreateToken } from '../cli/paths.js';
-import { createApi, eventSource } from '../core/api.js';
 import { formatIssue, loadStack } from '../core/config/index.js';
-import { createLogger, type Logger } from '../core/logger.js';
-import { prometheusMetrics } from '../core/metrics.js';
-import { createReloader, type Reloader } from '../core/reload.js';
-import { HistoryStore } from '../core/store/index.js';
-import { acquireDataDirLock, type DataDirLock } from '../core/store/lock.js';
-import { Supervisor } from '../core/supervisor.js';
-import { startHttpServer, type HttpServerHandle } from '../transport/http.js';
-import { registerIpcHandlers, type IpcEventLike, type IpcMainLike } from '../transport/ipc.js';
+import type { Logger } from '../core/logger.js';
+import type { Supervisor } from '../core/supervisor.js';
+import { openStack, type HostedStack } from '../host/stack.js';
+import type { IpcEventLike, IpcMainLike } from '../transport/ipc.js';
 
 export interface StackHostOptions {
   readonly dataDir: string;
@@ -59,16 +51,7 @@ export class StackLoadError extends Error {
 }
 
 export class StackHost {
-  private current: {
-    open: OpenStack;
-    lock: DataDirLock;
-    store: HistoryStore;
-    reloader: Reloader;
-    unregister: () => void;
-    unsubscribe: () => void;
-    server: HttpServerHandle | null;
-    logger: Logger & { close(): void };
-  } | null = null;
+  private current: { open: OpenStack; hosted: HostedStack } | null = null;
   private closing: Promise<void> | null = null;
 
   constructor(private readonly opts: StackHostOptions) {}
@@ -91,83 +74,31 @@ export class StackHost {
       );
     }
     await this.close();
-    const config = loaded.config;
-    const dataDir = this.opts.dataDir;
-    const lock = acquireDataDirLock(dataDir, {
-      pid: process.pid,
-      startTime: null,
-      startedAt: Date.now(),
-      stackFile: config.file,
+    const hosted = await openStack({
+      config: loaded.config,
+      dataDir: this.opts.dataDir,
+      env,
+      logConsole: null,
+      // The renderer talks over IPC; REST (for `vigil ps` and scripts) only when asked for.
+      http: this.opts.serveHttp ? { host: '127.0.0.1', port: 0, required: false } : null,
+      ipc: { ipcMain: this.opts.ipcMain, isTrustedSender: this.opts.isTrustedSender },
+      ...(this.opts.onEvent ? { onEvent: this.opts.onEvent } : {}),
+      onStopRequested: () => this.opts.onShutdownRequested?.(),
     });
-    const logger = createLogger({
-      level: config.settings.logLevel as LogLevel,
-      dir: path.join(dataDir, 'logs'),
-      console: null,
-    });
-    try {
-      for (const s of config.services)
-        for (const k of s.secretEnv) if (s.env[k]) logger.addSecret(s.env[k]);
-      const store = HistoryStore.open(dataDir, {
-        logger,
-        retentionMs: config.settings.retentionMs,
-      });
-      const supervisor = new Supervisor({ config, dataDir, logger, store });
-      const reloader = createReloader(supervisor, { logger, env });
-      const api = createApi(supervisor, {
-        shutdown: () => this.opts.onShutdownRequested?.(),
-        reload: (actor) => reloader.reload(actor),
-      });
-      const events = eventSource(supervisor);
-      const unregister = registerIpcHandlers(this.opts.ipcMain, api, {
-        isTrustedSender: this.opts.isTrustedSender,
-        events,
-        logger,
-      });
-      const unsubscribe = supervisor.subscribe((ev) => {
-        this.opts.onEvent?.(ev);
-        if (ev.type === 'status_update' && ev.event === 'emergency-shutdown') {
-          this.opts.onShutdownRequested?.();
-        }
-      });
-      let server: HttpServerHandle | null = null;
-      if (this.opts.serveHttp ?? false) {
-        try {
-          const token = readOrCreateToken(dataDir);
-          logger.addSecret(token);
-          server = await startHttpServer({
-            api,
-            events,
-            host: '127.0.0.1',
-            port: 0,
-            token,
-            logger,
-            metrics: () => prometheusMetrics(supervisor),
-          });
-          lock.update({ api: { url: server.url } });
-        } catch (err) {
-          logger.warn(`the REST API is not available to the CLI: ${String(err)}`);
-        }
-      }
-      const open: OpenStack = {
-        file: config.file,
-        name: config.name,
-        supervisor,
-        api,
-        client: createInProcessClient(api, 'ui'),
-        logger,
-        apiUrl: server?.url ?? null,
-      };
-      this.current = { open, lock, store, reloader, unregister, unsubscribe, server, logger };
-      reloader.watch();
-      void supervisor.start().catch((err: unknown) => {
-        logger.error(`launch failed: ${err instanceof VigilError ? err.message : String(err)}`);
-      });
-      return open;
-    } catch (err) {
-      lock.release();
-      logger.close();
-      throw err;
-    }
+    const open: OpenStack = {
+      file: hosted.config.file,
+      name: hosted.config.name,
+      supervisor: hosted.supervisor,
+      api: hosted.api,
+      client: createInProcessClient(hosted.api, 'ui'),
+      logger: hosted.logger,
+      apiUrl: hosted.server?.url ?? null,
+    };
+    // Warnings (e.g. replicas that still run as one instance) go to the stack's log.
+    for (const w of loaded.warnings) hosted.logger.warn(formatIssue(w, { color: false }));
+    this.current = { open, hosted };
+    hosted.start();
+    return open;
   }
 
   /** Stops every service of the current stack and releases everything it held. Idempotent. */
@@ -175,26 +106,15 @@ export class StackHost {
     if (this.closing) return this.closing;
     const c = this.current;
     if (!c) return Promise.resolve();
-    this.closing = (async () => {
-      try {
-        c.reloader.close();
-        c.unregister();
-        await c.open.supervisor.shutdown('stopped');
-        c.unsubscribe();
-        await c.server?.close().catch(() => undefined);
-        c.store.close();
-        c.lock.release();
-        c.logger.close();
-      } finally {
-        this.current = null;
-        this.closing = null;
-      }
-    })();
+    this.closing = c.hosted.close('stopped').finally(() => {
+      this.current = null;
+      this.closing = null;
+    });
     return this.closing;
   }
 
   /** Kills what is left at once (a second quit request). */
   async forceKill(): Promise<void> {
-    await this.current?.open.supervisor.forceKill();
+    await this.current?.hosted.forceKill();
   }
 }

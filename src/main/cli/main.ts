@@ -8,7 +8,9 @@ import { validateCommand } from './commands/validate.js';
 import { graphCommand } from './commands/graph.js';
 import { importCommand } from './commands/import.js';
 import { initCommand } from './commands/init.js';
+import { exportCommand } from './commands/export.js';
 import {
+  deregisterCommand,
   downCommand,
   logsCommand,
   psCommand,
@@ -18,6 +20,7 @@ import {
   restartCommand,
   startCommand,
   stopCommand,
+  watchCommand,
 } from './commands/client.js';
 
 interface Entry {
@@ -61,13 +64,22 @@ const COMMANDS: Readonly<Record<string, Entry>> = {
     run: releaseCommand,
     usage: 'release NAME                                     release a quarantined service',
   },
+  deregister: {
+    run: deregisterCommand,
+    usage:
+      'deregister NAME                                  remove a service that registered itself',
+  },
+  watch: {
+    run: watchCommand,
+    usage: "watch NAME on|off                                turn a service's file watch on or off",
+  },
   logs: {
     run: logsCommand,
     usage: 'logs NAME [-f] [--tail N]                        recent output of a service',
   },
   report: {
     run: reportCommand,
-    usage: 'report [--format md|html|json|csv] [--since 1h] [-o FILE]   healing report',
+    usage: 'report [--format md|html|json|csv|pdf] [--since 1h] [-o FILE]   healing report',
   },
   down: {
     run: downCommand,
@@ -86,6 +98,11 @@ const COMMANDS: Readonly<Record<string, Entry>> = {
     run: importCommand,
     usage:
       'import FILE [-o OUT] [--force] [--env NAME]     convert a process-compose, Procfile or PM2 file',
+  },
+  export: {
+    run: exportCommand,
+    usage:
+      'export kubernetes|compose [-f FILE] [-o OUT] [--namespace NS] [--image NAME=IMAGE]   write manifests or a Compose file',
   },
 };
 

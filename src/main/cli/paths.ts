@@ -1,5 +1,4 @@
-/** Where Vigil's own files are: the package root (demo stack, built UI) and the API token. */
-import crypto from 'node:crypto';
+/** Where Vigil's own files are: the package root (demo stack, built UI). */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,35 +22,4 @@ export function packageRoot(): string {
     dir = path.dirname(dir);
   }
   return (root = process.cwd());
-}
-
-export const TOKEN_FILE = 'api-token';
-
-/** The data directory's API token: created once (random, mode 0600), then reused. */
-export function readOrCreateToken(dataDir: string): string {
-  const file = path.join(dataDir, TOKEN_FILE);
-  try {
-    const existing = fs.readFileSync(file, 'utf8').trim();
-    if (existing.length >= 32) {
-      fs.chmodSync(file, 0o600);
-      return existing;
-    }
-  } catch {
-    // missing: create below
-  }
-  const token = crypto.randomBytes(32).toString('base64url');
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, token + '\n', { mode: 0o600 });
-  fs.renameSync(tmp, file);
-  return token;
-}
-
-/** The token a client should use: explicit, environment, or the data directory's file. */
-export function readToken(dataDir: string): string | null {
-  try {
-    const t = fs.readFileSync(path.join(dataDir, TOKEN_FILE), 'utf8').trim();
-    return t || null;
-  } catch {
-    return null;
-  }
 }

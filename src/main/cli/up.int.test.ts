@@ -4,6 +4,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import Database from 'better-sqlite3';
@@ -203,5 +204,48 @@ services:
     expect(await run.exit).toBe(2);
     expect(run.stderr.join('\n')).toMatch(/vigil\.yaml:5:\d+/);
     expect(run.events).toEqual([]);
+  }, 20_000);
+
+  it('exits 1 when its port is taken, starting nothing and holding nothing', async () => {
+    const stack = tempStack(`version: 1
+services:
+  api:
+    command: node svc.mjs
+`);
+    stacks.push(stack);
+    const holder = net.createServer();
+    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
+    const port = (holder.address() as net.AddressInfo).port;
+    try {
+      const child = spawn(
+        process.execPath,
+        [
+          bin,
+          'up',
+          '--json',
+          '--port',
+          String(port),
+          '-f',
+          stack.file,
+          '--data-dir',
+          stack.dataDir,
+        ],
+        { cwd: stack.dir, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+      );
+      children.push(child);
+      let stderr = '';
+      child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.stdout!.resume();
+      const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+      expect(code).toBe(1);
+      expect(stderr).toContain(
+        `vigil up: cannot serve the API: port ${port} on 127.0.0.1 is already in use; pick another with --port (or --no-api)`,
+      );
+      // The lock was released and no service was started.
+      expect(fs.existsSync(path.join(stack.dataDir, 'vigil.lock'))).toBe(false);
+      expect(stderr).not.toMatch(/api (started|running)/);
+    } finally {
+      holder.close();
+    }
   }, 20_000);
 });

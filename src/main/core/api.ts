@@ -43,10 +43,18 @@ export interface ApiHost {
   reload(actor: Actor): Promise<ReloadResponse>;
 }
 
+function actorName(actor: Actor): string {
+  return actor === 'ui'
+    ? 'the UI'
+    : actor === 'cli'
+      ? 'the CLI'
+      : actor === 'api'
+        ? 'the API'
+        : 'Vigil';
+}
+
 function manual(actor: Actor, what: string): Reason {
-  const by =
-    actor === 'ui' ? 'the UI' : actor === 'cli' ? 'the CLI' : actor === 'api' ? 'the API' : 'Vigil';
-  return { kind: 'manual', message: `${what} from ${by}`, by: actor };
+  return { kind: 'manual', message: `${what} from ${actorName(actor)}`, by: actor };
 }
 
 export interface EventSource {
@@ -353,8 +361,19 @@ export function createApi(sup: Supervisor, host: ApiHost): VigilApi {
       };
     },
     reload: async (_input, ctx) => host.reload(ctx.actor),
+    setWatch: async ({ name, enabled }, ctx) => {
+      sup.runner(name);
+      const watch = await sup.watch.setEnabled(name, enabled, `from ${actorName(ctx.actor)}`);
+      return {
+        success: true,
+        service: name,
+        watch,
+        message: `file watch of ${name} ${enabled ? 'on' : 'off'}`,
+      };
+    },
     register: async (input) => registry(sup).register(input),
     heartbeat: async ({ name }) => registry(sup).heartbeat(name),
+    deregister: async ({ name }, ctx) => registry(sup).deregister(name, ctx.actor),
     shutdown: async () => {
       setImmediate(() => host.shutdown());
       return { success: true, message: `stopping ${sup.runners.size} services, then exiting` };

@@ -129,4 +129,58 @@ describe('registered services', () => {
       code: 'BAD_REQUEST',
     });
   }, 40_000);
+
+  it('deregisters over DELETE: the service leaves the graph at once and its dependents see it as gone', async () => {
+    const { sup, log, client } = await setup();
+    const ext = http.createServer((_q, r) => r.end('ok'));
+    await new Promise<void>((r) => ext.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise<void>((r) => ext.close(() => r())));
+    const url = `http://127.0.0.1:${(ext.address() as AddressInfo).port}`;
+    await client.register({ name: 'payments', url, health_path: '/health', depends_on: ['db'] });
+    await client.register({ name: 'checkout', url, depends_on: ['payments'] });
+    await log.waitFor(
+      (e) => e.type === 'service_event' && e.service === 'checkout' && e.to === 'running',
+      10_000,
+      'checkout running',
+    );
+    expect((await client.getDependencies({})).nodes.map((n) => n.name)).toContain('payments');
+
+    const res = await client.deregister({ name: 'payments' });
+    expect(res.message).toMatch(/payments.*deregistered/);
+    // An event, at once; gone from the graph and the lists.
+    const left = await log.waitFor(
+      (e) => e.type === 'service_event' && e.service === 'payments' && e.to === 'stopped',
+      1_000,
+      'payments stopped',
+    );
+    expect(left.type === 'service_event' && left.reason.message).toBe('deregistered over the API');
+    await log.waitFor(
+      (e) => e.type === 'status_update' && e.message.startsWith('payments left the stack'),
+      1_000,
+      'status event',
+    );
+    const deps = await client.getDependencies({});
+    expect(deps.nodes.map((n) => n.name)).not.toContain('payments');
+    expect(deps.edges.some((e) => e.from === 'payments' || e.to === 'payments')).toBe(false);
+    expect((await client.getStatus({})).services.map((s) => s.name)).not.toContain('payments');
+    await expect(client.getService({ name: 'payments' })).rejects.toMatchObject({
+      code: 'UNKNOWN_SERVICE',
+    });
+    await expect(client.heartbeat({ name: 'payments' })).rejects.toMatchObject({
+      code: 'UNKNOWN_SERVICE',
+    });
+    // Its dependent sees it as gone: an optional dependency that is missing, no longer a dependent edge.
+    expect(sup.runner('checkout').lifecycle).toBe('running');
+    expect((await client.getService({ name: 'db' })).dependencies.dependents).not.toContain(
+      'payments',
+    );
+    // A stack-file service cannot leave this way; an unknown one is 404.
+    await expect(client.deregister({ name: 'db' })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(client.deregister({ name: 'payments' })).rejects.toMatchObject({
+      code: 'UNKNOWN_SERVICE',
+    });
+    // It may come back.
+    await client.register({ name: 'payments', url });
+    expect(sup.runners.has('payments')).toBe(true);
+  }, 40_000);
 });

@@ -8,6 +8,7 @@ import { DEFAULT_HEALTH, type ServiceSpec } from '../../shared/model.js';
 import { VigilError } from '../../shared/errors.js';
 import type { OkResponse, RegisterResponse } from '../../shared/views.js';
 import type { Supervisor } from './supervisor.js';
+import type { Actor } from '../../shared/model.js';
 
 export interface RegisterInput {
   name: string;
@@ -22,6 +23,7 @@ export interface RegisterInput {
 export interface Registry {
   register(input: RegisterInput): RegisterResponse;
   heartbeat(name: string): OkResponse;
+  deregister(name: string, actor: Actor): OkResponse;
 }
 
 export const DEFAULT_HEARTBEAT_MS = 30_000;
@@ -103,6 +105,13 @@ export function registry(sup: Supervisor): Registry {
       const r = sup.runner(name);
       r.heartbeat();
       return { success: true, message: `heartbeat from '${name}' recorded` };
+    },
+    deregister(name, actor) {
+      sup.removeExternal(name, { kind: 'manual', message: 'deregistered over the API', by: actor });
+      return {
+        success: true,
+        message: `Service '${name}' deregistered and removed from the graph`,
+      };
     },
   };
 }

@@ -3,11 +3,20 @@
  * difference (see Supervisor.applyConfig), an invalid one is rejected with its errors and the
  * running stack keeps the last good configuration. Every outcome is a status event, so the history
  * keeps an audit trail of configuration changes.
+ *
+ * Rollback (`settings.reload_rollback`, on by default): after a change is applied, the services it
+ * restarted or added are watched until each is ready (reload-watch.ts). If one crashes or is not
+ * ready within its startup timeout, the last good configuration is applied again (those services
+ * restart from their last good definition, added ones are removed), a `config-rolled-back` event
+ * says why, and the file on disk is left as it is: the running configuration differs from it until
+ * a later change of the file is applied.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Actor } from '../../shared/model.js';
+import type { Actor, StackConfig } from '../../shared/model.js';
+import type { ReloadVerdict } from './lifecycle/rollback.js';
+import { watchReload, type ReloadWatch } from './reload-watch.js';
 import type { ReloadResponse } from '../../shared/views.js';
 import { loadStack } from './config/index.js';
 import type { Logger } from './logger.js';
@@ -41,7 +50,8 @@ export function createReloader(
 ): Reloader {
   let watchers: fs.FSWatcher[] = [];
   let timer: ReturnType<typeof setTimeout> | null = null;
-  let running: Promise<ReloadResponse> | null = null;
+  let running: Promise<unknown> | null = null;
+  let watch: ReloadWatch | null = null;
   let again = false;
   let lastDigest = '';
   /** Env files a rejected edit names: watched too, so creating the missing one applies the edit. */
@@ -78,7 +88,11 @@ export function createReloader(
       return { success: false, applied: false, changes: none, errors };
     }
     pendingEnvFiles = [];
+    watch?.cancel();
+    watch = null;
+    const lastGood = sup.config;
     const changes = await sup.applyConfig(result.config);
+    sup.configRollback = null;
     lastDigest = digest(files());
     const summary = (['added', 'removed', 'restarted', 'updated_in_place'] as const)
       .filter((k) => changes[k].length > 0)
@@ -92,22 +106,70 @@ export function createReloader(
       message: `stack file reloaded (${actor === 'watch' ? 'file changed' : `requested by ${actor}`}): ${summary || 'no changes'}`,
     });
     rewatch();
+    const changed = [...changes.restarted, ...changes.added];
+    if (result.config.settings.reloadRollback && changed.length > 0) {
+      const w = watchReload(sup, changed, (verdict) => {
+        if (watch !== w || verdict.kind !== 'failed') return;
+        watch = null;
+        void exclusive(() => rollback(lastGood, verdict));
+      });
+      watch = w;
+    }
     return { success: true, applied: true, changes, errors: [] };
   };
 
-  const reload = (actor: Actor | 'watch'): Promise<ReloadResponse> => {
-    if (running) {
-      again = true;
-      return running;
+  /** Applies the last good configuration again after a changed service failed. */
+  const rollback = async (
+    lastGood: StackConfig,
+    verdict: Extract<ReloadVerdict, { kind: 'failed' }>,
+  ): Promise<void> => {
+    const why = `${verdict.service}: ${verdict.reason}`;
+    opts.logger.warn(`rolling back the stack file change: ${why}`);
+    const changes = await sup.applyConfig(lastGood, {
+      reason: {
+        kind: 'config_change',
+        message: `rolled back to the last good definition (${why})`,
+      },
+      force: true,
+    });
+    const undone = [...changes.restarted, ...changes.removed, ...changes.added];
+    const message = `stack file change rolled back (${why}); running the last good configuration${undone.length > 0 ? ` of ${undone.join(', ')}` : ''}, which differs from the file on disk`;
+    sup.configRollback = { at: sup.clock.wallNow(), message };
+    sup.emit({
+      type: 'status_update',
+      ts: sup.configRollback.at,
+      system: sup.systemState(),
+      event: 'config-rolled-back',
+      message,
+    });
+  };
+
+  /** One configuration change at a time: reloads and rollbacks never overlap. */
+  const exclusive = async <T>(fn: () => Promise<T>): Promise<T> => {
+    while (running) await running.catch(() => undefined);
+    const p = fn();
+    running = p;
+    try {
+      return await p;
+    } finally {
+      if (running === p) running = null;
     }
-    running = apply(actor).finally(() => {
-      running = null;
+  };
+
+  let current: Promise<ReloadResponse> | null = null;
+  const reload = (actor: Actor | 'watch'): Promise<ReloadResponse> => {
+    if (current) {
+      again = true;
+      return current;
+    }
+    current = exclusive(() => apply(actor)).finally(() => {
+      current = null;
       if (again) {
         again = false;
         void reload('watch');
       }
     });
-    return running;
+    return current;
   };
 
   const onChange = (): void => {
@@ -151,6 +213,8 @@ export function createReloader(
     },
     reload,
     close() {
+      watch?.cancel();
+      watch = null;
       if (timer) clearTimeout(timer);
       for (const w of watchers) w.close();
       watchers = [];

@@ -23,12 +23,13 @@ import { Cadence } from './health/cadence.js';
 import { type Logger, silentLogger } from './logger.js';
 import { buildGraph, type StackGraph } from './graph/index.js';
 import { assessSystem, type ServiceFacts, type SystemAssessment } from './lifecycle/rules.js';
+import { holdsPhase, serialSettled, type LaunchFacts } from './lifecycle/launch.js';
 import { Gate } from './runtime/gate.js';
 import { ServiceRunner, type RunnerContext } from './runtime/runner.js';
 import { ProcessLedger, killMarkedShared, sweepOrphans } from './process/index.js';
 import { sampleTrees, CpuMeter } from './resources/index.js';
 import type { HistoryStore } from './store/index.js';
-import { hasGivenUp } from '../../shared/lifecycle.js';
+import { WatchManager } from './watch/index.js';
 
 export interface SupervisorOptions {
   readonly config: StackConfig;
@@ -66,7 +67,9 @@ export class Supervisor {
   private readonly ledger: ProcessLedger;
   private readonly cpu = new CpuMeter();
   private readonly random: () => number;
-  private readonly baseEnv: Record<string, string>;
+  readonly baseEnv: Record<string, string>;
+  /** File watching of services with `watch:` (armed by start(), re-armed by applyConfig()). */
+  readonly watch: WatchManager;
   private readonly sampleIntervalMs: number;
   private sampleTimer: ReturnType<typeof setInterval> | null = null;
   private assessQueued = false;
@@ -104,6 +107,16 @@ export class Supervisor {
     this.ledger = new ProcessLedger(this.dataDir, { schedule: (write) => setImmediate(write) });
     this.graph = buildGraph(this.config.services);
     for (const spec of this.config.services) this.addRunner(spec);
+    this.watch = new WatchManager({
+      clock: this.clock,
+      logger: this.logger,
+      baseEnv: this.baseEnv,
+      runMarker: this.runMarker,
+      dataDir: this.dataDir,
+      emit: (ev) => this.emit(ev),
+      find: (name) => this.runners.get(name),
+      notify: (message) => this.statusEvent(undefined, message),
+    });
     // History that stops (or starts again) being saved is news for every client: one status
     // event per change of the store's state, never per write. Views read `store.status()`.
     this.store?.onStatusChange((h) => {
@@ -376,7 +389,12 @@ export class Supervisor {
       });
     }
     this.startSampling();
+    // Arming a large tree takes a moment: it runs beside the launch, not before it.
+    const watching = this.watch.sync(this.config.services).catch((err: unknown) => {
+      this.logger.warn(`file watching could not start: ${String(err)}`);
+    });
     await this.launch({ kind: 'launch', message: 'stack launch' });
+    await watching;
   }
 
   /** Brings every service up, phase by phase; resolves when every phase has been started. */
@@ -386,7 +404,7 @@ export class Supervisor {
     this.readyInMs = null;
     this.lastSystemEvent = null;
     this.launchStartMono = this.clock.now();
-    for (const r of this.runners.values()) r.upRequestedAtMono = null;
+    for (const r of this.runners.values()) r.beginUpCycle();
     this.statusEvent(
       'stack-starting',
       `starting ${this.runners.size} services in ${this.graph.phases.length} phases`,
@@ -402,10 +420,15 @@ export class Supervisor {
         if (this.stopping) return;
         const r = this.runners.get(n)!;
         r.requestUp(reason);
-        await this.waitUntil(() => settledReady(r), r.spec.startupTimeoutMs);
+        await this.waitUntil(() => serialSettled(launchFacts(r)), r.spec.startupTimeoutMs);
       }
+      const lookup = (d: string): ServiceFacts | undefined => this.runners.get(d)?.facts();
       await this.waitUntil(
-        () => names.every((n) => settledStarted(this.runners.get(n)!, (d) => this.runners.get(d))),
+        () =>
+          names.every((n) => {
+            const r = this.runners.get(n);
+            return !r || !holdsPhase(launchFacts(r), lookup);
+          }),
         this.config.settings.startupTimeoutMs,
       );
     }
@@ -510,6 +533,7 @@ export class Supervisor {
     this.shutdownDone = (async () => {
       this.statusEvent('stack-stopping', `stopping ${this.runners.size} services`);
       this.stopSampling();
+      await this.watch.dispose();
       await this.stopAll(
         { kind: 'shutdown', message: how === 'stopped' ? 'Vigil is stopping' : how },
         {
@@ -586,7 +610,10 @@ export class Supervisor {
    * only settings that need no restart changed (health, restart, recovery, limits, priority...).
    * Unchanged services keep their processes.
    */
-  async applyConfig(next: StackConfig): Promise<ConfigChanges> {
+  async applyConfig(
+    next: StackConfig,
+    opts: { readonly reason?: Reason; readonly force?: boolean } = {},
+  ): Promise<ConfigChanges> {
     const prev = new Map(this.config.services.map((s) => [s.name, s]));
     const changes: ConfigChanges = {
       added: [],
@@ -604,7 +631,7 @@ export class Supervisor {
       else if (sameSpec(old, spec, SOFT_KEYS)) changes.updated_in_place.push(spec.name);
       else changes.restarted.push(spec.name);
     }
-    const reason: Reason = { kind: 'config_change', message: 'stack file changed' };
+    const reason: Reason = opts.reason ?? { kind: 'config_change', message: 'stack file changed' };
     // A registered service whose name the stack file now defines: the stack file wins. The
     // registered runner is let go (its monitor stops probing) and a new one starts below.
     await Promise.all(
@@ -645,10 +672,9 @@ export class Supervisor {
       changes.restarted.map((name) =>
         this.runners
           .get(name)
-          ?.restart(
-            { ...reason, message: 'definition changed in the stack file' },
-            { force: false },
-          )
+          ?.restart(opts.reason ?? { ...reason, message: 'definition changed in the stack file' }, {
+            force: opts.force ?? false,
+          })
           .catch((err: unknown) =>
             this.logger.warn(`${name}: not restarted after the config change: ${String(err)}`),
           ),
@@ -657,11 +683,21 @@ export class Supervisor {
     for (const name of changes.added) this.addRunner(next.services.find((s) => s.name === name)!);
     for (const name of this.graph.startupOrder) {
       if (changes.added.includes(name))
-        this.runners.get(name)?.requestUp({ ...reason, message: 'added to the stack file' });
+        this.runners
+          .get(name)
+          ?.requestUp(opts.reason ?? { ...reason, message: 'added to the stack file' });
     }
+    // A changed `watch:` re-arms only that service's watch; none of this restarts anything.
+    await this.watch.sync(next.services);
     this.changed('');
     return changes;
   }
+
+  /**
+   * Set when a reload was rolled back: the running configuration differs from the stack file on
+   * disk until a later change of the file is applied.
+   */
+  configRollback: { readonly at: number; readonly message: string } | null = null;
 
   /** Specs of services that registered themselves over the API. */
   readonly externals = new Map<string, ServiceSpec>();
@@ -703,6 +739,35 @@ export class Supervisor {
     return runner;
   }
 
+  /**
+   * A registered service leaves: its runner stops watching it and is removed from the graph at
+   * once; its dependents are told (for them it is now a missing dependency). A service of the
+   * stack file cannot leave this way.
+   */
+  removeExternal(name: string, reason: Reason): void {
+    const r = this.runner(name);
+    if (!r.external || !this.externals.has(name)) {
+      throw new VigilError(
+        'CONFLICT',
+        `${name} is defined in the stack file, not registered over the API; remove it from the stack file and reload instead`,
+        { field: 'name' },
+      );
+    }
+    const dependents = [...(this.graph.nodes.get(name)?.dependents ?? [])];
+    r.leave(reason);
+    r.dispose();
+    this.runners.delete(name);
+    this.externals.delete(name);
+    this.graph = buildGraph([...this.config.services, ...this.externals.values()]);
+    this.logger.info(`${name}: ${reason.message}`);
+    this.statusEvent(
+      undefined,
+      `${name} left the stack (${reason.message})${dependents.length > 0 ? `; its dependents ${dependents.join(', ')} see it as gone` : ''}`,
+    );
+    for (const d of dependents) this.runners.get(d)?.dependencyChanged();
+    this.changed(name);
+  }
+
   systemState(): SystemState {
     return (this.lastAssessment ?? this.assess()).state;
   }
@@ -734,6 +799,12 @@ const SOFT_KEYS: readonly (keyof ServiceSpec)[] = [
   'launch',
   'dependsOn',
   'source',
+  // used by `vigil export` only, or already part of `env`
+  'image',
+  'liveness',
+  'envFileList',
+  // re-armed by the watch manager, never a reason to restart
+  'watch',
 ];
 
 function sameSpec(
@@ -749,27 +820,12 @@ function sameSpec(
   return strip(a) === strip(b);
 }
 
-/** Serial launch: the next serial service waits until this one is ready or has settled otherwise. */
-function settledReady(r: ServiceRunner): boolean {
-  return (
-    r.lifecycle === 'running' ||
-    r.lifecycle === 'completed' ||
-    r.lifecycle === 'failed' ||
-    r.lifecycle === 'quarantined' ||
-    r.lifecycle === 'stopped'
-  );
-}
-
-/** A phase is open for the next one once each of its services has been spawned or can't be. */
-function settledStarted(
-  r: ServiceRunner,
-  lookup: (name: string) => ServiceRunner | undefined,
-): boolean {
-  if (r.lifecycle === 'pending') return r.desired === 'down';
-  if (r.lifecycle !== 'waiting') return true;
-  // Waiting only on dependencies that gave up: it will not move, do not hold the launch for it.
-  return r.blocked.every((d) => {
-    const dep = lookup(d);
-    return !dep || hasGivenUp(dep.lifecycle);
-  });
+/** What the launch rules (lifecycle/launch.ts) read about a runner. */
+function launchFacts(r: ServiceRunner): LaunchFacts {
+  return {
+    ...r.facts(),
+    wantedUp: r.desired === 'up',
+    blocked: r.blocked,
+    dependsOn: r.spec.dependsOn,
+  };
 }

@@ -7,6 +7,7 @@ import { DISPLAY_STATUSES, displayStatus } from '../../shared/model.js';
 import type {
   DependenciesResponse,
   HistoryStatusView,
+  NotReadyView,
   ServiceDetailView,
   ServiceView,
   StatusResponse,
@@ -14,6 +15,7 @@ import type {
 } from '../../shared/views.js';
 import { monoToWall } from './clock.js';
 import { renderGraph } from './graph/index.js';
+import { missingOptional } from './lifecycle/rules.js';
 import type { Supervisor } from './supervisor.js';
 import type { ServiceRunner } from './runtime/runner.js';
 import type { HistoryStore } from './store/index.js';
@@ -78,7 +80,33 @@ export function serviceView(sup: Supervisor, r: ServiceRunner): ServiceView {
       probe_count: probes?.count ?? 0,
       probe_failures: probes?.failed ?? 0,
     },
+    not_ready: notReady(r),
+    started_without: stillWithout(sup, r),
+    watch: sup.watch.view(r.name),
   };
+}
+
+/** Why a starting service is not ready yet (null unless it is starting). */
+export function notReady(r: ServiceRunner): NotReadyView | null {
+  if (r.lifecycle !== 'starting') return null;
+  const last = r.lastProbe;
+  const failed = last !== null && !last.ok && r.counters.health !== 'unknown';
+  const deadline = r.startupDeadlineWall();
+  return {
+    failed_checks: r.counters.startFailures,
+    last_failure: failed ? last.detail : null,
+    startup_deadline: iso(deadline),
+  };
+}
+
+/** The optional dependencies the running instance started without that are still not there. */
+function stillWithout(sup: Supervisor, r: ServiceRunner): ServiceView['started_without'] {
+  if (r.startedWithout.length === 0) return [];
+  if (r.lifecycle !== 'starting' && r.lifecycle !== 'running') return [];
+  const left = new Set(r.startedWithout.map((m) => m.service));
+  return missingOptional(r.spec.dependsOn, (n) => sup.runners.get(n)?.facts()).filter((m) =>
+    left.has(m.service),
+  );
 }
 
 /** The definition as the API shows it: secret env values masked. */
@@ -161,6 +189,12 @@ export function systemView(sup: Supervisor, views: readonly ServiceView[]): Syst
     failing: a.failing,
     stopping: sup.stopping,
     history: historyView(sup.store),
+    config_rollback: sup.configRollback
+      ? {
+          at: new Date(sup.configRollback.at).toISOString(),
+          message: sup.configRollback.message,
+        }
+      : null,
   };
 }
 

@@ -18,6 +18,7 @@ import { createHttpClient } from '../../shared/client/http.js';
 import { buildBridge } from '../../preload/bridge.js';
 import { loadStack } from '../core/config/index.js';
 import { createApi, eventSource } from '../core/api.js';
+import { registry } from '../core/registry.js';
 import { silentLogger } from '../core/logger.js';
 import { prometheusMetrics } from '../core/metrics.js';
 import { createReloader, type Reloader } from '../core/reload.js';
@@ -223,6 +224,16 @@ const CASES: Table = {
     },
     bad: { input: { x: 1 }, field: 'x' },
   },
+  setWatch: {
+    input: { name: 'web', enabled: false },
+    check: (out, w) => {
+      expect(out.service).toBe('web');
+      expect(out.watch).toMatchObject({ enabled: false, state: 'off' });
+      expect(w.sup.watch.view('web')?.enabled).toBe(false);
+    },
+    bad: { input: { name: 'web', enabled: 'off' }, field: 'enabled' },
+    unknown: { name: 'ghost', enabled: true },
+  },
   register: {
     input: { name: 'ext', url: 'http://127.0.0.1:1' },
     check: (out, w) => {
@@ -230,6 +241,18 @@ const CASES: Table = {
       expect(w.sup.runners.has('ext')).toBe(true);
     },
     bad: { input: { name: 'ext', url: 'ftp://x' }, field: 'url' },
+  },
+  deregister: {
+    input: { name: 'ext' },
+    check: (out, w) => {
+      expect(out.success).toBe(true);
+      expect(w.sup.runners.has('ext')).toBe(false);
+      expect(w.sup.graph.nodes.has('ext')).toBe(false);
+      // Registered again for the heartbeat case.
+      registry(w.sup).register({ name: 'ext', url: 'http://127.0.0.1:1' });
+    },
+    bad: { input: { name: 'Not A Name' }, field: 'name' },
+    unknown: ghost,
   },
   heartbeat: {
     input: { name: 'ext' },
@@ -276,6 +299,7 @@ services:
   web:
     command: node svc.mjs
     port: ${webPort}
+    watch: { paths: [src/] }
   worker:
     command: node svc.mjs
     port: ${workerPort}

@@ -17,7 +17,7 @@ import { createHttpClient } from '../../shared/client/http.js';
 import { createInProcessClient } from './inprocess.js';
 import { silentLogger } from '../core/logger.js';
 import { buildBridge } from '../../preload/bridge.js';
-import { FakeVigil } from './testing/fake-api.js';
+import { FakeVigil, fakeWatchView } from './testing/fake-api.js';
 import { fakeIpcPair } from './testing/fake-ipc.js';
 import { startHttpServer, type HttpServerHandle } from './http.js';
 import { registerIpcHandlers } from './ipc.js';
@@ -165,6 +165,16 @@ const CASES: Table = {
     },
     bad: { input: { format: 'pdf' }, field: 'format' },
   },
+  setWatch: {
+    input: { name: 'api', enabled: false },
+    check: (out, fake) => {
+      expect(out.watch.enabled).toBe(false);
+      expect(out.watch.state).toBe('off');
+      expect(fake.calls.at(-1)?.input).toEqual({ name: 'api', enabled: false });
+    },
+    bad: { input: { name: 'api', enabled: 'off' }, field: 'enabled' },
+    unknown: { name: 'ghost', enabled: true },
+  },
   reload: {
     input: {},
     check: (out) => expect(out.applied).toBe(true),
@@ -187,6 +197,15 @@ const CASES: Table = {
     input: { name: 'db' },
     check: (out) => expect(out.message).toBe('heartbeat of db'),
     bad: { input: {}, field: 'name' },
+    unknown: ghost,
+  },
+  deregister: {
+    input: { name: 'db' },
+    check: (out, fake) => {
+      expect(out.message).toBe('deregistered db');
+      expect(() => fake.service('db')).toThrow();
+    },
+    bad: { input: { name: 'DB!' }, field: 'name' },
     unknown: ghost,
   },
   shutdown: {
@@ -242,6 +261,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   current = new FakeVigil();
+  current.setService('api', { watch: fakeWatchView() });
   current.log('api', 'first');
   current.log('api', 'second');
 });

@@ -497,23 +497,29 @@ describe('OpenAPI document', () => {
     );
     const routes = ROUTES.map((r) => `${r.method} ${r.path.replace(/:([a-z_]+)/g, '{$1}')}`);
     expect(documented.sort()).toEqual(routes.sort());
-    for (const [p, ops] of Object.entries(doc.paths)) {
-      for (const [method, op] of Object.entries(ops)) {
-        const url = p.replace(/\{[a-z_]+\}/g, 'api');
-        const r = await request(server.port, {
-          method: method.toUpperCase(),
-          path: url,
-          headers: { 'Content-Type': 'application/json' },
-          ...(method === 'post' ? { body: '{}' } : {}),
-        });
-        // Served means routed to its handler: 200, or 400 from the input check (register needs a
-        // body), or 426 for the stream (a WebSocket) — never 404 or 405.
-        const expected =
-          p === '/orchestrator/stream' ? [426] : p === '/orchestrator/register' ? [400] : [200];
-        expect(expected, `${method} ${p}: ${r.body}`).toContain(r.status);
-        const pathParams = (op.parameters ?? []).filter((x) => x.in === 'path').map((x) => x.name);
-        expect(pathParams).toEqual([...p.matchAll(/\{([a-z_]+)\}/g)].map((m) => m[1]));
-      }
+    // DELETE removes the service the other calls name: it goes last.
+    const calls = Object.entries(doc.paths)
+      .flatMap(([p, ops]) => Object.entries(ops).map(([method, op]) => [p, method, op] as const))
+      .sort((a, b) => Number(a[1] === 'delete') - Number(b[1] === 'delete'));
+    for (const [p, method, op] of calls) {
+      const url = p.replace(/\{[a-z_]+\}/g, 'api');
+      const r = await request(server.port, {
+        method: method.toUpperCase(),
+        path: url,
+        headers: { 'Content-Type': 'application/json' },
+        ...(method === 'post' ? { body: '{}' } : {}),
+      });
+      // Served means routed to its handler: 200, or 400 from the input check (register and
+      // watch need a body), or 426 for the stream (a WebSocket) — never 404 or 405.
+      const expected =
+        p === '/orchestrator/stream'
+          ? [426]
+          : p === '/orchestrator/register' || p === '/orchestrator/watch/{name}'
+            ? [400]
+            : [200];
+      expect(expected, `${method} ${p}: ${r.body}`).toContain(r.status);
+      const pathParams = (op.parameters ?? []).filter((x) => x.in === 'path').map((x) => x.name);
+      expect(pathParams).toEqual([...p.matchAll(/\{([a-z_]+)\}/g)].map((m) => m[1]));
     }
   });
 

@@ -85,7 +85,7 @@ function operation(route: Route): Json {
           schema: properties[name],
         });
       }
-    } else {
+    } else if (route.method === 'POST') {
       const body: Json = {
         type: 'object',
         properties: Object.fromEntries(rest.map((k) => [k, properties[k]])),
@@ -130,6 +130,7 @@ function operation(route: Route): Json {
       '200': ok,
       ...COMMON_ERRORS,
       ...(route.params.length > 0 ? { '404': errorResponse('Unknown service') } : {}),
+      ...(route.method === 'DELETE' ? { '409': errorResponse('Conflicting operation') } : {}),
       ...(route.method === 'POST'
         ? {
             '409': errorResponse('Conflicting operation'),
@@ -213,7 +214,7 @@ export function buildOpenApiDocument(opts: OpenApiOptions = {}): Json {
     security: [{ bearer: [] }, { cookie: [] }],
     tags: [
       { name: 'queries', description: 'Read state and history' },
-      { name: 'actions', description: 'Change state (POST with a JSON body)' },
+      { name: 'actions', description: 'Change state (POST with a JSON body, or DELETE)' },
     ],
     paths,
     components: {

@@ -26,6 +26,12 @@ export class BodyTooLarge extends VigilError {
   }
 }
 
+/** Whether the request carries a body (a declared length above 0, or a chunked one). */
+function hasBody(req: http.IncomingMessage): boolean {
+  const length = Number(req.headers['content-length'] ?? 0);
+  return length > 0 || req.headers['transfer-encoding'] !== undefined;
+}
+
 function readBody(req: http.IncomingMessage, max: number): Promise<string> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > max) return Promise.reject(new BodyTooLarge());
@@ -175,9 +181,12 @@ export async function runCommand(
   let input: Record<string, unknown>;
   if (def.method === 'GET') {
     input = queryInput(query);
+  } else if (def.method === 'DELETE' && !hasBody(req)) {
+    // A DELETE names its target in the path; a body, when sent, must still be JSON.
+    input = {};
   } else {
     if (!isJsonContentType(req.headers['content-type'])) {
-      throw new VigilError('UNSUPPORTED_MEDIA_TYPE', 'POST bodies must be application/json');
+      throw new VigilError('UNSUPPORTED_MEDIA_TYPE', 'request bodies must be application/json');
     }
     input = parseJsonBody(await readBody(req, MAX_BODY_BYTES));
   }

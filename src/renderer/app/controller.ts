@@ -41,6 +41,8 @@ export interface Controller {
   start(): Promise<void>;
   stop(): void;
   runAction(service: string, action: ServiceAction): Promise<boolean>;
+  /** Turns a service's file watch on or off (on also resumes a watch paused by a loop). */
+  setWatch(service: string, enabled: boolean): Promise<boolean>;
   /** Fetches a service's recent log lines into its ring (once per service). */
   loadLogs(service: string): Promise<void>;
   /** Re-reads the whole state now. */
@@ -202,6 +204,26 @@ export function createController(opts: {
           store.getState().mergeDetail(await client.getService({ name: service }));
         } catch {
           // the stream and the next reconcile catch up
+        }
+        return true;
+      } catch (err) {
+        const e = errorText(err);
+        store.getState().setActionError({ service, message: `${e.message} (${e.code})` });
+        return false;
+      } finally {
+        store.getState().setBusy(null);
+      }
+    },
+    async setWatch(service, enabled) {
+      const st = store.getState();
+      st.setBusy(service);
+      st.setActionError(null);
+      try {
+        await client.setWatch({ name: service, enabled });
+        try {
+          store.getState().mergeDetail(await client.getService({ name: service }));
+        } catch {
+          // the next reconcile catches up
         }
         return true;
       } catch (err) {

@@ -244,3 +244,72 @@ describe('mergeHealing and countByStatus', () => {
     expect(counts.quarantined).toBe(1);
   });
 });
+
+describe('why a starting service is not ready', () => {
+  it('follows the boot: startup deadline from the event, failed checks from the health updates', () => {
+    const deadline = T0 + 60_000;
+    let s = applyEvent(
+      start(),
+      serviceEvent('api', 'stopped', 'starting', {
+        startupDeadline: deadline,
+        startedWithout: [{ service: 'metrics', reason: 'exited with code 3' }],
+      }),
+    );
+    expect(s.services['api']!.not_ready).toEqual({
+      failed_checks: 0,
+      last_failure: null,
+      startup_deadline: new Date(deadline).toISOString(),
+    });
+    expect(s.services['api']!.started_without).toEqual([
+      { service: 'metrics', reason: 'exited with code 3' },
+    ]);
+    const hung: HealthEvent = {
+      type: 'health_update',
+      ts: T0 + 2_000,
+      service: 'api',
+      generation: 2,
+      result: {
+        ok: false,
+        timedOut: true,
+        latencyMs: 200,
+        probe: 'http',
+        detail: 'timed out after 200ms',
+        ts: T0 + 2_000,
+      },
+      from: 'unknown',
+      to: 'timeout',
+      consecutiveFailures: 0,
+      consecutiveSuccesses: 0,
+      startFailures: 25,
+    };
+    s = applyEvent(s, hung);
+    expect(s.services['api']!.health).toBe('timeout');
+    expect(s.services['api']!.not_ready).toMatchObject({
+      failed_checks: 25,
+      last_failure: 'timed out after 200ms',
+    });
+    s = applyEvent(s, serviceEvent('api', 'starting', 'running'));
+    expect(s.services['api']!.not_ready).toBeNull();
+    expect(s.services['api']!.started_without).toHaveLength(1);
+    s = applyEvent(s, serviceEvent('api', 'running', 'backoff'));
+    expect(s.services['api']!.started_without).toEqual([]);
+  });
+});
+
+describe('mergeServiceDetail', () => {
+  it('regression: keeps why a service is not ready and what it started without (the panel read them)', () => {
+    const detail = {
+      ...view('api'),
+      lifecycle: 'starting' as const,
+      not_ready: {
+        failed_checks: 3,
+        last_failure: 'timed out after 200ms',
+        startup_deadline: null,
+      },
+      started_without: [{ service: 'metrics', reason: 'exited with code 3' }],
+    };
+    const s = mergeServiceDetail(start(), detail);
+    expect(s.services['api']!.not_ready).toEqual(detail.not_ready);
+    expect(s.services['api']!.started_without).toEqual(detail.started_without);
+  });
+});

@@ -115,6 +115,16 @@ function onServiceEvent(state: DataState, ev: ServiceEvent): DataState {
       blocked_by: to === 'waiting' ? (ev.blockedBy ?? s.blocked_by) : [],
       next_attempt_at: to === 'backoff' ? iso(ev.nextAttemptAt) : null,
       started_at: to === 'starting' ? new Date(ev.ts).toISOString() : s.started_at,
+      not_ready:
+        to === 'starting'
+          ? {
+              failed_checks: 0,
+              last_failure: null,
+              startup_deadline: iso(ev.startupDeadline),
+            }
+          : null,
+      started_without:
+        to === 'starting' ? (ev.startedWithout ?? []) : to === 'running' ? s.started_without : [],
       quarantine_reason:
         to === 'quarantined' ? (s.quarantine_reason ?? ev.reason.message) : s.quarantine_reason,
       last_error:
@@ -133,6 +143,14 @@ function onHealthEvent(state: DataState, ev: HealthEvent): DataState {
     status: displayStatus(s.lifecycle, ev.to),
     last_check: ev.result,
     consecutive_failures: ev.consecutiveFailures,
+    not_ready:
+      s.lifecycle === 'starting' && s.not_ready
+        ? {
+            ...s.not_ready,
+            failed_checks: ev.startFailures ?? s.not_ready.failed_checks,
+            last_failure: ev.result.ok ? s.not_ready.last_failure : ev.result.detail,
+          }
+        : s.not_ready,
   }));
 }
 
@@ -244,38 +262,43 @@ export function mergeServiceDetail(state: DataState, view: ServiceView): DataSta
   return { ...state, services: { ...state.services, [view.name]: slim } };
 }
 
-const VIEW_KEYS: readonly (keyof ServiceView)[] = [
-  'name',
-  'status',
-  'lifecycle',
-  'health',
-  'pid',
-  'generation',
-  'port',
-  'priority',
-  'required',
-  'is_critical',
-  'oneshot',
-  'registered',
-  'phase',
-  'restart_count',
-  'restart_attempts',
-  'last_restart',
-  'last_restart_reason',
-  'last_error',
-  'blocked_by',
-  'next_attempt_at',
-  'since',
-  'started_at',
-  'consecutive_failures',
-  'last_check',
-  'breaker',
-  'quarantine_reason',
-  'version',
-  'capabilities',
-  'dependencies',
-  'metrics',
-];
+/** Every key of a ServiceView (a new key that is missing here does not compile). */
+const VIEW_KEY_SET: { readonly [K in keyof ServiceView]-?: true } = {
+  name: true,
+  status: true,
+  lifecycle: true,
+  health: true,
+  pid: true,
+  generation: true,
+  port: true,
+  priority: true,
+  required: true,
+  is_critical: true,
+  oneshot: true,
+  registered: true,
+  phase: true,
+  restart_count: true,
+  restart_attempts: true,
+  last_restart: true,
+  last_restart_reason: true,
+  last_error: true,
+  blocked_by: true,
+  next_attempt_at: true,
+  since: true,
+  started_at: true,
+  consecutive_failures: true,
+  last_check: true,
+  breaker: true,
+  quarantine_reason: true,
+  version: true,
+  capabilities: true,
+  dependencies: true,
+  metrics: true,
+  not_ready: true,
+  started_without: true,
+  watch: true,
+};
+const VIEW_KEYS = Object.keys(VIEW_KEY_SET) as (keyof ServiceView)[];
 
 function pickView(v: ServiceView): ServiceView {
   const out: Record<string, unknown> = {};

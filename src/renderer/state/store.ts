@@ -160,7 +160,11 @@ export function createVigilStore(opts: StoreOptions): VigilStore {
             ...next,
             selected,
             panelOpen: s.panelOpen && selected !== null,
-            notices: noticeAfterSnapshot(s.notices, snap.last_status_event),
+            notices: noticeAfterSnapshot(
+              s.notices,
+              snap.last_status_event,
+              snap.system.config_rollback,
+            ),
           };
         }),
       events: (evs) =>

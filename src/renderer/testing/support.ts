@@ -66,6 +66,9 @@ export function view(
       probe_count: 0,
       probe_failures: 0,
     },
+    not_ready: null,
+    started_without: [],
+    watch: null,
   };
 }
 
@@ -84,6 +87,7 @@ export function systemView(name = 'shop'): SystemView {
     failing: [],
     stopping: false,
     history: { state: 'ok', message: null, dropped_records: 0 },
+    config_rollback: null,
   };
 }
 

@@ -105,6 +105,8 @@ export function createHttpClient(opts: HttpClientOptions): VigilClient {
     const init: RequestInit = { method: def.method, headers: { ...headers } };
     if (def.method === 'GET') {
       url += queryString(input, params);
+    } else if (def.method === 'DELETE') {
+      // Everything a DELETE needs is in its path.
     } else {
       (init.headers as Record<string, string>)['Content-Type'] = 'application/json';
       init.body = JSON.stringify(withoutKeys(input, params));

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { memoryIO } from '../io.js';
 import { silentLogger } from '../../core/logger.js';
-import { FakeVigil } from '../../transport/testing/fake-api.js';
+import { findChromium } from '../pdf.js';
+import { FakeVigil, fakeWatchView } from '../../transport/testing/fake-api.js';
 import { startHttpServer, type HttpServerHandle } from '../../transport/http.js';
 import { createClientCommands, formatTable, psCommand } from './client.js';
 
@@ -112,7 +113,7 @@ describe('usage errors exit 2', () => {
     const a = io();
     expect(await commands().logsCommand(['api', '--tail', 'x'], a)).toBe(2);
     const b = io();
-    expect(await commands().reportCommand(['--format', 'pdf'], b)).toBe(2);
+    expect(await commands().reportCommand(['--format', 'docx'], b)).toBe(2);
     expect(fake.calls).toEqual([]);
   });
 
@@ -120,6 +121,37 @@ describe('usage errors exit 2', () => {
     const out = io();
     expect(await commands().quarantineCommand(['--help'], out)).toBe(0);
     expect(out.out()).toContain('Usage: vigil quarantine NAME [--reason R]');
+  });
+});
+
+describe('watch', () => {
+  it("turns a service's file watch off and on, and ps shows it", async () => {
+    fake.setService('api', { watch: fakeWatchView() });
+    const off = io();
+    expect(await commands().watchCommand(['api', 'off'], off)).toBe(0);
+    expect(off.out()).toContain('file watch of api off');
+    expect(fake.calls.at(-1)).toMatchObject({
+      command: 'setWatch',
+      input: { name: 'api', enabled: false },
+      actor: 'cli',
+    });
+    const ps = io();
+    await commands().psCommand([], ps);
+    expect(ps.out().split('\n')[3]).toMatch(/^api\s.*\soff\s*$/);
+    const on = io();
+    expect(await commands().watchCommand(['api', 'on'], on)).toBe(0);
+    expect(on.out()).toContain('watching src/ (restart)');
+  });
+
+  it('refuses a value other than on or off, and a service without watch:', async () => {
+    const bad = io();
+    expect(await commands().watchCommand(['api', 'maybe'], bad)).toBe(2);
+    expect(bad.err()).toContain('expected "on" or "off"');
+    const none = io();
+    expect(await commands().watchCommand(['db', 'on'], none)).toBe(1);
+    expect(none.err()).toContain('has no "watch:"');
+    const missing = io();
+    expect(await commands().watchCommand(['api'], missing)).toBe(2);
   });
 });
 
@@ -131,11 +163,11 @@ describe('ps', () => {
     const lines = out.out().split('\n');
     expect(lines[0]).toMatch(/^fake: healthy, 2 services, up /);
     expect(lines[2]).toMatch(
-      /^NAME\s+STATUS\s+LIFECYCLE\s+HEALTH\s+PID\s+RESTARTS\s+UPTIME\s+PORT\s+NOTE$/,
+      /^NAME\s+STATUS\s+LIFECYCLE\s+HEALTH\s+PID\s+RESTARTS\s+UPTIME\s+PORT\s+WATCH\s+NOTE$/,
     );
-    expect(lines[3]).toMatch(/^api\s+healthy\s+running\s+healthy\s+1003\s+0\s+\S+\s+-$/);
+    expect(lines[3]).toMatch(/^api\s+healthy\s+running\s+healthy\s+1003\s+0\s+\S+\s+-\s+-$/);
     expect(lines[4]).toMatch(
-      /^db\s+quarantined\s+quarantined\s+healthy\s+-\s+0\s+-\s+-\s+quarantined: flapping$/,
+      /^db\s+quarantined\s+quarantined\s+healthy\s+-\s+0\s+-\s+-\s+-\s+quarantined: flapping$/,
     );
     expect(out.out()).not.toContain('\x1b[');
   });
@@ -169,6 +201,31 @@ describe('ps', () => {
     expect(lines[3]).toMatch(/^api\s+unhealthy\s+backoff\s.*\snext attempt in [34](\.\d+)?s$/);
     expect(lines[4]).toMatch(
       /^db\s+unhealthy\s+backoff\s.*\sbreaker open after 3 failures, next attempt in 5\d(\.\d+)?s$/,
+    );
+  });
+
+  it('regression: says why a starting service is not ready, and what a service started without', async () => {
+    fake.setService('api', {
+      lifecycle: 'starting',
+      health: 'timeout',
+      status: 'timeout',
+      not_ready: {
+        failed_checks: 25,
+        last_failure: 'timed out after 200ms',
+        startup_deadline: new Date(Date.now() + 51_500).toISOString(),
+      },
+    });
+    fake.setService('db', {
+      started_without: [{ service: 'metrics', reason: 'exited with code 3' }],
+    });
+    const out = io();
+    await commands().psCommand([], out);
+    const lines = out.out().split('\n');
+    expect(lines[3]).toMatch(
+      /^api\s+timeout\s+starting\s+timeout\s.*\snot ready: timed out after 200ms, 25 checks, startup timeout in 5[12]s$/,
+    );
+    expect(lines[4]).toMatch(
+      /^db\s+healthy\s+running\s.*\sstarted without metrics: exited with code 3$/,
     );
   });
 
@@ -279,6 +336,41 @@ describe('report', () => {
   });
 });
 
+describe('report --format pdf', () => {
+  it('needs -o FILE', async () => {
+    const out = io();
+    expect(await commands().reportCommand(['--format', 'pdf'], out)).toBe(2);
+    expect(out.err()).toBe('vigil: --format pdf writes a file: add -o FILE\n');
+    expect(fake.calls).toEqual([]);
+  });
+
+  it('says in one line when there is no Chromium to print with, before asking for the report', async () => {
+    const out = io(false, { VIGIL_CHROMIUM: path.join(dataDir, 'no-chromium') });
+    expect(await commands().reportCommand(['--format', 'pdf', '-o', 'r.pdf'], out)).toBe(1);
+    expect(out.err()).toBe(
+      `vigil: VIGIL_CHROMIUM names ${path.join(dataDir, 'no-chromium')}, which does not exist; point it at a Chromium or Chrome binary\n`,
+    );
+    expect(fake.calls).toEqual([]);
+    expect(fs.existsSync(path.join(dataDir, 'r.pdf'))).toBe(false);
+  });
+
+  it.skipIf(!findChromium(process.env).ok)(
+    'prints the HTML report to a PDF file',
+    async () => {
+      const out = io(false, {
+        ...(process.env.VIGIL_CHROMIUM ? { VIGIL_CHROMIUM: process.env.VIGIL_CHROMIUM } : {}),
+      });
+      expect(await commands().reportCommand(['--format', 'pdf', '-o', 'r.pdf'], out)).toBe(0);
+      const file = path.join(dataDir, 'r.pdf');
+      const bytes = fs.readFileSync(file);
+      expect(bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+      expect(out.out()).toBe(`wrote pdf report to ${file} (${bytes.byteLength} bytes)\n`);
+      expect(fake.calls[0]?.input).toEqual({ format: 'html' });
+    },
+    60_000,
+  );
+});
+
 describe('down', () => {
   it('asks for a shutdown and waits for the instance to go', async () => {
     const out = io();
@@ -317,4 +409,18 @@ it('formatTable pads by visible width', () => {
       ],
     ),
   ).toBe('A    B\n\x1b[32mxx\x1b[39m   y\nzzz\n');
+});
+
+describe('deregister', () => {
+  it('removes a registered service and says so; an unknown one fails with exit 1', async () => {
+    const out = io();
+    expect(await commands().deregisterCommand(['db'], out)).toBe(0);
+    expect(out.out()).toBe('deregistered db\n');
+    expect(() => fake.service('db')).toThrow();
+    const again = io();
+    expect(await commands().deregisterCommand(['db'], again)).toBe(1);
+    expect(again.err()).toContain('db');
+    const usage = io();
+    expect(await commands().deregisterCommand([], usage)).toBe(2);
+  });
 });

@@ -3,7 +3,7 @@
  * printer; each is a few dozen lines.
  *
  * The commands that talk to a running Vigil over its REST API: `ps`, `restart`, `start`, `stop`,
- * `quarantine`, `release`, `logs`, `report`, `down`. The instance is found through the data
+ * `quarantine`, `release`, `deregister`, `watch`, `logs`, `report`, `down`. The instance is found through the data
  * directory's lock file (its API address) and `api-token` (unless `--token` / VIGIL_TOKEN).
  */
 import fs from 'node:fs';
@@ -12,13 +12,15 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createColors } from 'picocolors';
 import type { VigilClient } from '../../../shared/contract.js';
 import { formatDuration } from '../../../shared/duration.js';
+import { notReadyText, startedWithoutText } from '../../../shared/notes.js';
 import { VigilError } from '../../../shared/errors.js';
 import type { DisplayStatus } from '../../../shared/model.js';
 import type { ActionResponse, LogLine, ServiceView } from '../../../shared/views.js';
 import { createHttpClient, type FetchLike } from '../../../shared/client/http.js';
-import { defaultDataDir, readInstance } from '../../core/store/lock.js';
+import { defaultDataDir, readToken } from '../../host/data-dir.js';
+import { readInstance } from '../../host/lock.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIO, type CommandFn } from '../io.js';
-import { readToken } from '../paths.js';
+import { findChromium, htmlToPdf } from '../pdf.js';
 
 export interface ClientCommandDeps {
   readInstance(
@@ -53,8 +55,8 @@ interface Spec {
   readonly about: string;
   readonly options?: Options;
   readonly extraHelp?: string;
-  /** Number of positional arguments (a service name) the command takes. */
-  readonly positionals: 0 | 1;
+  /** Number of positional arguments (a service name, then a value) the command takes. */
+  readonly positionals: 0 | 1 | 2;
 }
 
 interface Ctx {
@@ -62,6 +64,8 @@ interface Ctx {
   readonly client: VigilClient;
   readonly values: Record<string, string | boolean | undefined>;
   readonly name: string;
+  /** Every positional argument (the name is the first). */
+  readonly args: readonly string[];
   readonly json: boolean;
   /** Colours when stdout is a TTY (and not --json); plain strings otherwise. */
   readonly c: Colors;
@@ -133,7 +137,28 @@ function note(s: ServiceView, now: number): string {
       : next;
   }
   if (s.breaker.state !== 'closed') return `breaker ${s.breaker.state}`;
-  return s.last_error ?? '';
+  if (s.lifecycle === 'starting' && s.not_ready) {
+    const without = startedWithoutText(s.started_without);
+    return notReadyText(s.not_ready, now) + (without ? `; ${without}` : '');
+  }
+  if (s.watch?.state === 'paused') return s.watch.paused_reason ?? 'file watch paused';
+  return startedWithoutText(s.started_without) ?? s.last_error ?? s.watch?.last_error ?? '';
+}
+
+/** The WATCH column: `on`, `off`, `paused`, `-` (no watch: in the stack file). */
+function watchCell(s: ServiceView): string {
+  if (!s.watch) return '-';
+  switch (s.watch.state) {
+    case 'off':
+      return 'off';
+    case 'paused':
+      return 'paused';
+    case 'running_command':
+      return 'on (running)';
+    case 'restarting':
+    case 'watching':
+      return 'on';
+  }
 }
 
 function uptime(s: ServiceView, now: number): string {
@@ -153,6 +178,43 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     signal?.addEventListener('abort', done, { once: true });
   });
 
+/** `report --format pdf -o FILE`: the HTML report printed by Chromium. */
+async function writePdfReport(
+  ctx: Ctx,
+  range: { readonly since?: string; readonly until?: string },
+  output: string | boolean | undefined,
+): Promise<number> {
+  if (typeof output !== 'string') {
+    ctx.io.stderr.write('vigil: --format pdf writes a file: add -o FILE\n');
+    return EXIT_USAGE;
+  }
+  const chromium = findChromium(ctx.io.env);
+  if (!chromium.ok) {
+    ctx.io.stderr.write(`vigil: ${chromium.message}\n`);
+    return EXIT_FAILURE;
+  }
+  const report = await ctx.client.getReport({ format: 'html', ...range });
+  let pdf: Uint8Array;
+  try {
+    pdf = await htmlToPdf(report.body, chromium.path);
+  } catch (err) {
+    const first = ((err as Error).message ?? String(err)).split('\n')[0];
+    ctx.io.stderr.write(`vigil: printing the report with ${chromium.path} failed: ${first}\n`);
+    return EXIT_FAILURE;
+  }
+  const file = path.resolve(ctx.io.cwd, output);
+  try {
+    fs.writeFileSync(file, pdf);
+  } catch (err) {
+    ctx.io.stderr.write(`vigil: cannot write ${file}: ${(err as Error).message}\n`);
+    return EXIT_FAILURE;
+  }
+  if (ctx.json)
+    ctx.io.stdout.write(JSON.stringify({ file, format: 'pdf', bytes: pdf.byteLength }) + '\n');
+  else ctx.io.stdout.write(`wrote pdf report to ${file} (${pdf.byteLength} bytes)\n`);
+  return EXIT_OK;
+}
+
 export function createClientCommands(deps: ClientCommandDeps): {
   psCommand: CommandFn;
   restartCommand: CommandFn;
@@ -160,6 +222,8 @@ export function createClientCommands(deps: ClientCommandDeps): {
   stopCommand: CommandFn;
   quarantineCommand: CommandFn;
   releaseCommand: CommandFn;
+  deregisterCommand: CommandFn;
+  watchCommand: CommandFn;
   logsCommand: CommandFn;
   reportCommand: CommandFn;
   downCommand: CommandFn;
@@ -186,7 +250,12 @@ export function createClientCommands(deps: ClientCommandDeps): {
         return EXIT_OK;
       }
       if (positionals.length !== spec.positionals) {
-        const what = spec.positionals === 1 ? 'one service name' : 'no arguments';
+        const what =
+          spec.positionals === 2
+            ? 'a service name and a value'
+            : spec.positionals === 1
+              ? 'one service name'
+              : 'no arguments';
         io.stderr.write(`vigil: expected ${what}\n\n${usageText(spec)}`);
         return EXIT_USAGE;
       }
@@ -230,6 +299,7 @@ export function createClientCommands(deps: ClientCommandDeps): {
           client,
           values,
           name: positionals[0] ?? '',
+          args: positionals,
           json,
           c: createColors(Boolean(io.stdout.isTTY) && !json),
           dataDir,
@@ -279,11 +349,23 @@ export function createClientCommands(deps: ClientCommandDeps): {
         String(s.restart_count),
         uptime(s, now),
         s.port === null ? '-' : String(s.port),
+        watchCell(s),
         note(s, now),
       ]);
       ctx.io.stdout.write(
         formatTable(
-          ['NAME', 'STATUS', 'LIFECYCLE', 'HEALTH', 'PID', 'RESTARTS', 'UPTIME', 'PORT', 'NOTE'],
+          [
+            'NAME',
+            'STATUS',
+            'LIFECYCLE',
+            'HEALTH',
+            'PID',
+            'RESTARTS',
+            'UPTIME',
+            'PORT',
+            'WATCH',
+            'NOTE',
+          ],
           rows,
         ),
       );
@@ -343,6 +425,34 @@ export function createClientCommands(deps: ClientCommandDeps): {
     },
   );
 
+  const watchCommand = command(
+    {
+      usage: 'watch NAME on|off',
+      about:
+        "Turns a service's file watch on or off without editing the stack file (on also resumes a watch paused by a restart loop).",
+      positionals: 2,
+    },
+    async (ctx) => {
+      const value = ctx.args[1];
+      if (value !== 'on' && value !== 'off') {
+        ctx.io.stderr.write(
+          `vigil: expected "on" or "off" after the service name, not ${JSON.stringify(value)}\n`,
+        );
+        return EXIT_USAGE;
+      }
+      const res = await ctx.client.setWatch({ name: ctx.name, enabled: value === 'on' });
+      if (ctx.json) ctx.io.stdout.write(JSON.stringify(res) + '\n');
+      else {
+        const w = res.watch;
+        const where = w.paths.join(', ');
+        ctx.io.stdout.write(
+          `${res.message}: ${w.enabled ? `watching ${where} (${w.action === 'run' ? `run ${w.run ?? ''}, then restart` : 'restart'})` : 'changes restart nothing'}\n`,
+        );
+      }
+      return EXIT_OK;
+    },
+  );
+
   const releaseCommand = command(
     {
       usage: 'release NAME',
@@ -350,6 +460,20 @@ export function createClientCommands(deps: ClientCommandDeps): {
       positionals: 1,
     },
     async (ctx) => printAction(ctx, await ctx.client.releaseService({ name: ctx.name })),
+  );
+
+  const deregisterCommand = command(
+    {
+      usage: 'deregister NAME',
+      about:
+        'Removes a service that registered itself over the API (POST /orchestrator/register): it leaves the graph at once and its dependents see it as gone.',
+      positionals: 1,
+    },
+    async (ctx) => {
+      const res = await ctx.client.deregister({ name: ctx.name });
+      ctx.io.stdout.write(ctx.json ? JSON.stringify(res) + '\n' : `${res.message}\n`);
+      return EXIT_OK;
+    },
   );
 
   const logsCommand = command(
@@ -415,7 +539,7 @@ export function createClientCommands(deps: ClientCommandDeps): {
 
   const reportCommand = command(
     {
-      usage: 'report [--format md|html|json|csv] [--since 1h] [--until T] [-o FILE]',
+      usage: 'report [--format md|html|json|csv|pdf] [--since 1h] [--until T] [-o FILE]',
       about: 'Writes a healing report of a time range (default: since the stack started).',
       options: {
         format: { type: 'string' },
@@ -424,25 +548,29 @@ export function createClientCommands(deps: ClientCommandDeps): {
         output: { type: 'string', short: 'o' },
       },
       extraHelp:
-        '  --format F       md (default), html, json or csv\n  --since T        start: a duration back from now (1h, 30m, 7d), an ISO date or epoch ms\n  --until T        end (default: now)\n  -o, --output F   write to a file instead of stdout',
+        '  --format F       md (default), html, json, csv, or pdf (needs -o and Chromium; VIGIL_CHROMIUM names it)\n  --since T        start: a duration back from now (1h, 30m, 7d), an ISO date or epoch ms\n  --until T        end (default: now)\n  -o, --output F   write to a file instead of stdout',
       positionals: 0,
     },
     async (ctx) => {
       const format = ctx.values['format'];
-      if (format !== undefined && !['md', 'html', 'json', 'csv'].includes(String(format))) {
+      if (format !== undefined && !['md', 'html', 'json', 'csv', 'pdf'].includes(String(format))) {
         ctx.io.stderr.write(
-          `vigil: --format must be md, html, json or csv, not "${String(format)}"\n`,
+          `vigil: --format must be md, html, json, csv or pdf, not "${String(format)}"\n`,
         );
         return EXIT_USAGE;
       }
       const since = ctx.values['since'];
       const until = ctx.values['until'];
-      const report = await ctx.client.getReport({
-        ...(typeof format === 'string' ? { format: format as 'md' | 'html' | 'json' | 'csv' } : {}),
+      const output = ctx.values['output'];
+      const range = {
         ...(typeof since === 'string' ? { since } : {}),
         ...(typeof until === 'string' ? { until } : {}),
+      };
+      if (format === 'pdf') return writePdfReport(ctx, range, output);
+      const report = await ctx.client.getReport({
+        ...(typeof format === 'string' ? { format: format as 'md' | 'html' | 'json' | 'csv' } : {}),
+        ...range,
       });
-      const output = ctx.values['output'];
       if (typeof output !== 'string') {
         ctx.io.stdout.write(report.body);
         if (!report.body.endsWith('\n') && ctx.io.stdout.isTTY) ctx.io.stdout.write('\n');
@@ -503,6 +631,8 @@ export function createClientCommands(deps: ClientCommandDeps): {
     stopCommand,
     quarantineCommand,
     releaseCommand,
+    deregisterCommand,
+    watchCommand,
     logsCommand,
     reportCommand,
     downCommand,
@@ -516,6 +646,8 @@ export const {
   stopCommand,
   quarantineCommand,
   releaseCommand,
+  deregisterCommand,
+  watchCommand,
   logsCommand,
   reportCommand,
   downCommand,

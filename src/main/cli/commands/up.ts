@@ -12,7 +12,6 @@ import v8 from 'node:v8';
 import pc from 'picocolors';
 import { DEFAULT_API_HOST, DEFAULT_API_PORT } from '../../../shared/contract.js';
 import { VigilError } from '../../../shared/errors.js';
-import type { LogLevel } from '../../../shared/model.js';
 import {
   type CliIO,
   type CommandFn,
@@ -22,16 +21,11 @@ import {
   findStackFile,
 } from '../io.js';
 import { formatIssue, loadStack } from '../../core/config/index.js';
-import { createLogger } from '../../core/logger.js';
-import { Supervisor } from '../../core/supervisor.js';
-import { createApi, eventSource } from '../../core/api.js';
-import { HistoryStore } from '../../core/store/index.js';
-import { acquireDataDirLock, defaultDataDir } from '../../core/store/lock.js';
-import { startHttpServer } from '../../transport/http.js';
-import { prometheusMetrics } from '../../core/metrics.js';
+import type { Supervisor } from '../../core/supervisor.js';
+import { defaultDataDir } from '../../host/data-dir.js';
+import { openStack, type HostedStack, type StopHow } from '../../host/stack.js';
 import { createPrinter } from '../output.js';
-import { packageRoot, readOrCreateToken } from '../paths.js';
-import { createReloader } from '../../core/reload.js';
+import { packageRoot } from '../paths.js';
 
 export const UP_USAGE = `usage: vigil up [-f FILE] [--ui] [--port 9000] [--host 127.0.0.1] [--data-dir DIR] [--token T] [--json] [--logs] [--no-api] [--open]`;
 
@@ -167,19 +161,6 @@ export async function runUp(
     );
     return EXIT_FAILURE;
   }
-  let lock;
-  try {
-    lock = acquireDataDirLock(o.dataDir, {
-      pid: process.pid,
-      startTime: null,
-      startedAt: Date.now(),
-      stackFile: config.file,
-    });
-  } catch (err) {
-    io.stderr.write(`vigil up: ${(err as Error).message}\n`);
-    return EXIT_FAILURE;
-  }
-
   let supervisor: Supervisor | null = null;
   const printer = createPrinter(io.stdout, {
     json: o.json,
@@ -193,46 +174,24 @@ export async function runUp(
       return true;
     },
   } as unknown as NodeJS.WritableStream;
-  const logger = createLogger({
-    level: config.settings.logLevel as LogLevel,
-    dir: path.join(o.dataDir, 'logs'),
-    console: consoleOut,
-    color,
-  });
   const say = (text: string): void => printer.passthrough(io.stderr, text);
-  const token = o.token ?? readOrCreateToken(o.dataDir);
-  logger.addSecret(token);
-  for (const s of config.services)
-    for (const k of s.secretEnv) if (s.env[k]) logger.addSecret(s.env[k]);
-
-  const store = HistoryStore.open(o.dataDir, { logger, retentionMs: config.settings.retentionMs });
-
-  supervisor = new Supervisor({ config, dataDir: o.dataDir, logger, store });
-  const unsubscribe = supervisor.subscribe((ev) => printer.print(ev));
 
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => (resolveDone = r));
   let finishing = false;
-  let server: Awaited<ReturnType<typeof startHttpServer>> | null = null;
-  const reloader = createReloader(supervisor, { logger, env: io.env });
+  let stack: HostedStack | null = null;
+  let requested: StopHow | null = null;
 
-  const finish = async (how: 'stopped' | 'emergency-shutdown' = 'stopped'): Promise<void> => {
+  const finish = async (how: StopHow = 'stopped'): Promise<void> => {
     if (finishing) return;
-    finishing = true;
-    reloader.close();
-    await supervisor.shutdown(how);
-    printer.close();
-    unsubscribe();
-    await server?.close().catch(() => undefined);
-    store.close();
-    lock.release();
-    logger.info('vigil stopped');
-    (logger as { close?: () => void }).close?.();
-    if (opts.signals) {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      process.off('SIGHUP', onSignal);
+    if (!stack) {
+      // Asked to stop while still opening: stop as soon as it is open.
+      requested ??= how;
+      return;
     }
+    finishing = true;
+    await stack.close(how, () => printer.close());
+    offSignals();
     resolveDone(EXIT_OK);
   };
 
@@ -242,13 +201,20 @@ export async function runUp(
     if (signals === 1) {
       printer.clearLive();
       say(
-        `\nvigil: ${sig} received, stopping ${supervisor.runners.size} services (again to kill at once)\n`,
+        `\nvigil: ${sig} received, stopping ${supervisor?.runners.size ?? 0} services (again to kill at once)\n`,
       );
       void finish();
     } else {
       say('vigil: stopping now (SIGKILL)\n');
-      void supervisor.forceKill();
+      void stack?.forceKill();
     }
+  };
+
+  const offSignals = (): void => {
+    if (!opts.signals) return;
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
   };
   if (opts.signals) {
     process.on('SIGINT', onSignal);
@@ -256,35 +222,44 @@ export async function runUp(
     process.on('SIGHUP', onSignal);
   }
 
-  const api = createApi(supervisor, {
-    shutdown: () => void finish(),
-    reload: (actor) => reloader.reload(actor),
-  });
-
-  if (o.api) {
-    try {
-      server = await startHttpServer({
-        api,
-        events: eventSource(supervisor),
-        host: o.host,
-        port: o.port,
-        token,
-        logger,
-        metrics: () => prometheusMetrics(supervisor),
-        ...(o.ui ? { staticDir: path.join(packageRoot(), 'out', 'renderer') } : {}),
-      });
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
+  try {
+    stack = await openStack({
+      config,
+      dataDir: o.dataDir,
+      env: io.env,
+      logConsole: consoleOut,
+      color,
+      http: o.api
+        ? {
+            host: o.host,
+            port: o.port,
+            ...(o.token ? { token: o.token } : {}),
+            ...(o.ui ? { staticDir: path.join(packageRoot(), 'out', 'renderer') } : {}),
+            required: true,
+          }
+        : null,
+      onEvent: (ev) => printer.print(ev),
+      onStopRequested: (how) => void finish(how),
+    });
+  } catch (err) {
+    offSignals();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (err instanceof VigilError) {
+      say(`vigil up: ${err.message}\n`);
+    } else {
       const msg =
         code === 'EADDRINUSE'
           ? `port ${o.port} on ${o.host} is already in use; pick another with --port (or --no-api)`
           : (err as Error).message;
       say(`vigil up: cannot serve the API: ${msg}\n`);
-      store.close();
-      lock.release();
-      return EXIT_FAILURE;
     }
-    lock.update({ api: { url: server.url } });
+    printer.close();
+    return EXIT_FAILURE;
+  }
+  supervisor = stack.supervisor;
+  const server = stack.server;
+  const token = stack.token;
+  if (server && token) {
     if (!o.json) {
       say(`vigil: API ${server.url} (token in ${path.join(o.dataDir, 'api-token')})\n`);
       if (o.ui) {
@@ -304,18 +279,11 @@ export async function runUp(
       `vigil: ${config.name}: ${config.services.length} services from ${path.relative(io.cwd, config.file) || config.file}, data in ${o.dataDir}\n`,
     );
   }
-  supervisor.subscribe((ev) => {
-    if (ev.type === 'status_update' && ev.event === 'emergency-shutdown')
-      void finish('emergency-shutdown');
-  });
-  reloader.watch();
-  void supervisor.start().catch((err: unknown) => {
-    const e = err instanceof VigilError ? err.message : String(err);
-    logger.error(`launch failed: ${e}`);
-  });
+  stack.start();
+  if (requested) void finish(requested);
 
   return {
-    supervisor,
+    supervisor: stack.supervisor,
     url: server?.url ?? null,
     done,
     stop: () => finish(),

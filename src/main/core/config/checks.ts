@@ -8,9 +8,22 @@ import { computePhases, findCycles } from '../graph/index.js';
 import type { IssueList } from './issues.js';
 import type { ServiceDraft } from './service.js';
 import { suggestion } from './suggest.js';
+import { checkReplicas } from './replicas.js';
 
 export function checkServices(drafts: readonly ServiceDraft[], issues: IssueList): void {
   checkPorts(drafts, issues);
+  checkReplicas(
+    drafts.map((d) => ({
+      name: d.spec.name,
+      ...(d.spec.port !== undefined ? { port: d.spec.port } : {}),
+      ...(d.spec.ports !== undefined ? { ports: d.spec.ports } : {}),
+      ...(d.spec.failover !== undefined ? { failover: d.spec.failover } : {}),
+      keyPos: d.keyPos,
+      path: d.path,
+      replica: d.replica,
+    })),
+    issues,
+  );
   const byName = new Map(drafts.map((d) => [d.spec.name, d]));
   const names = [...byName.keys()];
   let broken = false;

@@ -152,6 +152,7 @@ settings:
   retention: 1d
   on_critical: shutdown
   log_level: debug
+  reload_rollback: false
 services:
   api:
     command: node api.js
@@ -168,6 +169,7 @@ services:
       retentionMs: 86400000,
       onCritical: 'shutdown',
       logLevel: 'debug',
+      reloadRollback: false,
     });
     const s = config.services[0]!;
     expect([

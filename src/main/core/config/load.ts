@@ -109,6 +109,7 @@ export function parseStack(
   // The stack's env_file is read first: its variables take part in interpolating everything else
   // (after the process environment, which wins, as in compose files).
   const stackEnv = new Map<string, string>();
+  const stackEnvFiles: string[] = [];
   const envFiles = new Set<string>();
   const envFile = top.get('env_file');
   if (envFile !== undefined) {
@@ -125,6 +126,7 @@ export function parseStack(
         );
         continue;
       }
+      stackEnvFiles.push(path.resolve(dir, rel));
       for (const [k, v] of res.vars) stackEnv.set(k, v);
     }
   }
@@ -157,6 +159,7 @@ export function parseStack(
         dir,
         settings,
         stackEnv,
+        stackEnvFiles,
         envFiles,
         cores: cpuCores(),
       }),

@@ -14,6 +14,10 @@
  * - `depends_on` as a list of names (condition `healthy`, not optional) besides the map form;
  * - `env` as a list of `KEY=value` strings besides the map form (a bare `KEY` takes its value from
  *   the environment Vigil runs in, or "" when unset);
+ * - `image` (string), `liveness` (the shape of `health`, one probe required; not used by the
+ *   supervisor, which already restarts an unhealthy service: exported as a livenessProbe);
+ * - `replicas`, `ports`, `min_ready`, `balance`, `failover`, `scale` of SPEC §11 (read in
+ *   replicas.ts; the supervisor still runs one instance, with a warning, and `vigil export` uses them);
  * - `health.http` as a path string (`http: /health`), `health.tcp` as a port number,
  *   `health.exec` as a command, `health.log` as a pattern string, `health.process: true`.
  *
@@ -35,6 +39,7 @@ export const SETTINGS_KEYS = [
   'retention',
   'on_critical',
   'log_level',
+  'reload_rollback',
 ] as const;
 
 export const CIRCUIT_BREAKER_KEYS = ['threshold', 'reset_after'] as const;
@@ -60,7 +65,33 @@ export const SERVICE_KEYS = [
   'oneshot',
   'limits',
   'startup_timeout',
+  // replicas and export (SPEC §11): see replicas.ts
+  'image',
+  'liveness',
+  'replicas',
+  'ports',
+  'min_ready',
+  'balance',
+  'failover',
+  'scale',
+  // file watching (SPEC §11)
+  'watch',
 ] as const;
+
+export const BALANCE_KEYS = ['strategy', 'mode', 'weights'] as const;
+export const FAILOVER_KEYS = ['backup', 'failback_after'] as const;
+export const SCALE_KEYS = ['min', 'max', 'metric', 'target', 'cooldown', 'window'] as const;
+/** Upper bound of `replicas`, `scale.max` and the number of instance ports. */
+export const MAX_REPLICAS = 1000;
+export const DEFAULT_FAILBACK_AFTER_MS = 10_000;
+export const DEFAULT_SCALE_COOLDOWN_MS = 60_000;
+export const DEFAULT_SCALE_WINDOW_MS = 30_000;
+export const DEFAULT_CPU_TARGET = 70;
+
+export const WATCH_KEYS = ['paths', 'ignore', 'debounce', 'action', 'run', 'gitignore'] as const;
+export const WATCH_ACTIONS = ['restart', 'run'] as const;
+export const DEFAULT_WATCH_DEBOUNCE_MS = 300;
+export const MAX_WATCH_DEBOUNCE_MS = 60_000;
 
 export const DEPENDENCY_KEYS = ['condition', 'optional'] as const;
 

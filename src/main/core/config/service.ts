@@ -49,6 +49,8 @@ import {
 } from './schema.js';
 import { closest } from './suggest.js';
 import { readCircuitBreaker } from './settings.js';
+import { readReplicaKeys, replicaWarning, type ReplicaDraft } from './replicas.js';
+import { readWatch } from './watch.js';
 
 export interface DependencyDraft {
   readonly name: string;
@@ -67,6 +69,7 @@ export interface ServiceDraft {
   readonly port?: { readonly pos: Position; readonly path: string };
   readonly phase?: { readonly pos: Position; readonly path: string };
   readonly deps: readonly DependencyDraft[];
+  readonly replica: ReplicaDraft;
 }
 
 export interface ServiceContext {
@@ -78,6 +81,8 @@ export interface ServiceContext {
   envFiles?: Set<string>;
   /** Variables of the stack-level env_file. */
   readonly stackEnv: ReadonlyMap<string, string>;
+  /** Absolute paths of the stack-level env files, in order. */
+  readonly stackEnvFiles?: readonly string[];
   /** CPU cores, for the `limits.cpu` bound. */
   readonly cores: number;
 }
@@ -142,8 +147,10 @@ export function readService(name: string, entry: Entry, ctx: ServiceContext): Se
   const env: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [k, v] of ctx.stackEnv) env[k] = v;
   const envFileEntry = at('env_file');
+  const envFileList: string[] = [...(ctx.stackEnvFiles ?? [])];
   if (envFileEntry !== undefined) {
-    for (const [k, v] of readEnvFiles(r, envFileEntry, ctx.dir, ctx.envFiles)) env[k] = v;
+    for (const [k, v] of readEnvFiles(r, envFileEntry, ctx.dir, ctx.envFiles, envFileList))
+      env[k] = v;
   }
   const envEntry = at('env');
   if (envEntry !== undefined) readEnv(r, envEntry, env);
@@ -177,6 +184,25 @@ export function readService(name: string, entry: Entry, ctx: ServiceContext): Se
   }
   const stop = readStop(r, at('stop'), settings);
   const limits = readLimits(r, at('limits'), ctx.cores);
+  // replicas and export (SPEC §11)
+  const livenessEntry = at('liveness');
+  const liveness =
+    livenessEntry === undefined
+      ? undefined
+      : readLiveness(r, livenessEntry, {
+          name,
+          port,
+          settings,
+          keyPos: entry.keyPos,
+          path: entry.path,
+        });
+  const replicaKeys = readReplicaKeys(r, svc, { name, port, cores: ctx.cores });
+  const rf = replicaKeys.fields;
+  const many = ['replicas', 'scale', 'balance', 'failover', 'ports', 'min_ready'].find(
+    (k) => svc.has(k) && (k !== 'replicas' || (rf.replicas ?? 1) > 1),
+  );
+  if (many !== undefined) replicaWarning(r, name, svc.get(many)!, `"${many}"`);
+  const watch = read('watch', (s) => readWatch(r, s, cwd));
 
   const spec: ServiceSpec = {
     name,
@@ -204,6 +230,10 @@ export function readService(name: string, entry: Entry, ctx: ServiceContext): Se
       read('startup_timeout', (s) => r.duration(s, { positive: true })) ??
       settings.startupTimeoutMs,
     source: { file: r.issues.file, line: entry.keyPos.line, col: entry.keyPos.col },
+    ...(envFileList.length > 0 ? { envFileList } : {}),
+    ...(liveness !== undefined ? { liveness } : {}),
+    ...rf,
+    ...(watch !== undefined ? { watch } : {}),
   };
   return {
     spec,
@@ -216,6 +246,7 @@ export function readService(name: string, entry: Entry, ctx: ServiceContext): Se
       ? { phase: { pos: phaseEntry.pos, path: phaseEntry.path } }
       : {}),
     deps,
+    replica: replicaKeys.draft,
   };
 }
 
@@ -249,7 +280,13 @@ export function readCommand(r: Reader, slot: Slot): CommandSpec | undefined {
   return { kind: 'shell', script: v };
 }
 
-function readEnvFiles(r: Reader, slot: Slot, dir: string, seen?: Set<string>): Map<string, string> {
+function readEnvFiles(
+  r: Reader,
+  slot: Slot,
+  dir: string,
+  seen: Set<string> | undefined,
+  list: string[],
+): Map<string, string> {
   const out = new Map<string, string>();
   const files: Slot[] = r.isList(slot) ? (r.items(slot) ?? []) : [slot];
   for (const f of files) {
@@ -265,6 +302,7 @@ function readEnvFiles(r: Reader, slot: Slot, dir: string, seen?: Set<string>): M
       );
       continue;
     }
+    if (!list.includes(abs)) list.push(abs);
     for (const [k, v] of res.vars) out.set(k, v);
   }
   return out;
@@ -348,7 +386,12 @@ interface HealthContext {
   readonly path: string;
 }
 
-function readHealth(r: Reader, slot: Slot | undefined, hc: HealthContext): HealthSpec {
+function readHealth(
+  r: Reader,
+  slot: Slot | undefined,
+  hc: HealthContext,
+  what = 'health',
+): HealthSpec {
   const fallbackProbe: ProbeSpec =
     hc.port !== undefined
       ? { type: 'default', host: DEFAULT_PROBE_HOST, port: hc.port }
@@ -363,7 +406,7 @@ function readHealth(r: Reader, slot: Slot | undefined, hc: HealthContext): Healt
     startIntervalMs: DEFAULT_HEALTH.startIntervalMs,
   };
   if (slot === undefined || r.isMissing(slot)) return base;
-  const t = r.table(slot, { known: HEALTH_KEYS, what: 'health' });
+  const t = r.table(slot, { known: HEALTH_KEYS, what });
   if (t === null) return base;
   const probes = PROBE_TYPES.filter((p) => t.has(p));
   let probe: ProbeSpec = fallbackProbe;
@@ -371,7 +414,7 @@ function readHealth(r: Reader, slot: Slot | undefined, hc: HealthContext): Healt
     const second = t.get(probes[1]!)!;
     r.issues.error(
       'STACK_INVALID',
-      `health takes exactly one probe, found ${probes.join(' and ')}`,
+      `${what} takes exactly one probe, found ${probes.join(' and ')}`,
       second.keyPos,
       second.path,
       'keep one of http, tcp, exec, log or process',
@@ -397,6 +440,24 @@ function readHealth(r: Reader, slot: Slot | undefined, hc: HealthContext): Healt
       base.startIntervalMs,
     ),
   };
+}
+
+/** `liveness:`: the shape of `health`, with its one probe required. */
+function readLiveness(r: Reader, slot: Entry, hc: HealthContext): HealthSpec | undefined {
+  const t = r.isMap(slot) ? r.table(slot, { known: HEALTH_KEYS, what: 'liveness' }) : null;
+  if (t === null) {
+    if (!r.isMap(slot)) r.expected(slot, 'a map with one probe (http, tcp, exec, log or process)');
+    return undefined;
+  }
+  if (!PROBE_TYPES.some((p) => t.has(p))) {
+    r.fail(
+      slot,
+      `"liveness" of service "${hc.name}" names no probe`,
+      'add one of http, tcp, exec, log or process, e.g. `liveness: { http: { path: /live } }`',
+    );
+    return undefined;
+  }
+  return readHealth(r, slot, hc, 'liveness');
 }
 
 function readProbe(

@@ -62,5 +62,6 @@ export function readSettings(r: Reader, slot: Slot | undefined): StackSettings {
     retentionMs: get('retention', (s) => r.duration(s, { positive: true }), d.retentionMs),
     onCritical: get('on_critical', (s) => r.oneOf(s, ON_CRITICAL), d.onCritical),
     logLevel: get('log_level', (s) => r.oneOf(s, LOG_LEVELS), d.logLevel),
+    reloadRollback: get('reload_rollback', (s) => r.bool(s), d.reloadRollback),
   };
 }

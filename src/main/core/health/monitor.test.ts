@@ -171,13 +171,15 @@ describe('HealthMonitor results', () => {
       t.clock.advance(200);
       await t.answer(false, { timedOut: true });
     }
-    // probes at 200, 400, 600, 800: all in the start period
+    // probes at 200, 400, 600, 800: all in the start period (shown, not counted)
     expect(t.seen.map((s) => s.counters.health)).toEqual([
-      'unknown',
-      'unknown',
-      'unknown',
-      'unknown',
+      'timeout',
+      'timeout',
+      'timeout',
+      'timeout',
     ]);
+    expect(t.seen.map((s) => s.counters.consecutiveFailures)).toEqual([0, 0, 0, 0]);
+    expect(t.monitor.counters.startFailures).toBe(4);
     t.clock.advance(200); // probe at 1 000: past the start period
     await t.answer(false, { timedOut: true });
     expect(t.monitor.counters).toMatchObject({ health: 'degraded', consecutiveFailures: 1 });

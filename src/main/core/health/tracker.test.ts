@@ -30,6 +30,7 @@ function at(health: Health, extra: Partial<HealthCounters> = {}): HealthCounters
     consecutiveFailures: 0,
     consecutiveSuccesses: 0,
     everHealthy: health !== 'unknown',
+    startFailures: 0,
     ...extra,
   };
 }
@@ -41,6 +42,7 @@ describe('initialCounters', () => {
       consecutiveFailures: 0,
       consecutiveSuccesses: 0,
       everHealthy: false,
+      startFailures: 0,
     });
   });
 });
@@ -52,6 +54,7 @@ describe('nextHealth on success', () => {
       consecutiveFailures: 0,
       consecutiveSuccesses: 1,
       everHealthy: true,
+      startFailures: 0,
     });
   });
 
@@ -65,6 +68,7 @@ describe('nextHealth on success', () => {
       consecutiveFailures: 0,
       consecutiveSuccesses: 3,
       everHealthy: true,
+      startFailures: 0,
     });
   });
 
@@ -76,6 +80,7 @@ describe('nextHealth on success', () => {
       consecutiveFailures: 0,
       consecutiveSuccesses: 1,
       everHealthy: true,
+      startFailures: 0,
     });
   });
 
@@ -91,6 +96,7 @@ describe('nextHealth on success', () => {
         consecutiveFailures: 0,
         consecutiveSuccesses: 2,
         everHealthy: true,
+        startFailures: 0,
       });
     },
   );
@@ -129,6 +135,7 @@ describe('nextHealth on failure', () => {
       consecutiveFailures: 1,
       consecutiveSuccesses: 0,
       everHealthy: true,
+      startFailures: 0,
     });
     const f2 = nextHealth(f1, fail, spec, false);
     expect(f2).toMatchObject({ health: 'degraded', consecutiveFailures: 2 });
@@ -189,6 +196,7 @@ describe('nextHealth on failure', () => {
       consecutiveFailures: 1,
       consecutiveSuccesses: 0,
       everHealthy: true,
+      startFailures: 0,
     });
     expect(nextHealth(halfway, slow, s, false).health).toBe('timeout');
     // and the recovery starts over
@@ -203,6 +211,7 @@ describe('nextHealth on failure', () => {
       consecutiveFailures: 1,
       consecutiveSuccesses: 0,
       everHealthy: false,
+      startFailures: 0,
     });
     expect(feed([fail, fail])).toMatchObject({ health: 'degraded', consecutiveFailures: 2 });
     expect(feed([fail, fail, fail])).toMatchObject({ health: 'unhealthy', everHealthy: false });
@@ -211,14 +220,49 @@ describe('nextHealth on failure', () => {
 });
 
 describe('nextHealth during the start period', () => {
-  it('does not count failures before the first success', () => {
+  it('does not count failures before the first success, but shows what the probes saw', () => {
     const c = feed([fail, slow, fail, fail, fail], { inStartPeriod: true });
-    expect(c).toEqual(initialCounters);
+    expect(c).toEqual({
+      health: 'unhealthy',
+      consecutiveFailures: 0,
+      consecutiveSuccesses: 0,
+      everHealthy: false,
+      startFailures: 5,
+    });
+    expect(feed([fail, slow], { inStartPeriod: true }).health).toBe('timeout');
+  });
+
+  it('regression: a hung health endpoint while starting shows timeout, not unknown', () => {
+    const c = feed(
+      Array.from({ length: 25 }, () => slow),
+      { inStartPeriod: true },
+    );
+    expect(c).toMatchObject({ health: 'timeout', startFailures: 25, consecutiveFailures: 0 });
+  });
+
+  it('is unknown only before the first result', () => {
+    expect(feed([], { inStartPeriod: true }).health).toBe('unknown');
+    expect(feed([fail], { inStartPeriod: true }).health).toBe('unhealthy');
+  });
+
+  it('makes a booting service healthy at its first success, whatever the failures before', () => {
+    const c = feed([slow, fail, slow, ok], { inStartPeriod: true });
+    expect(c).toEqual({
+      health: 'healthy',
+      consecutiveFailures: 0,
+      consecutiveSuccesses: 1,
+      everHealthy: true,
+      startFailures: 0,
+    });
   });
 
   it('resets counters left by earlier failures', () => {
     const degraded = feed([fail, fail]);
-    expect(nextHealth(degraded, fail, spec, true)).toEqual(initialCounters);
+    expect(nextHealth(degraded, fail, spec, true)).toMatchObject({
+      consecutiveFailures: 0,
+      consecutiveSuccesses: 0,
+      health: 'unhealthy',
+    });
   });
 
   it('counts failures once the run has been healthy, even inside the start period', () => {

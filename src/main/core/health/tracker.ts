@@ -9,12 +9,16 @@
  *   below the failure threshold is forgiven by one success);
  * - `healthy` stays `healthy`;
  * - `unhealthy` / `timeout` -> `healthy` only once `recoveryThreshold` consecutive successes have
- *   been seen; until then the health stays as it was.
+ *   been seen; until then the health stays as it was. A run that has never been healthy becomes
+ *   healthy on its first success whatever its health (readiness).
  *
  * On a failure:
- * - while `inStartPeriod` and the run has never been healthy, the failure does not count: health
- *   stays `unknown` and both counters reset;
- * - otherwise consecutive successes reset to 0 and consecutive failures count up;
+ * - while `inStartPeriod` and the run has never been healthy, the failure does not count towards
+ *   the thresholds (both counters reset), but the health says what the probe saw: `timeout` when
+ *   it timed out, `unhealthy` otherwise, and `startFailures` counts the failed checks of the boot
+ *   (`unknown` is only the health before the first result);
+ * - otherwise consecutive successes reset to 0 and consecutive failures count up (from zero when
+ *   the start period has just ended: what the boot's failures left is not carried over);
  * - at or past `failureThreshold` the health is `timeout` when this failing result timed out and
  *   `unhealthy` otherwise;
  * - below the threshold the health is `degraded` (from `unknown`, `healthy` or `degraded`): a
@@ -32,6 +36,8 @@ export interface HealthCounters {
   readonly consecutiveSuccesses: number;
   /** Whether this run has been healthy at least once. */
   readonly everHealthy: boolean;
+  /** Failed checks of this run before its first success (inside the start period). */
+  readonly startFailures: number;
 }
 
 export const initialCounters: HealthCounters = Object.freeze({
@@ -39,10 +45,20 @@ export const initialCounters: HealthCounters = Object.freeze({
   consecutiveFailures: 0,
   consecutiveSuccesses: 0,
   everHealthy: false,
+  startFailures: 0,
 });
 
 function isBad(health: Health): boolean {
   return health === 'unhealthy' || health === 'timeout';
+}
+
+/**
+ * The health is bad only from failed checks of the boot (start period): what the probes saw, not
+ * a verdict to carry over (the first success is readiness, the first failure after the start
+ * period counts from one).
+ */
+function bootOnly(prev: HealthCounters): boolean {
+  return !prev.everHealthy && prev.consecutiveFailures === 0 && prev.startFailures > 0;
 }
 
 export function nextHealth(
@@ -56,25 +72,34 @@ export function nextHealth(
 
   if (result.ok) {
     const consecutiveSuccesses = prev.consecutiveSuccesses + 1;
-    const healthy = !isBad(prev.health) || consecutiveSuccesses >= recoveryThreshold;
+    const healthy =
+      !isBad(prev.health) || bootOnly(prev) || consecutiveSuccesses >= recoveryThreshold;
     return {
       health: healthy ? 'healthy' : prev.health,
       consecutiveFailures: 0,
       consecutiveSuccesses,
       everHealthy: prev.everHealthy || healthy,
+      startFailures: healthy ? 0 : prev.startFailures,
     };
   }
 
   if (inStartPeriod && !prev.everHealthy) {
-    return { ...initialCounters };
+    return {
+      health: result.timedOut ? 'timeout' : 'unhealthy',
+      consecutiveFailures: 0,
+      consecutiveSuccesses: 0,
+      everHealthy: false,
+      startFailures: prev.startFailures + 1,
+    };
   }
 
   const consecutiveFailures = prev.consecutiveFailures + 1;
-  const bad = consecutiveFailures >= failureThreshold || isBad(prev.health);
+  const bad = consecutiveFailures >= failureThreshold || (isBad(prev.health) && !bootOnly(prev));
   return {
     health: !bad ? 'degraded' : result.timedOut ? 'timeout' : 'unhealthy',
     consecutiveFailures,
     consecutiveSuccesses: 0,
     everHealthy: prev.everHealthy,
+    startFailures: prev.startFailures,
   };
 }

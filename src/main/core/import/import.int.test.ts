@@ -89,6 +89,14 @@ describe('PM2 ecosystem.config.js', () => {
     expect(worker.command).toEqual({ kind: 'argv', argv: ['python3', '-u', 'worker.py'] });
     expect(worker.restart.backoffMs).toEqual([4000]);
     expect(worker.maxRestartAttempts).toBe(10);
+    // watch / ignore_watch: restarts the worker when its files change.
+    expect(worker.watch).toMatchObject({
+      shown: ['src'],
+      paths: [path.join(worker.cwd, 'src')],
+      ignore: ['node_modules'],
+      action: 'restart',
+    });
+    expect(api.watch).toBeUndefined();
     expect(svc(config, 'scheduler').restart.policy).toBe('never');
     // A script with spaces runs through bash -c, as PM2 runs it.
     expect(svc(config, 'echo-tick-at-date-sleep-60').command).toEqual({
@@ -100,10 +108,9 @@ describe('PM2 ecosystem.config.js', () => {
     for (const expected of [
       /apps\[3\]\.onReady \(function\): not imported/,
       /^deploy: deploy not imported/,
-      /^apps\[0\]\.instances: instances: max not mapped/,
-      /^apps\[0\]\.exec_mode: exec_mode cluster/,
+      /^apps\[0\]\.instances: instances: max not mapped: it depends on the CPU count/,
+      /^apps\[0\]\.exec_mode: exec_mode cluster with instances max not mapped/,
       /^apps\[0\]\.env_production: env_production not applied/,
-      /^apps\[1\]\.watch: watch: not mapped/,
       /^apps\[2\]\.cron_restart: /,
       /^apps\[0\]\.out_file: /,
     ])

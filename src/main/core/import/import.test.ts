@@ -2,6 +2,9 @@
  * Import of process-compose files, Procfiles and PM2 ecosystem files (YAML/JSON) from real files
  * modelled on what projects ship. Each generated stack is written beside a copy of the fixture and
  * loaded with the stack loader, and assertions are on the loaded services: what Vigil will run.
+ *
+ * Over 500 lines: one case per format and per mapped key (replicas, instances, watch included),
+ * sharing the fixtures.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,7 +14,7 @@ import { VigilError } from '../../../shared/errors.js';
 import type { ServiceSpec, StackConfig } from '../../../shared/model.js';
 import { interpolate, loadStack } from '../config/index.js';
 import { escapeInterpolation, splitArgs } from './escape.js';
-import { formatWarning, importStack, isImportableName, type ImportResult } from './index.js';
+import { importStack, isImportableName, type ImportResult } from './index.js';
 import { NameRegistry, normaliseName } from './names.js';
 
 const FIXTURES = path.join(import.meta.dirname, 'fixtures');
@@ -180,7 +183,6 @@ describe('process-compose', () => {
       log_location: 5,
       'processes.api.liveness_probe': 76,
       'processes.api.shutdown.command': 85,
-      'processes.worker.replicas': 91,
       'processes.Web Frontend.is_tty': 105,
       'processes.Web Frontend.namespace': 106,
     };
@@ -189,9 +191,10 @@ describe('process-compose', () => {
       expect(w.line, p).toBe(line);
       expect(w.file).toBe(path.join(dir, 'process-compose.yaml'));
     }
-    expect(formatWarning(warningAt(r, 'processes.worker.replicas'), 'process-compose.yaml')).toBe(
-      'process-compose.yaml:91:5: replicas: 2 not mapped: Vigil runs one instance per service; copy the service under other names for more',
-    );
+    // replicas are mapped now, not listed
+    expect(r.warnings.some((w) => w.path === 'processes.worker.replicas')).toBe(false);
+    expect(svc(config, 'worker').replicas).toBe(2);
+    expect(r.yaml).toMatch(/^ {4}replicas: 2 # from replicas; each instance gets PORT/m);
     // Sorted by position.
     const lines = r.warnings.map((w) => w.line ?? 0);
     expect([...lines].sort((a, b) => a - b)).toEqual(lines);
@@ -333,6 +336,55 @@ describe('Procfile', () => {
   });
 });
 
+describe('file watching in imported stacks', () => {
+  it('maps process-compose watch: paths, excludes relative to their path, debounce', () => {
+    const d = tempDir({
+      'process-compose.yaml': `version: "0.5"
+processes:
+  api:
+    command: node server.js
+    watch:
+      debounce: 500ms
+      cascade: true
+      paths:
+        - path: ./src
+          exclude: ["**/*_test.go", "gen/**"]
+        - path: package.json
+`,
+    });
+    fs.mkdirSync(path.join(d, 'src'));
+    const r = importStack(path.join(d, 'process-compose.yaml'), { env: ENV });
+    const config = load(r);
+    expect(svc(config, 'api').watch).toMatchObject({
+      shown: ['./src', 'package.json'],
+      ignore: ['**/*_test.go', 'src/gen/**'],
+      debounceMs: 500,
+      action: 'restart',
+    });
+    expect(warningAt(r, 'processes.api.watch.cascade').message).toContain('cascade not mapped');
+    expect(r.yaml).toContain('watch:');
+  });
+
+  it('maps PM2 watch lists with ignore_watch and watch_delay', () => {
+    const d = tempDir({
+      'ecosystem.config.yaml': `apps:
+  - name: api
+    script: server.js
+    watch: [src, config]
+    ignore_watch: [node_modules, "*.log"]
+    watch_delay: 1000
+`,
+    });
+    const r = importStack(path.join(d, 'ecosystem.config.yaml'), { env: ENV });
+    expect(svc(load(r), 'api').watch).toMatchObject({
+      shown: ['src', 'config'],
+      ignore: ['node_modules', '*.log'],
+      debounceMs: 1000,
+    });
+    expect(r.warnings.filter((w) => w.path?.includes('watch'))).toEqual([]);
+  });
+});
+
 describe('PM2 ecosystem files (JSON and YAML)', () => {
   it('maps a JSON ecosystem file with the position of each unmapped key', () => {
     const dir = copyFixture('pm2-json');
@@ -344,10 +396,25 @@ describe('PM2 ecosystem files (JSON and YAML)', () => {
     expect(argv(svc(config, 'bin-www'))).toEqual(['node', './bin/www']);
     expect(svc(config, 'app').port).toBe(4000);
     expect(svc(config, 'bin-www').port).toBeUndefined();
-    expect(warningAt(r, 'apps[0].watch')).toMatchObject({ line: 7, col: 7 });
-    expect(warningAt(r, 'apps[0].instances')).toMatchObject({ line: 6, col: 7 });
+    // watch: true watches the app's folder, as in PM2.
+    expect(svc(config, 'app').watch).toMatchObject({ shown: ['.'], action: 'restart' });
+    expect(r.warnings.some((w) => w.path === 'apps[0].watch')).toBe(false);
+    // instances: 4 becomes replicas: 4, without a warning
+    expect(r.warnings.some((w) => w.path === 'apps[0].instances')).toBe(false);
+    expect(svc(config, 'app').replicas).toBe(4);
     expect(warningAt(r, 'apps[1].env.PORT').message).toContain('also the port of "app"');
     for (const s of config.services) expect(s.stop).toEqual({ signal: 'SIGINT', timeoutMs: 1600 });
+  });
+
+  it('maps cluster mode with a port to replicas behind a balanced front port', () => {
+    const d = tempDir({
+      'ecosystem.config.yaml':
+        'apps:\n  - name: web\n    script: server.js\n    instances: 3\n    exec_mode: cluster\n    env: { PORT: 3000 }\n',
+    });
+    const r = importStack(path.join(d, 'ecosystem.config.yaml'), { env: ENV });
+    const web = svc(load(r), 'web');
+    expect(web).toMatchObject({ replicas: 3, port: 3000, balance: { strategy: 'round_robin' } });
+    expect(r.warnings.filter((w) => /instances|exec_mode/.test(w.path ?? ''))).toEqual([]);
   });
 
   it('maps a YAML ecosystem file, applying env_<name> when asked', () => {

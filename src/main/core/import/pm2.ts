@@ -13,6 +13,7 @@ import type { KeyPath } from './source.js';
 import type { Conversion, DraftService, SourcePos } from './types.js';
 import { ENV_KEY_RE, isDict, millis, num, text, type Dict } from './values.js';
 import { WarningList } from './warnings.js';
+import { pm2Watch } from './watch.js';
 
 /** PM2's interpreter by extension (python3 where PM2 would look for `python` first). */
 const INTERPRETERS: Readonly<Record<string, string>> = {
@@ -60,10 +61,6 @@ const NOT_MAPPED: Readonly<Record<string, string>> = {
       "not mapped: Vigil keeps the service's log itself, in its data directory",
     ]),
   ),
-  watch: 'not mapped: Vigil does not restart services when files change',
-  ignore_watch: 'not mapped: Vigil does not watch files',
-  watch_options: 'not mapped: Vigil does not watch files',
-  watch_delay: 'not mapped: Vigil does not watch files',
   cron_restart: 'not mapped: Vigil does not restart services on a schedule',
   wait_ready: 'not mapped: Vigil waits for the health probe instead of process.send("ready")',
   listen_timeout: 'not mapped: use `startup_timeout` for how long the service may take to be ready',
@@ -110,6 +107,11 @@ const HANDLED = new Set([
   'kill_timeout',
   'max_memory_restart',
   'instances',
+  // mapped to `watch:` (see watch.ts)
+  'watch',
+  'ignore_watch',
+  'watch_delay',
+  'watch_options',
 ]);
 
 export interface Pm2Options {
@@ -238,11 +240,14 @@ function convertApp(app: Dict, index: number, ac: AppContext): DraftService | nu
     if (HANDLED.has(k) || /^env_./.test(k)) continue;
     const reason = NOT_MAPPED[k];
     if (k === 'exec_mode') {
-      if (text(app.exec_mode)?.startsWith('cluster'))
-        warn([k], 'exec_mode cluster not mapped: Vigil runs the script as one plain process');
+      const n = num(app.instances);
+      if (text(app.exec_mode)?.startsWith('cluster') && (n === undefined || !(n > 1)))
+        warn(
+          [k],
+          `exec_mode cluster with instances ${String(app.instances ?? 1)} not mapped: Vigil runs the script as one process; set \`replicas:\` for more`,
+        );
       continue;
     }
-    if (k === 'watch' && (app.watch === false || app.watch === undefined)) continue;
     if (k === 'autostart' && app.autostart !== false) continue;
     warn([k], `${k}: ${reason ?? 'not a PM2 key Vigil knows; ignored'}`);
   }
@@ -418,11 +423,24 @@ function convertApp(app: Dict, index: number, ac: AppContext): DraftService | nu
   // instances
   if (app.instances !== undefined) {
     const n = num(app.instances);
-    if (n === undefined || n === 0 || n < 0 || n > 1)
+    if (n !== undefined && Number.isInteger(n) && n > 1) {
+      svc.replicas = n;
+      const cluster = text(app.exec_mode)?.startsWith('cluster') === true;
+      // Cluster mode shares one port among the instances: Vigil's balancer does that on `port`.
+      if (cluster && svc.port !== undefined) svc.balance = { strategy: 'round_robin' };
+      keyComments.replicas = cluster
+        ? 'from instances in cluster mode; each instance gets its own PORT behind the front port'
+        : 'from instances; each instance gets PORT, VIGIL_REPLICA and VIGIL_INSTANCE';
+    } else if (n !== 1)
       warn(
         ['instances'],
-        `instances: ${String(app.instances)} not mapped: Vigil runs one instance of each service; copy the service under other names (with other ports) for more`,
+        `instances: ${String(app.instances)} not mapped: it depends on the CPU count; set \`replicas: N\` (or \`scale: { min, max }\`)`,
       );
+  }
+  const watch = pm2Watch(app, warn);
+  if (watch) {
+    svc.watch = watch;
+    keyComments.watch = 'from watch / ignore_watch: restarts the app when its files change';
   }
   if (Object.keys(keyComments).length > 0) svc.keyComments = keyComments;
   return svc;

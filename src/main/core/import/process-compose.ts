@@ -17,6 +17,7 @@ import type { KeyPath, LocatedValue } from './source.js';
 import type { Conversion, DraftDependency, DraftService } from './types.js';
 import { ENV_KEY_RE, isDict, num, seconds, signalName, text, type Dict } from './values.js';
 import { WarningList } from './warnings.js';
+import { processComposeWatch } from './watch.js';
 
 const TOP_NOT_MAPPED: Readonly<Record<string, string>> = {
   log_location: "not mapped: Vigil keeps each service's log itself, in its data directory",
@@ -42,7 +43,6 @@ const PROCESS_NOT_MAPPED: Readonly<Record<string, string>> = {
   is_foreground: 'not mapped: services run in the background; use `vigil logs NAME -f`',
   vars: 'not mapped: templates ({{.NAME}}) are not expanded; write the values into the command',
   launch_timeout_seconds: 'not mapped: only used for daemons, which Vigil does not track',
-  watch: 'not mapped: Vigil does not restart services when files change',
 };
 
 const PROCESS_HANDLED = new Set([
@@ -60,6 +60,7 @@ const PROCESS_HANDLED = new Set([
   'disabled',
   'description',
   'replicas',
+  'watch',
 ]);
 
 const CONDITIONS: Readonly<Record<string, DraftDependency['condition']>> = {
@@ -344,10 +345,14 @@ function convertProcess(
     );
   }
   const replicas = num(p.replicas);
-  if (replicas !== undefined && replicas > 1)
+  if (replicas !== undefined && Number.isInteger(replicas) && replicas > 1) {
+    svc.replicas = replicas;
+    keyComments.replicas =
+      'from replicas; each instance gets PORT, VIGIL_REPLICA and VIGIL_INSTANCE';
+  } else if (replicas !== undefined && replicas !== 1)
     warn(
       ['replicas'],
-      `replicas: ${replicas} not mapped: Vigil runs one instance per service; copy the service under other names for more`,
+      `replicas: ${String(p.replicas)} not mapped: write a whole number of at least 1`,
     );
 
   // depends_on
@@ -449,6 +454,10 @@ function convertProcess(
       if (!['signal', 'timeout_seconds', 'command', 'parent_only'].includes(k))
         warn(['shutdown', k], `shutdown.${k} is not a key Vigil knows; ignored`);
     if (Object.keys(stop).length > 0) svc.stop = stop;
+  }
+  if (p.watch !== undefined) {
+    const watch = processComposeWatch(p.watch, warn);
+    if (watch) svc.watch = watch;
   }
   if (Object.keys(keyComments).length > 0) svc.keyComments = keyComments;
   return { service: svc, exitOnFailure };

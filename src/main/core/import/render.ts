@@ -76,6 +76,9 @@ function serviceObject(
   if (s.startupTimeout !== undefined) o.startup_timeout = s.startupTimeout;
   if (s.oneshot) o.oneshot = true;
   if (s.limits && Object.keys(s.limits).length > 0) o.limits = s.limits;
+  if (s.replicas !== undefined) o.replicas = s.replicas;
+  if (s.balance !== undefined) o.balance = s.balance;
+  if (s.watch) o.watch = s.watch;
   return o;
 }
 

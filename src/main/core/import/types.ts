@@ -67,6 +67,12 @@ export interface DraftService {
   priority?: 'critical' | 'high' | 'medium' | 'low';
   limits?: { memory?: string };
   startupTimeout?: string;
+  /** Instance count (process-compose `replicas`, PM2 `instances`). */
+  replicas?: number;
+  /** `balance` as written (PM2 cluster mode shares the port among instances). */
+  balance?: { strategy: 'round_robin' };
+  /** `watch:` as written in the stack file. */
+  watch?: { paths?: string[]; ignore?: string[]; debounce?: string };
   /** Lines shown above the service (where it came from). */
   comment?: readonly string[];
   /** A comment after a key's value, e.g. `port: 3000  # from .env`. */

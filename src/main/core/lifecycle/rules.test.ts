@@ -5,6 +5,9 @@ import {
   canTransition,
   conditionMet,
   isDown,
+  missingOptional,
+  optionalStillComing,
+  type DependencyFacts,
   type ServiceFacts,
 } from './rules.js';
 
@@ -134,5 +137,62 @@ describe('transitions', () => {
     expect(canTransition('running', 'backoff')).toBe(true);
     expect(canTransition('quarantined', 'running')).toBe(false);
     expect(canTransition('completed', 'running')).toBe(false);
+  });
+});
+
+describe('optional dependencies (regression: a crash-looping optional dependency stalled the launch)', () => {
+  const metrics = (over: Partial<DependencyFacts>): DependencyFacts => ({
+    lifecycle: 'starting',
+    health: 'unknown',
+    overdue: false,
+    failedSinceUp: false,
+    lastError: null,
+    ...over,
+  });
+  const dep = [{ name: 'metrics', condition: 'healthy' as const, optional: true }];
+
+  it('is waited for only while on its way up for the first time', () => {
+    expect(optionalStillComing(metrics({ lifecycle: 'pending' }))).toBe(true);
+    expect(optionalStillComing(metrics({ lifecycle: 'waiting' }))).toBe(true);
+    expect(optionalStillComing(metrics({ lifecycle: 'starting' }))).toBe(true);
+    expect(optionalStillComing(metrics({ lifecycle: 'starting', health: 'timeout' }))).toBe(true);
+  });
+
+  it.each([
+    ['crash-looping (backoff)', metrics({ lifecycle: 'backoff', failedSinceUp: true })],
+    ['starting again after a crash', metrics({ lifecycle: 'starting', failedSinceUp: true })],
+    ['past its startup timeout', metrics({ lifecycle: 'starting', overdue: true })],
+    ['quarantined', metrics({ lifecycle: 'quarantined' })],
+    ['given up', metrics({ lifecycle: 'failed' })],
+    ['stopped', metrics({ lifecycle: 'stopped' })],
+    ['running but unhealthy', metrics({ lifecycle: 'running', health: 'unhealthy' })],
+  ])('does not block once %s', (_what, facts) => {
+    expect(optionalStillComing(facts)).toBe(false);
+    expect(blockedBy(dep, () => facts)).toEqual([]);
+  });
+
+  it('a required dependency in the same state still blocks', () => {
+    const crashed = metrics({ lifecycle: 'backoff', failedSinceUp: true });
+    expect(blockedBy([{ ...dep[0]!, optional: false }], () => crashed)).toEqual(['metrics']);
+  });
+
+  it('names what it starts without, and why', () => {
+    const crashed = metrics({
+      lifecycle: 'backoff',
+      failedSinceUp: true,
+      lastError: 'exited with code 3',
+    });
+    expect(missingOptional(dep, () => crashed)).toEqual([
+      { service: 'metrics', reason: 'exited with code 3' },
+    ]);
+    expect(missingOptional(dep, () => undefined)).toEqual([
+      { service: 'metrics', reason: 'metrics is not in the stack' },
+    ]);
+    expect(
+      missingOptional(dep, () => metrics({ lifecycle: 'running', health: 'healthy' })),
+    ).toEqual([]);
+    expect(
+      missingOptional([{ name: 'db', condition: 'healthy', optional: false }], () => crashed),
+    ).toEqual([]);
   });
 });

@@ -23,7 +23,6 @@ import type {
   Priority,
   SystemState,
 } from '../../../shared/model.js';
-import { hasGivenUp } from '../../../shared/lifecycle.js';
 
 /** What the rules need to know about one service. */
 export interface ServiceFacts {
@@ -37,7 +36,18 @@ export interface ServiceFacts {
   readonly overdue: boolean;
   /** True when the service was stopped on purpose (by a person or a shutdown): not a failure. */
   readonly stoppedByUser: boolean;
+  /**
+   * True once the service has failed (crash, failed start, unhealthy) since it was last asked up
+   * by a launch or a person: it is no longer "on its way up for the first time".
+   */
+  readonly failedSinceUp?: boolean;
+  /** Why it is down, in a person's words ("exited with code 3"), when known. */
+  readonly lastError?: string | null;
 }
+
+/** What the dependency rules read about a dependency. */
+export type DependencyFacts = Pick<ServiceFacts, 'lifecycle' | 'health'> &
+  Partial<Pick<ServiceFacts, 'overdue' | 'failedSinceUp' | 'lastError'>>;
 
 const TRANSITIONS: Readonly<Record<Lifecycle, readonly Lifecycle[]>> = {
   pending: ['waiting', 'starting', 'stopped', 'failed', 'quarantined', 'backoff'],
@@ -77,12 +87,38 @@ export function conditionMet(
 }
 
 /**
- * The dependencies that keep a service from starting now. A missing optional dependency or one that
- * gave up does not block; a missing required one always does.
+ * Whether an optional dependency is still worth waiting for: only while it is on its way up for
+ * the first time in this up-cycle (pending, waiting, starting, or running towards a `completed`
+ * condition), not past its startup timeout (`overdue`) and not failed once already. As soon as it
+ * has crashed, failed its start, gone to backoff, been quarantined, given up, turned unhealthy,
+ * been stopped or overrun its startup timeout, its dependents start without it.
+ */
+export function optionalStillComing(dep: DependencyFacts): boolean {
+  if (dep.overdue === true || dep.failedSinceUp === true) return false;
+  switch (dep.lifecycle) {
+    case 'pending':
+    case 'waiting':
+    case 'starting':
+      return true;
+    case 'running':
+      return dep.health !== 'unhealthy' && dep.health !== 'timeout';
+    case 'backoff':
+    case 'stopping':
+    case 'stopped':
+    case 'completed':
+    case 'failed':
+    case 'quarantined':
+      return false;
+  }
+}
+
+/**
+ * The dependencies that keep a service from starting now. A missing required dependency always
+ * blocks; an optional one blocks only while `optionalStillComing` (never when missing).
  */
 export function blockedBy(
   deps: readonly DependencySpec[],
-  lookup: (name: string) => Pick<ServiceFacts, 'lifecycle' | 'health'> | undefined,
+  lookup: (name: string) => DependencyFacts | undefined,
 ): string[] {
   const blocking: string[] = [];
   for (const d of deps) {
@@ -92,11 +128,59 @@ export function blockedBy(
       continue;
     }
     if (conditionMet(d.condition, dep)) continue;
-    // An optional dependency that has given up (or was never going to come) does not block.
-    if (d.optional && hasGivenUp(dep.lifecycle)) continue;
+    if (d.optional && !optionalStillComing(dep)) continue;
     blocking.push(d.name);
   }
   return blocking;
+}
+
+/** An optional dependency a service starts without, and why it is not there. */
+export interface MissingDependency {
+  readonly service: string;
+  readonly reason: string;
+}
+
+/** Why a dependency does not meet its condition, in a person's words. */
+export function whyNotThere(name: string, dep: DependencyFacts | undefined): string {
+  if (!dep) return `${name} is not in the stack`;
+  if (dep.lastError) return dep.lastError;
+  switch (dep.lifecycle) {
+    case 'quarantined':
+      return 'quarantined';
+    case 'failed':
+      return 'failed';
+    case 'backoff':
+      return 'crashed, waiting to restart';
+    case 'stopped':
+    case 'stopping':
+      return 'stopped';
+    case 'pending':
+    case 'waiting':
+    case 'starting':
+      return dep.overdue === true ? 'not ready within its startup timeout' : 'not ready yet';
+    case 'running':
+      return dep.health === 'unhealthy' || dep.health === 'timeout' ? `${dep.health}` : 'running';
+    case 'completed':
+      return 'completed';
+  }
+}
+
+/**
+ * The optional dependencies a service starts without (their condition is not met and they no
+ * longer block): shown as "started without metrics: exited with code 3".
+ */
+export function missingOptional(
+  deps: readonly DependencySpec[],
+  lookup: (name: string) => DependencyFacts | undefined,
+): MissingDependency[] {
+  const out: MissingDependency[] = [];
+  for (const d of deps) {
+    if (!d.optional) continue;
+    const dep = lookup(d.name);
+    if (dep && conditionMet(d.condition, dep)) continue;
+    out.push({ service: d.name, reason: whyNotThere(d.name, dep) });
+  }
+  return out;
 }
 
 /** Is this service down in a way that counts as a failure (not stopped on purpose)? */

@@ -1,3 +1,7 @@
+/**
+ * Over 500 lines: one case per kind of incident and timeline entry (rollbacks and file changes
+ * included), sharing the event builders.
+ */
 import { describe, expect, it } from 'vitest';
 import type {
   HealingEvent,
@@ -380,6 +384,35 @@ describe('failures', () => {
     );
   });
 
+  it('a restart for changed files names them; a paused watch is a notice', () => {
+    const files: Reason = {
+      kind: 'file_change',
+      message: 'files changed: src/a.ts, src/b.ts, src/c.ts and 1 997 more',
+      files: { paths: ['src/a.ts', 'src/b.ts', 'src/c.ts', 'src/d.ts', 'src/e.ts'], count: 2_000 },
+      by: 'vigil',
+    };
+    const ev: AnyEvent[] = [
+      ...launched('web', at(0)),
+      life('web', at(100), 'running', 'stopping', files, 1),
+      heal('web', at(101), 'restart', files),
+      life('web', at(101), 'stopping', 'stopped', files, 1),
+      life('web', at(101), 'stopped', 'starting', files, 1),
+      health('web', at(103), 'unknown', 'healthy', 2, { ok: true }),
+      life('web', at(103), 'starting', 'running', ready, 2),
+      heal('web', at(200), 'watch_paused', {
+        ...files,
+        message: 'restart loop: web changes files under its own watched paths (src/cache.json)',
+      }),
+    ];
+    const out = run('web', ev);
+    expect(sentences(out)).toEqual([
+      'web was restarted at 10:01:40 after src/a.ts, src/b.ts, src/c.ts and 1997 more files changed; healthy again at 10:01:43 (took 3 s).',
+      'web at 10:03:20: restart loop: web changes files under its own watched paths (src/cache.json).',
+    ]);
+    expect(out[0]).toMatchObject({ kind: 'restart', failure: false, restarts: 1 });
+    expect(out[1]).toMatchObject({ kind: 'notice' });
+  });
+
   it('restarts for a stack file change or a dependent say why', () => {
     const cfg: Reason = { kind: 'config_change', message: 'definition changed' };
     const ev: AnyEvent[] = [
@@ -461,6 +494,12 @@ describe('stack events', () => {
         'config-rejected',
         'vigil.yaml:3:5 services.db.port: expected a number',
       ),
+      status(
+        at(40),
+        'degraded',
+        'config-rolled-back',
+        'stack file change rolled back (api: exited with code 1); running the last good configuration of api, which differs from the file on disk',
+      ),
     ];
     expect(sentences(stackIncidents(ev, ctx()))).toEqual([
       'The stack became critical at 10:00:10 (db down); until the stack stopped at 10:00:15 (critical for 5 s).',
@@ -468,6 +507,7 @@ describe('stack events', () => {
       'The stack stopped at 10:00:15.',
       'The stack failed to start at 10:00:20: port 5433 is already in use.',
       'A change to the stack file was rejected at 10:00:30: vigil.yaml:3:5 services.db.port: expected a number.',
+      'A change to the stack file was rolled back at 10:00:40: stack file change rolled back (api: exited with code 1); running the last good configuration of api, which differs from the file on disk.',
     ]);
   });
 

@@ -102,6 +102,7 @@ const DIRECTED: ReadonlySet<ReasonKind> = new Set<ReasonKind>([
   'config_change',
   'dependency_recovery',
   'stack_restart',
+  'file_change',
 ]);
 
 function isFailureReason(r: Reason): boolean {
@@ -194,6 +195,8 @@ class ServiceTimeline {
   private pendingBreakers: number[] = [];
   private generation = 0;
   private up = false;
+  /** Booting (lifecycle `starting`): failed checks then are the boot's, not an outage. */
+  private booting = false;
   /**
    * After a release or a directed restart the service passes through `stopped` on its way back
    * up: not a stop.
@@ -240,6 +243,7 @@ class ServiceTimeline {
   private onLife(e: ServiceEvent): void {
     this.generation = Math.max(this.generation, e.generation);
     const to = e.to;
+    this.booting = to === 'starting';
     if (STOP_LIFECYCLES.has(to) && !isFailureReason(e.reason)) {
       this.up = false;
       if (this.quietStops) return;
@@ -307,6 +311,8 @@ class ServiceTimeline {
     if (e.generation < this.generation) return; // an older instance
     this.generation = e.generation;
     if (e.to === 'unhealthy' || e.to === 'timeout') {
+      // A boot's failed checks are not an outage (a boot that never gets ready is a failed start).
+      if (this.booting) return;
       this.flushStop();
       this.up = false;
       this.failure(e.ts, describeHealth(e), false);
@@ -376,6 +382,8 @@ class ServiceTimeline {
         }
         return;
       case 'recommendation':
+      case 'watch_paused':
+      case 'watch_run_failed':
         this.out.push(
           this.point(
             'notice',

@@ -227,6 +227,15 @@ export function renderSteps(steps: readonly Step[], at: (ts: number) => string):
   return out;
 }
 
+/** "src/a.ts", "src/a.ts and src/b.ts", "src/a.ts, src/b.ts and 12 more files". */
+export function filesText(paths: readonly string[], count: number): string {
+  const shown = paths.slice(0, 3).map(clean);
+  const more = count - shown.length;
+  if (more > 0) return `${shown.join(', ')} and ${plural(more, 'more file')}`;
+  if (shown.length <= 1) return shown[0] ?? 'a file';
+  return `${shown.slice(0, -1).join(', ')} and ${shown[shown.length - 1]}`;
+}
+
 export function directedText(r: Reason, at: string): string {
   switch (r.kind) {
     case 'manual':
@@ -237,6 +246,10 @@ export function directedText(r: Reason, at: string): string {
       return `restarted at ${at} for ${r.dependency ? clean(r.dependency) : 'a dependent'}, which kept failing`;
     case 'stack_restart':
       return `restarted with the whole stack at ${at}`;
+    case 'file_change':
+      return r.files
+        ? `restarted at ${at} after ${filesText(r.files.paths, r.files.count)} changed`
+        : `restarted at ${at} after its files changed`;
     default:
       return `restarted at ${at} (${clean(r.message)})`;
   }

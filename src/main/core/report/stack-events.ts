@@ -123,6 +123,16 @@ export function stackIncidents(
           ),
         );
         break;
+      case 'config-rolled-back':
+        out.push(
+          stackPoint(
+            'system',
+            e.ts,
+            `A change to the stack file was rolled back at ${ctx.at(e.ts)}${msg ? `: ${msg}` : ''}.`,
+            msg,
+          ),
+        );
+        break;
       case 'config-rejected':
         out.push(
           stackPoint(

@@ -61,7 +61,13 @@ import {
   stopService,
   type ServiceProcess,
 } from '../process/index.js';
-import { blockedBy, canTransition, type ServiceFacts } from '../lifecycle/rules.js';
+import {
+  blockedBy,
+  canTransition,
+  missingOptional,
+  type MissingDependency,
+  type ServiceFacts,
+} from '../lifecycle/rules.js';
 import type { Gate } from './gate.js';
 import { SerialQueue } from './gate.js';
 import { judgeSample } from './limits.js';
@@ -160,6 +166,10 @@ export class ServiceRunner {
   /** Since when the service has been wanted up but not ready (for "down past startup timeout"). */
   notReadySinceMono: number | null = null;
   overdue = false;
+  /** Failed (crash, failed start, unhealthy) since last asked up: an optional dependency no longer waited for. */
+  failedSinceUp = false;
+  /** Optional dependencies the current instance was started without. */
+  startedWithout: readonly MissingDependency[] = [];
   metrics: { cpuPercent: number | null; rssBytes: number | null; processes: number | null } = {
     cpuPercent: null,
     rssBytes: null,
@@ -232,7 +242,21 @@ export class ServiceRunner {
       oneshot: this.spec.oneshot,
       overdue: this.overdue,
       stoppedByUser: this.stoppedByUser,
+      failedSinceUp: this.failedSinceUp,
+      lastError: this.lastError,
     };
+  }
+
+  /** A new up-cycle (launch, stack restart, a person starting it): on its way up for the first time again. */
+  beginUpCycle(): void {
+    this.upRequestedAtMono = null;
+    this.failedSinceUp = false;
+  }
+
+  /** Wall-clock time the current boot's startup timeout runs out (null: none running). */
+  startupDeadlineWall(): number | null {
+    if (this.external || this.spawnedAtMono === null || this.lifecycle !== 'starting') return null;
+    return monoToWall(this.ctx.clock, this.spawnedAtMono + this.spec.startupTimeoutMs);
   }
 
   breaker() {
@@ -295,8 +319,22 @@ export class ServiceRunner {
       ...(to === 'backoff' && this.nextAttemptAtMono !== null
         ? { nextAttemptAt: monoToWall(this.ctx.clock, this.nextAttemptAtMono) }
         : {}),
+      ...this.startingFields(to),
     });
     this.ctx.changed(this.name);
+  }
+
+  /** What a `starting` event adds: the startup deadline and the optional dependencies left out. */
+  private startingFields(to: Lifecycle): {
+    startupDeadline?: number;
+    startedWithout?: readonly MissingDependency[];
+  } {
+    if (to !== 'starting') return {};
+    const deadline = this.startupDeadlineWall();
+    return {
+      ...(deadline !== null ? { startupDeadline: deadline } : {}),
+      ...(this.startedWithout.length > 0 ? { startedWithout: this.startedWithout } : {}),
+    };
   }
 
   private healingEvent(
@@ -431,6 +469,13 @@ export class ServiceRunner {
         return;
       }
       this.releaseGate = release;
+      // Optional dependencies that failed (or never were): it starts without them, and says so.
+      this.startedWithout = missingOptional(this.spec.dependsOn, (n) => this.ctx.lookup(n));
+      if (this.startedWithout.length > 0) {
+        const without = this.startedWithout.map((m) => `${m.service}: ${m.reason}`).join('; ');
+        reason = { ...reason, message: `${reason.message}; started without ${without}` };
+        this.ctx.logger.info(`${this.name}: started without ${without}`);
+      }
       const decision = this.pending;
       this.pending = null;
       if (decision?.runReset && this.spec.reset) await this.runReset();
@@ -602,6 +647,7 @@ export class ServiceRunner {
       to: next.health,
       consecutiveFailures: next.consecutiveFailures,
       consecutiveSuccesses: next.consecutiveSuccesses,
+      ...(this.lifecycle === 'starting' ? { startFailures: next.startFailures } : {}),
     });
     if (next.health === 'healthy') {
       const step = onHealthy(this.policy, this.healing, this.ctx.clock.now());
@@ -739,6 +785,9 @@ export class ServiceRunner {
   /** Feeds a failure of the current instance to the healing engine and carries out its decision. */
   private fail(failure: Failure): void {
     if (this.desired === 'down') return;
+    if (!(failure.kind === 'exit' && failure.code === 0 && !failure.signal)) {
+      this.failedSinceUp = true;
+    }
     if (this.external) return; // Vigil does not own its process: health says it all
     const outcome = onFailure(
       this.policy,
@@ -952,6 +1001,18 @@ export class ServiceRunner {
     this.monitor.start();
   }
 
+  /** A registered service leaves (deregistration): Vigil stops watching it, for good. */
+  leave(reason: Reason): void {
+    if (!this.external) {
+      throw new VigilError('CONFLICT', `${this.name} is not a registered service`);
+    }
+    this.monitor?.stop();
+    this.monitor = null;
+    this.desired = 'down';
+    this.stoppedByUser = true;
+    this.setLifecycle('stopped', reason);
+  }
+
   private refuseExternal(what: string): void {
     if (this.external) {
       throw new VigilError(
@@ -1027,7 +1088,7 @@ export class ServiceRunner {
       }
       if (this.proc || this.lifecycle === 'starting' || this.lifecycle === 'running') return;
       this.cancelTimers();
-      this.upRequestedAtMono = null;
+      this.beginUpCycle();
       this.desired = 'up';
       this.stoppedByUser = false;
       await this.tryStart(reason);
@@ -1069,6 +1130,7 @@ export class ServiceRunner {
       this.restartCount += 1;
       this.lastRestart = { ts: this.ctx.clock.wallNow(), reason };
       this.healingEvent('restart', reason, { attempt: 0 });
+      this.failedSinceUp = false;
       this.desired = 'up';
       this.stoppedByUser = false;
       this.upRequestedAtMono = this.ctx.clock.now();
@@ -1111,6 +1173,7 @@ export class ServiceRunner {
       this.healing = releaseState(this.healing);
       this.healingEvent('release', reason, { attempt: 0 });
       this.lastError = null;
+      this.failedSinceUp = false;
       this.upRequestedAtMono = this.ctx.clock.now();
       this.setLifecycle('stopped', reason);
       this.desired = 'up';

@@ -8,7 +8,8 @@
  * - `down` starts at the first event that makes the service not healthy: a lifecycle change to
  *   `backoff`, `failed` or `quarantined`; a lifecycle change caused by a failure (reason `exit`
  *   with a non-zero or unknown code, `signal`, `probe`, `memory_limit`, `startup_timeout`,
- *   `spawn_error`, `port_in_use`); a health change to `unhealthy` or `timeout`; or any lifecycle
+ *   `spawn_error`, `port_in_use`); a health change to `unhealthy` or `timeout` (except while
+ *   `starting`: a boot's failed checks are not an outage by themselves); or any lifecycle
  *   change away from `running` of an `up` service that is not a deliberate stop (e.g. `waiting`
  *   because a dependency fell). It lasts through restarts (`starting`, `running` with an unknown
  *   health) and ends at the next `up`.
@@ -127,7 +128,7 @@ export function step(prev: State, item: TimelineItem): State {
         availability:
           lifecycle === 'completed' || (lifecycle === 'running' && health === 'healthy')
             ? 'up'
-            : isFailure(item)
+            : isFailure(item) && lifecycle !== 'starting'
               ? 'down'
               : prev.availability,
       };

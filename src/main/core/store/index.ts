@@ -1,4 +1,4 @@
-/** The history store (SQLite) and the data-directory lock. */
+/** The history store (SQLite). */
 export {
   HistoryStore,
   DB_FILE,
@@ -28,15 +28,3 @@ export {
   type TimelineItem,
 } from './availability.js';
 export { MIGRATIONS, SCHEMA_VERSION, SQL, migrate, type Migration } from './schema.js';
-export {
-  acquireDataDirLock,
-  readInstance,
-  defaultDataDir,
-  describeInstance,
-  processStartTime,
-  lockOwnerLiveness,
-  LOCK_FILE,
-  type InstanceInfo,
-  type DataDirLock,
-  type Liveness,
-} from './lock.js';

@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { databaseOptions } from './binding.js';
 import type { Logger } from '../logger.js';
 import { migrate, SchemaTooNewError, SQL } from './schema.js';
 
@@ -106,7 +107,7 @@ function check(db: Database.Database, file: string): void {
 }
 
 function openFile(file: string, logger: Logger): Database.Database {
-  const db = new Database(file);
+  const db = new Database(file, databaseOptions());
   try {
     configure(db, logger, file);
     check(db, file);
@@ -124,7 +125,7 @@ function openFile(file: string, logger: Logger): Database.Database {
 }
 
 export function openMemoryDb(): Database.Database {
-  const db = new Database(':memory:');
+  const db = new Database(':memory:', databaseOptions());
   migrate(db);
   return db;
 }

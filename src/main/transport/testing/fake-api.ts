@@ -16,6 +16,7 @@ import type {
   ServiceView,
   StatusResponse,
   SystemView,
+  WatchView,
 } from '../../../shared/views.js';
 import type { EventSource } from '../stream.js';
 
@@ -71,6 +72,27 @@ export function fakeServiceView(
       probe_count: 0,
       probe_failures: 0,
     },
+    not_ready: null,
+    started_without: [],
+    watch: null,
+  };
+}
+
+/** A service's watch as the fake shows it once it has one. */
+export function fakeWatchView(enabled = true): WatchView {
+  return {
+    enabled,
+    state: enabled ? 'watching' : 'off',
+    paths: ['src/'],
+    ignore: [],
+    action: 'restart',
+    run: null,
+    debounce_ms: 300,
+    gitignore: true,
+    paused_reason: null,
+    last_change: null,
+    last_error: null,
+    restarts: 0,
   };
 }
 
@@ -210,6 +232,7 @@ export class FakeVigil implements EventSource {
       failing: [],
       stopping: false,
       history: { state: 'ok', message: null, dropped_records: 0 },
+      config_rollback: null,
     };
   }
 
@@ -467,6 +490,22 @@ export class FakeVigil implements EventSource {
           body: bodies[format],
         };
       },
+      setWatch: async (input, ctx) => {
+        record('setWatch', input, ctx);
+        const s = this.service(input.name);
+        if (!s.watch) {
+          throw new VigilError('CONFLICT', `${input.name} has no "watch:" in the stack file`);
+        }
+        const next = this.setService(input.name, {
+          watch: { ...s.watch, enabled: input.enabled, state: input.enabled ? 'watching' : 'off' },
+        });
+        return {
+          success: true,
+          service: input.name,
+          watch: next.watch!,
+          message: `file watch of ${input.name} ${input.enabled ? 'on' : 'off'}`,
+        };
+      },
       reload: async (input, ctx) => {
         record('reload', input, ctx);
         return {
@@ -500,6 +539,13 @@ export class FakeVigil implements EventSource {
         record('heartbeat', input, ctx);
         this.service(input.name);
         return ok(`heartbeat of ${input.name}`);
+      },
+      deregister: async (input, ctx) => {
+        record('deregister', input, ctx);
+        this.service(input.name);
+        this.services.delete(input.name);
+        this.logs.delete(input.name);
+        return ok(`deregistered ${input.name}`);
       },
       shutdown: async (input, ctx) => {
         record('shutdown', input, ctx);

@@ -1,6 +1,8 @@
 /**
- * The banner shown while a change to the stack file is rejected: what is wrong and where, that the
- * last good configuration still runs, a way to retry and a way to dismiss it. Text only.
+ * The banner shown while a change to the stack file is rejected (what is wrong and where, that the
+ * last good configuration still runs) or was rolled back after its services failed (what failed,
+ * and that the running configuration differs from the file), with a way to retry and a way to
+ * dismiss it. Text only.
  */
 import { useDeps, useVigil } from '../../app/context.js';
 import { baseName } from './notice.js';
@@ -10,6 +12,50 @@ export function ConfigBanner() {
   const rejected = useVigil((s) => s.notices.rejected);
   const file = useVigil((s) => baseName(s.system?.stack_file ?? 'vigil.yaml'));
   const reloading = useVigil((s) => s.reloading);
+  const rolledBack = useVigil((s) => s.notices.rolledBack);
+  const actions = (
+    <div className="vg-config-banner-actions">
+      <button
+        type="button"
+        className="vg-btn"
+        disabled={reloading}
+        onClick={() => void controller.reloadStack()}
+      >
+        Reload stack
+      </button>
+      <button
+        type="button"
+        className="vg-icon-btn"
+        aria-label="Dismiss"
+        title="Dismiss"
+        onClick={() => store.getState().dismissConfigBanner()}
+      >
+        ×
+      </button>
+    </div>
+  );
+  if (!rejected && rolledBack) {
+    return (
+      <section className="vg-config-banner" role="alert" data-testid="config-banner">
+        <div className="vg-config-banner-body">
+          <strong className="vg-config-banner-title" data-testid="config-rolled-back">
+            A change to {file} was rolled back
+          </strong>
+          <ul className="vg-config-problems">
+            <li data-testid="config-problem">
+              <span className="vg-config-message">{rolledBack.cause}</span>
+            </li>
+          </ul>
+          <p className="vg-config-banner-note">
+            The running configuration differs from the file: Vigil went back to the last good
+            definition of the services the change broke. Fix the file and save it: the next change
+            is applied on its own.
+          </p>
+        </div>
+        {actions}
+      </section>
+    );
+  }
   if (!rejected) return null;
   const n = rejected.problems.length;
   return (
@@ -33,25 +79,7 @@ export function ConfigBanner() {
           is applied on its own.
         </p>
       </div>
-      <div className="vg-config-banner-actions">
-        <button
-          type="button"
-          className="vg-btn"
-          disabled={reloading}
-          onClick={() => void controller.reloadStack()}
-        >
-          Reload stack
-        </button>
-        <button
-          type="button"
-          className="vg-icon-btn"
-          aria-label="Dismiss"
-          title="Dismiss"
-          onClick={() => store.getState().dismissConfigBanner()}
-        >
-          ×
-        </button>
-      </div>
+      {actions}
     </section>
   );
 }

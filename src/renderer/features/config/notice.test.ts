@@ -244,3 +244,35 @@ describe('the Reload stack answer', () => {
     expect(dropToast(many, 9_999)).toBe(many);
   });
 });
+
+describe('a rolled-back reload', () => {
+  const msg =
+    'stack file change rolled back (api: exited with code 1); running the last good configuration of api, which differs from the file on disk';
+
+  it('shows the banner with what failed, and a later applied change clears it', () => {
+    const s = noticeAfterStatus(NO_NOTICES, status('config-rolled-back', msg));
+    expect(s.rolledBack).toEqual({ ts: T, cause: 'api: exited with code 1', message: msg });
+    const after = noticeAfterStatus(
+      s,
+      status('config-reloaded', 'stack file reloaded (file changed): restarted: api', T + 5),
+    );
+    expect(after.rolledBack).toBeNull();
+    expect(noticeAfterReload(s, answer({}), T + 5).rolledBack).toBeNull();
+  });
+
+  it('comes from the snapshot for a page opened later, and goes when the snapshot has none', () => {
+    const s = noticeAfterSnapshot(NO_NOTICES, null, {
+      at: new Date(T).toISOString(),
+      message: msg,
+    });
+    expect(s.rolledBack?.cause).toBe('api: exited with code 1');
+    expect(noticeAfterSnapshot(s, null, null).rolledBack).toBeNull();
+  });
+
+  it('stays closed once dismissed', () => {
+    const s = dismissRejected(noticeAfterStatus(NO_NOTICES, status('config-rolled-back', msg)));
+    expect(s.rolledBack).toBeNull();
+    const again = noticeAfterSnapshot(s, null, { at: new Date(T).toISOString(), message: msg });
+    expect(again.rolledBack).toBeNull();
+  });
+});

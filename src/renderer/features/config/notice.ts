@@ -38,14 +38,30 @@ export interface NoticeState {
   readonly rejected: RejectedChange | null;
   /** The rejection the user dismissed: seeing it again (its event, a snapshot) does not bring it back. */
   readonly dismissed: RejectedChange | null;
+  /**
+   * A reload rolled back (its changed services failed): the running configuration differs from
+   * the file until a later change is applied. `ts` is the rollback's time.
+   */
+  readonly rolledBack: RolledBack | null;
+  /** Time of the rollback the user dismissed: seeing it again does not bring it back. */
+  readonly dismissedRollbackTs: number | null;
   /** Oldest first, at most TOAST_CAP. */
   readonly toasts: readonly Toast[];
   readonly nextToastId: number;
 }
 
+export interface RolledBack {
+  readonly ts: number;
+  /** What failed: `api: exited with code 1`. */
+  readonly cause: string;
+  readonly message: string;
+}
+
 export const NO_NOTICES: NoticeState = {
   rejected: null,
   dismissed: null,
+  rolledBack: null,
+  dismissedRollbackTs: null,
   toasts: [],
   nextToastId: 1,
 };
@@ -60,6 +76,19 @@ const REJECTED_RE =
   /^stack file change rejected \(([\s\S]*)\); still running the last good configuration\s*$/;
 const WHERE_RE = /^(\S[^\n]*?:\d+:\d+): ([\s\S]*)$/;
 const RELOADED_RE = /^stack file reloaded \(([^)]*)\):\s*([\s\S]*)$/;
+const ROLLED_BACK_RE = /^stack file change rolled back \(([\s\S]*?)\); running the last good/;
+
+/** A rollback from a `config-rolled-back` event's message (or the snapshot's `config_rollback`). */
+export function parseRolledBack(ts: number, message: string): RolledBack {
+  const m = ROLLED_BACK_RE.exec(message);
+  return { ts, cause: m ? m[1]! : message, message };
+}
+
+function rolledBack(state: NoticeState, ts: number, message: string): NoticeState {
+  if (state.dismissedRollbackTs !== null && state.dismissedRollbackTs >= ts) return state;
+  if (state.rolledBack && state.rolledBack.ts >= ts) return state;
+  return { ...state, rolledBack: parseRolledBack(ts, message) };
+}
 
 /** The file name of a path (the page has no `path` module). */
 export function baseName(file: string): string {
@@ -140,8 +169,11 @@ export function dropToast(state: NoticeState, id: number): NoticeState {
 
 /** The user closed the banner: it stays closed until another change is rejected. */
 export function dismissRejected(state: NoticeState): NoticeState {
-  if (!state.rejected) return state;
-  return { ...state, rejected: null, dismissed: state.rejected };
+  if (state.rejected) return { ...state, rejected: null, dismissed: state.rejected };
+  if (state.rolledBack) {
+    return { ...state, rolledBack: null, dismissedRollbackTs: state.rolledBack.ts };
+  }
+  return state;
 }
 
 /**
@@ -169,10 +201,13 @@ export function noticeAfterStatus(state: NoticeState, ev: StatusEvent): NoticeSt
   if (ev.event === 'config-rejected') {
     return reject(state, ev.ts, [parseRejectedMessage(ev.message)], 'event');
   }
+  if (ev.event === 'config-rolled-back') {
+    return rolledBack(state, ev.ts, ev.message);
+  }
   if (ev.event === 'config-reloaded') {
     const { changes } = parseReloadedMessage(ev.message);
     return addToast(
-      { ...state, rejected: null },
+      { ...state, rejected: null, rolledBack: null },
       { key: 'config', tone: 'ok', title: 'Stack file reloaded', text: changes, ts: ev.ts },
     );
   }
@@ -183,7 +218,19 @@ export function noticeAfterStatus(state: NoticeState, ev: StatusEvent): NoticeSt
  * A snapshot's last status event: a page that opens (or reconnects) while a change is rejected
  * shows the banner; one reloaded since clears it. No toasts for the past.
  */
-export function noticeAfterSnapshot(state: NoticeState, last: StatusEvent | null): NoticeState {
+export function noticeAfterSnapshot(
+  state: NoticeState,
+  last: StatusEvent | null,
+  rollback?: { readonly at: string; readonly message: string } | null,
+): NoticeState {
+  if (rollback !== undefined) {
+    state =
+      rollback === null
+        ? state.rolledBack
+          ? { ...state, rolledBack: null }
+          : state
+        : rolledBack(state, Date.parse(rollback.at), rollback.message);
+  }
   if (!last) return state;
   if (last.event === 'config-rejected') {
     if (state.rejected && state.rejected.ts >= last.ts) return state;
@@ -203,7 +250,7 @@ export function noticeAfterReload(
 ): NoticeState {
   if (res.applied) {
     return addToast(
-      { ...state, rejected: null },
+      { ...state, rejected: null, rolledBack: null },
       {
         key: 'config',
         tone: 'ok',

@@ -50,6 +50,10 @@ function ServiceNodeView({ data }: NodeProps<ServiceFlowNode>) {
           <span className="vg-node-blocked" title={`blocked by ${data.blockedBy}`}>
             blocked by {data.blockedBy}
           </span>
+        ) : data.note ? (
+          <span className="vg-node-note" title={data.note} data-testid={`node-note-${data.name}`}>
+            {data.note}
+          </span>
         ) : (
           <span className="vg-node-meta">
             phase {data.phase}

@@ -6,6 +6,7 @@
 import type { Edge, Node } from '@xyflow/react';
 import type { DisplayStatus, Health, Lifecycle } from '../../../shared/model.js';
 import type { ServiceView } from '../../../shared/views.js';
+import { notReadyText, startedWithoutText } from '../../../shared/notes.js';
 import { healthTone, statusTone, type Tone } from './colors.js';
 import {
   NODE_HEIGHT,
@@ -38,6 +39,8 @@ export interface ServiceNodeData extends Record<string, unknown> {
   readonly registered: boolean;
   /** "db, cache" when waiting on dependencies; empty otherwise. */
   readonly blockedBy: string;
+  /** Why it is not ready yet, or what it started without; empty otherwise. */
+  readonly note: string;
   readonly selected: boolean;
   /** Not on the highlighted path while one is shown. */
   readonly dimmed: boolean;
@@ -121,6 +124,14 @@ export function edgeHighlights(
   return out;
 }
 
+/** The node's short note: why a starting service is not ready, or what it started without. */
+export function nodeNote(s: ServiceView): string {
+  if (s.lifecycle === 'starting' && s.not_ready) {
+    return notReadyText(s.not_ready, 0, { deadline: false });
+  }
+  return startedWithoutText(s.started_without) ?? '';
+}
+
 export function nodeData(
   s: ServiceView,
   selected: boolean,
@@ -146,6 +157,7 @@ export function nodeData(
     required: s.required,
     registered: s.registered,
     blockedBy: s.lifecycle === 'waiting' ? s.blocked_by.join(', ') : '',
+    note: nodeNote(s),
     selected,
     dimmed,
     direction,

@@ -9,6 +9,7 @@ import {
   toFlowEdges,
   toFlowNodes,
   SERVICE_NODE_TYPE,
+  nodeNote,
 } from './flow.js';
 import { NODE_WIDTH, layoutGraph, maxRowsFor, structureKey, structureOf } from './layout.js';
 import { neighbour } from './navigation.js';
@@ -265,5 +266,25 @@ describe('layout direction in node data', () => {
     expect(lr.every((n) => n.data.direction === 'LR')).toBe(true);
     const tb = toFlowNodes(g, layoutGraph(g, 'TB'), services, null, undefined, 'TB');
     expect(tb.every((n) => n.data.direction === 'TB')).toBe(true);
+  });
+});
+
+describe('nodeNote', () => {
+  it('says why a starting service is not ready (no countdown on the canvas) or what it started without', () => {
+    const starting = {
+      ...view('search', { lifecycle: 'starting', health: 'timeout' }),
+      not_ready: {
+        failed_checks: 25,
+        last_failure: 'timed out after 200ms',
+        startup_deadline: new Date(0).toISOString(),
+      },
+    };
+    expect(nodeNote(starting)).toBe('not ready: timed out after 200ms, 25 checks');
+    const without = {
+      ...view('gateway'),
+      started_without: [{ service: 'tracing', reason: 'exited with code 7' }],
+    };
+    expect(nodeNote(without)).toBe('started without tracing: exited with code 7');
+    expect(nodeNote(view('db'))).toBe('');
   });
 });

@@ -33,6 +33,8 @@ export function kindOf(action: HealingAction): Exclude<HealingKind, 'all'> {
     case 'counter_reset':
     case 'limit_exceeded':
     case 'recommendation':
+    case 'watch_paused':
+    case 'watch_run_failed':
       return 'other';
   }
 }
@@ -64,6 +66,8 @@ const ACTION_TEXT: Readonly<Record<HealingAction, string>> = {
   counter_reset: 'restart counter reset (stable again)',
   limit_exceeded: 'limit exceeded',
   recommendation: 'recommendation',
+  watch_paused: 'file watch paused',
+  watch_run_failed: 'watch command failed (kept running)',
 };
 
 export function actionText(action: HealingAction): string {
@@ -89,7 +93,10 @@ export function healingTone(action: HealingAction): 'bad' | 'warn' | 'ok' | 'qua
       return 'quarantine';
     case 'breaker_open':
     case 'limit_exceeded':
+    case 'watch_run_failed':
       return 'bad';
+    case 'watch_paused':
+      return 'warn';
     case 'release':
     case 'breaker_closed':
     case 'counter_reset':

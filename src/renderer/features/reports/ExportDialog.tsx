@@ -1,6 +1,8 @@
 /**
  * Report export: pick a format and a range. In a browser the file is downloaded; in the desktop
- * app it goes through a save dialog, and PDF is offered too.
+ * app it goes through a save dialog, and PDF is offered too. The desktop app also exports the
+ * stack itself to Kubernetes (a folder) or Compose (a file); a browser cannot write a folder, so
+ * it points at `vigil export` instead.
  */
 import { useEffect, useRef, useState } from 'react';
 import { useDeps } from '../../app/context.js';
@@ -49,6 +51,40 @@ export function ExportDialog() {
     }
   };
 
+  const exportStack = desktop?.exportStack?.bind(desktop);
+  const runStack = async (target: 'kubernetes' | 'compose') => {
+    if (!exportStack) return;
+    setState({
+      kind: 'busy',
+      text: `Exporting to ${target === 'kubernetes' ? 'Kubernetes' : 'Compose'}…`,
+    });
+    try {
+      const res = await exportStack({ target });
+      if (!res.saved) {
+        setState({ kind: 'idle', text: 'Not exported: the dialog was cancelled.' });
+        return;
+      }
+      const need = res.needImage ?? [];
+      setState({
+        kind: 'done',
+        text: [
+          `Wrote ${res.files ?? 0} file${res.files === 1 ? '' : 's'} to ${res.path ?? ''}.`,
+          need.length > 0
+            ? `${need.length} service${need.length === 1 ? ' needs' : 's need'} an image: ${need.join(', ')}.`
+            : '',
+          res.notes
+            ? `${res.notes} change${res.notes === 1 ? '' : 's'} of meaning are listed in the files' comments.`
+            : '',
+        ]
+          .filter((x) => x !== '')
+          .join(' '),
+      });
+    } catch (err) {
+      const e = errorText(err);
+      setState({ kind: 'error', text: `${e.message} (${e.code})` });
+    }
+  };
+
   return (
     <div className="vg-modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && close()}>
       <div className="vg-modal" role="dialog" aria-modal="true" aria-labelledby="export-title">
@@ -81,6 +117,34 @@ export function ExportDialog() {
             ))}
           </select>
         </label>
+        <fieldset className="vg-fieldset">
+          <legend>Export the stack</legend>
+          {exportStack ? (
+            <div className="vg-choices">
+              <button
+                type="button"
+                className="vg-btn"
+                disabled={state.kind === 'busy'}
+                onClick={() => void runStack('kubernetes')}
+              >
+                Export to Kubernetes…
+              </button>
+              <button
+                type="button"
+                className="vg-btn"
+                disabled={state.kind === 'busy'}
+                onClick={() => void runStack('compose')}
+              >
+                Export to Compose…
+              </button>
+            </div>
+          ) : (
+            <p className="vg-note" data-testid="export-stack-note">
+              To run this stack on Kubernetes or Compose, use <code>vigil export kubernetes</code>{' '}
+              or <code>vigil export compose</code> (a browser cannot write a folder).
+            </p>
+          )}
+        </fieldset>
         {state.text ? (
           <p
             className={state.kind === 'error' ? 'vg-alert' : 'vg-note'}

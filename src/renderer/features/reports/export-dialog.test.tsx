@@ -34,4 +34,18 @@ describe('ExportDialog', () => {
     expect(browser).not.toContain('value="pdf"');
     expect(browser).toContain('value="csv"');
   });
+
+  it('offers the stack export where the desktop app can write a folder, a note in the browser', () => {
+    const desktop: VigilDesktop = {
+      onMenuCommand: () => () => undefined,
+      exportReport: async () => ({ saved: false }),
+      exportStack: async () => ({ saved: false }),
+    };
+    const html = render(desktop);
+    expect(html).toContain('Export to Kubernetes…');
+    expect(html).toContain('Export to Compose…');
+    const browser = render(null);
+    expect(browser).not.toContain('Export to Kubernetes…');
+    expect(browser).toContain('vigil export kubernetes');
+  });
 });

@@ -14,6 +14,7 @@ import {
   formatUptimeWindows,
 } from '../../app/format.js';
 import { useNow } from '../../app/hooks.js';
+import { notReadyText } from '../../../shared/notes.js';
 import { statusLabel, statusTone } from '../graph/colors.js';
 import { HealthCharts } from '../health/charts.js';
 import { LogView } from '../logs/LogView.js';
@@ -123,6 +124,16 @@ function Facts(props: {
           {s.blocked_by.join(', ')}
         </Fact>
       ) : null}
+      {s.lifecycle === 'starting' && s.not_ready ? (
+        <Fact label="Not ready" wide testId="not-ready-note">
+          {notReadyText(s.not_ready, now)}
+        </Fact>
+      ) : null}
+      {s.started_without.length > 0 ? (
+        <Fact label="Started without" wide testId="started-without-note">
+          {s.started_without.map((m) => `${m.service} (${m.reason})`).join(', ')}
+        </Fact>
+      ) : null}
       {s.quarantine_reason ? (
         <Fact label="Quarantine reason" wide testId="quarantine-reason">
           <span className="vg-quarantine">{s.quarantine_reason}</span>
@@ -149,6 +160,79 @@ function Facts(props: {
         </Fact>
       ) : null}
     </dl>
+  );
+}
+
+/** File watching: what is watched, what the last change did, and the on/off switch. */
+function WatchSection(props: { s: ServiceView }) {
+  const { controller } = useDeps();
+  const busy = useVigil((st) => st.busy === props.s.name);
+  const now = useNow();
+  const w = props.s.watch;
+  if (!w) return null;
+  const label =
+    w.state === 'off'
+      ? 'off'
+      : w.state === 'paused'
+        ? 'paused (restart loop)'
+        : w.state === 'running_command'
+          ? `running ${w.run ?? 'the command'}`
+          : w.state === 'restarting'
+            ? 'restarting'
+            : 'watching';
+  const on = w.enabled && w.state !== 'paused';
+  return (
+    <section className="vg-watch" aria-label="File watch" data-testid="watch-section">
+      <div className="vg-watch-head">
+        <span className={`vg-watch-state is-${w.state}`} data-testid="watch-state">
+          File watch: {label}
+        </span>
+        <button
+          type="button"
+          role="switch"
+          aria-checked={on}
+          className={`vg-switch${on ? ' is-on' : ''}`}
+          disabled={busy}
+          title={
+            on
+              ? 'Stop restarting on file changes (the stack file is not edited)'
+              : w.state === 'paused'
+                ? 'Resume watching (after fixing what the service writes, or ignoring it)'
+                : 'Restart this service when its files change'
+          }
+          onClick={() => void controller.setWatch(props.s.name, !on)}
+          data-testid="watch-toggle"
+        >
+          <span className="vg-switch-knob" aria-hidden="true" />
+          <span className="vg-switch-text">
+            {on ? 'On' : w.state === 'paused' ? 'Resume' : 'Off'}
+          </span>
+        </button>
+      </div>
+      <p className="vg-watch-paths">
+        <code>{w.paths.join(', ')}</code>
+        <span className="vg-muted">
+          {' '}
+          · {w.action === 'run' ? `run ${w.run ?? ''}, then restart` : 'restart'} · debounce{' '}
+          {formatMs(w.debounce_ms)}
+          {w.ignore.length > 0 ? ` · ignore ${w.ignore.join(', ')}` : ''}
+          {w.gitignore ? ' · .gitignore' : ''}
+        </span>
+      </p>
+      {w.last_change ? (
+        <p className="vg-muted" data-testid="watch-last-change">
+          Last change {formatStamp(Date.parse(w.last_change.at), now)}:{' '}
+          {w.last_change.files.paths.slice(0, 3).join(', ')}
+          {w.last_change.files.count > 3 ? ` and ${w.last_change.files.count - 3} more` : ''} ·{' '}
+          {w.restarts} restart{w.restarts === 1 ? '' : 's'} by the watch
+        </p>
+      ) : null}
+      {w.paused_reason || w.last_error ? (
+        <p className="vg-alert" role="status" data-testid="watch-error">
+          {w.paused_reason ?? w.last_error}
+        </p>
+      ) : null}
+    </section>
   );
 }
 
@@ -254,6 +338,7 @@ export function ServicePanel(props: { searchRef: React.RefObject<HTMLInputElemen
         </button>
       </header>
       <Actions s={s} />
+      <WatchSection s={s} />
       {actionError && actionError.service === name ? (
         <p className="vg-alert" role="alert">
           {actionError.message}

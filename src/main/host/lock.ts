@@ -8,9 +8,8 @@
  * and checks that what was moved is what was judged stale, so two starting Vigils cannot both win.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { VigilError } from '../../../shared/errors.js';
+import { VigilError } from '../../shared/errors.js';
 
 export interface InstanceInfo {
   pid: number;
@@ -315,30 +314,4 @@ export function readInstance(dataDir: string): InstanceInfo | null {
   const info = parseInfo(text);
   if (!info) return null;
   return lockOwnerLiveness(info) === 'alive' ? info : null;
-}
-
-/**
- * Where Vigil keeps its data: `VIGIL_DATA_DIR`, else the platform's per-user data directory
- * (`$XDG_DATA_HOME/vigil` or `~/.local/share/vigil`, `~/Library/Application Support/Vigil`,
- * `%APPDATA%\Vigil`).
- */
-export function defaultDataDir(
-  env: Readonly<Record<string, string | undefined>>,
-  platform: NodeJS.Platform = process.platform,
-  home: string = env.HOME || env.USERPROFILE || os.homedir(),
-): string {
-  const p = platform === 'win32' ? path.win32 : path.posix;
-  if (env.VIGIL_DATA_DIR) return p.resolve(env.VIGIL_DATA_DIR);
-  switch (platform) {
-    case 'darwin':
-      return p.join(home, 'Library', 'Application Support', 'Vigil');
-    case 'win32':
-      return p.join(env.APPDATA || p.join(home, 'AppData', 'Roaming'), 'Vigil');
-    default: {
-      const xdg = env.XDG_DATA_HOME;
-      return xdg && p.isAbsolute(xdg)
-        ? p.join(xdg, 'vigil')
-        : p.join(home, '.local', 'share', 'vigil');
-    }
-  }
 }

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { VigilError } from '../../../shared/errors.js';
+import { VigilError } from '../../shared/errors.js';
 import {
   acquireDataDirLock,
   lockOwnerLiveness,
@@ -10,11 +10,17 @@ import {
   readInstance,
   type InstanceInfo,
 } from './lock.js';
-import { bundleScript, runScript, tempDir, waitForExit, waitForLine } from './testing/support.js';
+import {
+  bundleScript,
+  runScript,
+  tempDir,
+  waitForExit,
+  waitForLine,
+} from '../core/store/testing/support.js';
 
 /** Takes the lock and holds it until SIGTERM (released) or SIGKILL (left stale). */
 const HOLDER = `
-import { acquireDataDirLock, processStartTime } from './lock.js';
+import { acquireDataDirLock, processStartTime } from '../../host/lock.js';
 const [dir, stackFile, api] = process.argv.slice(2);
 try {
   const lock = acquireDataDirLock(dir!, {

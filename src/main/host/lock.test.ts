@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultDataDir, describeInstance } from './lock.js';
+import { defaultDataDir } from './data-dir.js';
+import { describeInstance } from './lock.js';
 
 describe('defaultDataDir', () => {
   it('prefers VIGIL_DATA_DIR', () => {
