@@ -217,13 +217,25 @@ describe('replica key errors point at the key and say what to do', () => {
     );
   });
 
+  it('reads round_robin with weights, as the SPEC example writes it, as a weighted round robin', () => {
+    const config = ok(
+      'version: 1\nservices:\n  api:\n    command: node s.js\n    port: 3000\n    replicas: 3\n' +
+        '    balance: { strategy: round_robin, mode: http, weights: [3, 1, 1] }\n',
+    );
+    expect(config.config.services[0]?.balance).toEqual({
+      strategy: 'weighted',
+      mode: 'http',
+      weights: [3, 1, 1],
+    });
+  });
+
   it('checks balance: strategies, weights only with weighted and one per instance, a front port', () => {
     expect(oneError(api('    replicas: 2\n    balance: { strategy: fastest }\n'))).toMatch(
       /"strategy" must be one of round_robin, least_connections, random, ip_hash, weighted, not "fastest"/,
     );
     expect(
       oneError(api('    replicas: 2\n    balance: { strategy: random, weights: [1, 2] }\n')),
-    ).toMatch(/"weights" is only used with strategy weighted/);
+    ).toMatch(/"weights" is only used with strategy weighted or round_robin/);
     expect(
       oneError(api('    replicas: 3\n    balance: { strategy: weighted, weights: [1, 2] }\n')),
     ).toMatch(/"weights" lists 2 weights for 3 instances/);

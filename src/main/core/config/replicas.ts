@@ -272,8 +272,12 @@ function readBalance(
 ): BalanceSpec | undefined {
   const t = r.table(slot, { known: BALANCE_KEYS, what: 'balance' });
   if (t === null) return undefined;
-  const strategy =
+  const written =
     (t.get('strategy') && r.oneOf(t.get('strategy')!, BALANCE_STRATEGIES)) ?? 'round_robin';
+  // Round robin with weights is a weighted round robin, as in the common proxies: the spec's own
+  // example writes it that way.
+  const strategy =
+    written === 'round_robin' && t.get('weights') !== undefined ? 'weighted' : written;
   const mode = (t.get('mode') && r.oneOf(t.get('mode')!, BALANCE_MODES)) ?? 'http';
   const wE = t.get('weights');
   let weights: number[] | undefined;
@@ -281,8 +285,8 @@ function readBalance(
     if (strategy !== 'weighted') {
       r.fail(
         wE,
-        `"weights" is only used with strategy weighted, not ${strategy}`,
-        'set `strategy: weighted` or remove `weights`',
+        `"weights" is only used with strategy weighted or round_robin, not ${strategy}`,
+        'set `strategy: weighted` (or `round_robin`) or remove `weights`',
       );
     } else if (scaled) {
       r.fail(
