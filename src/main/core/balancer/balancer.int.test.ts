@@ -375,9 +375,11 @@ describe('failover', () => {
     load.stop();
     const outs = await load.done;
     expect(outs.slice(atFailback + 4).every((o) => /^api#[01]$/.test(o.instance ?? ''))).toBe(true);
-    // Only requests in flight on a killed instance may fail; none that was refused.
+    // Only requests that reached an instance as it died may fail; none that was refused. With 4
+    // clients that is a handful per kill (a request retried from the first instance can reach the
+    // second while it dies), never a share of the load.
     const failed = failures(outs);
-    expect(failed.length).toBeLessThanOrEqual(8);
+    expect(failed.length).toBeLessThanOrEqual(16);
     for (const f of failed) expect(JSON.parse(f.body).error.reachedInstance).toBe(true);
   });
 
