@@ -38,6 +38,10 @@ function readBody(req: http.IncomingMessage, max: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    // A body that grows past the limit without a declared length is read to its end (up to
+    // DISCARD_AFTER_REFUSAL more) before the 413 goes out: closing a socket with unread input
+    // resets it, and the reset can destroy the answer before the client reads it.
+    let refused = false;
     const cleanup = (): void => {
       req.off('data', onData);
       req.off('end', onEnd);
@@ -46,13 +50,20 @@ function readBody(req: http.IncomingMessage, max: number): Promise<string> {
     };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > max) {
+      if (size > max + DISCARD_AFTER_REFUSAL) {
         cleanup();
         reject(new BodyTooLarge());
+      } else if (size > max) {
+        refused = true;
+        chunks.length = 0;
       } else chunks.push(chunk);
     };
     const onEnd = (): void => {
       cleanup();
+      if (refused) {
+        reject(new BodyTooLarge());
+        return;
+      }
       try {
         resolve(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks)));
       } catch {
