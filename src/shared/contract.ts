@@ -5,7 +5,7 @@
  * are built by iterating over this object; nothing is written by hand per command.
  */
 import { z } from 'zod';
-import { SERVICE_NAME_MAX, SERVICE_NAME_RE, type Actor } from './model.js';
+import { MAX_INSTANCES, SERVICE_NAME_MAX, SERVICE_NAME_RE, type Actor } from './model.js';
 import { actionResponse, okResponse, registerResponse, watchResponse } from './outputs.js';
 import type {
   ActionResponse,
@@ -16,6 +16,7 @@ import type {
   LogsResponse,
   OkResponse,
   RegisterResponse,
+  ReplicaActionResponse,
   ReloadResponse,
   ReportResponse,
   ServiceDetailView,
@@ -159,8 +160,16 @@ export const contract = {
   restartService: command<ActionResponse>()({
     method: 'POST',
     path: '/orchestrator/restart/:name',
-    input: z.object({ name: serviceName, force: z.boolean().optional() }).strict(),
-    summary: 'Restart a service; `force` overrides quarantine',
+    input: z
+      .object({
+        name: serviceName,
+        force: z.boolean().optional(),
+        all_at_once: z.boolean().optional(),
+        instance: int(0, MAX_INSTANCES - 1).optional(),
+      })
+      .strict(),
+    summary:
+      'Restart a service; `force` overrides quarantine. A replicated service is replaced one instance at a time (`all_at_once` stops them all first); `instance` restarts only that one',
     mutates: true,
     response: { kind: 'json', schema: actionResponse },
   }),
@@ -234,9 +243,11 @@ export const contract = {
         name: serviceName,
         tail: int(1, 10_000).optional(),
         since: int(0, Number.MAX_SAFE_INTEGER).optional(),
+        instance: int(0, MAX_INSTANCES - 1).optional(),
       })
       .strict(),
-    summary: 'Recent log lines of a service (`since` = last seen sequence number)',
+    summary:
+      'Recent log lines of a service (`since` = last seen sequence number); a replicated service\'s lines carry their instance, `instance` keeps one',
     mutates: false,
   }),
   getReport: command<ReportResponse>()({
@@ -314,6 +325,23 @@ export const contract = {
       "Turn a service's file watch on or off without editing the stack file (on also resumes a watch paused by a restart loop)",
     mutates: true,
     response: { kind: 'json', schema: watchResponse },
+  }),
+  // ─── replicas (SPEC §11) ───
+  scaleService: command<ReplicaActionResponse>()({
+    method: 'POST',
+    path: '/orchestrator/scale/:name',
+    input: z.object({ name: serviceName, replicas: int(1, MAX_INSTANCES) }).strict(),
+    summary:
+      'Set how many instances of a service run (scaling down drains an instance before stopping it)',
+    mutates: true,
+  }),
+  failoverService: command<ReplicaActionResponse>()({
+    method: 'POST',
+    path: '/orchestrator/failover/:name',
+    input: z.object({ name: serviceName, back: z.boolean().optional() }).strict(),
+    summary:
+      "Send a replicated service's traffic to its failover backup and hold it there (`back`: return it to the service's own instances)",
+    mutates: true,
   }),
   shutdown: command<OkResponse>()({
     method: 'POST',

@@ -94,7 +94,32 @@ export type HealingAction =
   /** File watching: a restart loop was detected and the watch paused for that service. */
   | 'watch_paused'
   /** File watching: the `run` command failed; the running instance was kept. */
-  | 'watch_run_failed';
+  | 'watch_run_failed'
+  /** Replicas (SPEC §11): an instance joined the service (scale up, rolling replacement). */
+  | 'instance_added'
+  /** An instance left: stopped by a scale down or a rolling restart, or lost (crashed, failing). */
+  | 'instance_lost'
+  /** A scale decision carried out (manual or automatic), with the metric and the reason. */
+  | 'scaling_executed'
+  /** No instance was ready (or a person asked): traffic went to `failover.backup`. */
+  | 'failover_completed'
+  /** The primary was ready for `failback_after` (or a person asked): traffic came back. */
+  | 'failback_completed'
+  /** The set of instances taking traffic changed (joined, left, ejected, drained, restored). */
+  | 'topology_updated';
+
+/** What a replica event (instance_*, scaling_executed, failover, topology_updated) adds. */
+export interface ReplicaEventFields {
+  /** The instance concerned (`api#1`). */
+  readonly instance?: string;
+  /** Instances wanted before and after (scaling), or in the pool (topology). */
+  readonly from?: number;
+  readonly to?: number;
+  /** For `scaling_executed`: the metric, its value over the window and the target (automatic). */
+  readonly metric?: { readonly name: string; readonly value: number | null; readonly target: number } | null;
+  /** For `topology_updated`: the instances taking traffic now. */
+  readonly pool?: readonly string[];
+}
 
 /** Something the healing engine decided or did. */
 export interface HealingEvent {
@@ -109,6 +134,8 @@ export interface HealingEvent {
   readonly delayMs?: number;
   readonly breaker?: BreakerState;
   readonly generation: number;
+  /** Replica events only (see ReplicaEventFields). */
+  readonly replica?: ReplicaEventFields;
 }
 
 /** Whole-system changes and milestones (system-ready with its critical chain, etc). */
@@ -127,6 +154,8 @@ export interface LogEvent {
   readonly type: 'log';
   readonly ts: number;
   readonly service: string;
+  /** The instance that wrote the line (`api#1`), for a replicated service. */
+  readonly instance?: string;
   readonly stream: 'stdout' | 'stderr';
   readonly line: string;
   readonly seq: number;

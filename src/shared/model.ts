@@ -280,6 +280,9 @@ export const DEFAULT_HEALTH = {
 } as const;
 
 /** Service names are identifiers: they end up in file names, URLs and HTML. */
+/** The most instances one service may run (`replicas`, `scale.max`, `vigil scale`). */
+export const MAX_INSTANCES = 1000;
+
 export const SERVICE_NAME_RE = /^[a-z0-9][a-z0-9_-]*$/;
 export const SERVICE_NAME_MAX = 64;
 

@@ -5,6 +5,7 @@
  * where a person reads them and epoch milliseconds where a program charts them (`*_ms`, `ts`).
  */
 import type {
+  BalanceStrategy,
   BreakerView,
   ChangedFiles,
   DependencyCondition,
@@ -14,6 +15,7 @@ import type {
   Priority,
   ProbeResult,
   Reason,
+  ScaleMetric,
   SystemState,
   WatchAction,
 } from './model.js';
@@ -75,6 +77,108 @@ export interface ServiceView {
   readonly started_without: readonly MissingDependencyView[];
   /** File watching (`watch:`); null when the service has none. */
   readonly watch: WatchView | null;
+  /**
+   * Instances, balancer, failover and scaling of a replicated service (`replicas`, `scale` or
+   * `balance`); null for a service that runs one process with no balancer in its path.
+   */
+  readonly replicas: ReplicasView | null;
+}
+
+/** One instance of a replicated service (`api#1`): its own process, probes, restarts, traffic. */
+export interface InstanceView {
+  /** `service#replica`, for example `api#1`; events and history of the instance carry it. */
+  readonly id: string;
+  /** 0-based, the instance's `VIGIL_REPLICA`. */
+  readonly index: number;
+  readonly status: DisplayStatus;
+  readonly lifecycle: Lifecycle;
+  readonly health: Health;
+  readonly pid: number | null;
+  /** The instance's own port (its `PORT`); null when the service has no port. */
+  readonly port: number | null;
+  readonly generation: number;
+  readonly restart_count: number;
+  readonly last_error: string | null;
+  readonly since: string;
+  readonly started_at: string | null;
+  readonly last_check: ProbeResult | null;
+  readonly breaker: BreakerView;
+  /** Takes traffic: ready, not ejected, not draining. */
+  readonly in_pool: boolean;
+  readonly draining: boolean;
+  /** Taken out by the balancer after a refused connection, until its next passing probe. */
+  readonly ejected: boolean;
+  /** Requests (http) or connections (tcp) through the balancer: in flight, done, failed. */
+  readonly active: number;
+  readonly requests: number;
+  readonly errors: number;
+  readonly latency_p50_ms: number | null;
+  readonly latency_p95_ms: number | null;
+  readonly cpu_percent: number | null;
+  readonly rss_bytes: number | null;
+}
+
+export interface BalancerView {
+  readonly host: string;
+  /** The front port; null until the balancer listens. */
+  readonly port: number | null;
+  readonly listening: boolean;
+  readonly mode: 'http' | 'tcp';
+  readonly strategy: BalanceStrategy;
+  readonly weights: readonly number[] | null;
+  /** Share of the requests each instance answered since it joined (0-1), backup's included. */
+  readonly split: readonly {
+    readonly id: string;
+    readonly pool: 'primary' | 'backup';
+    readonly requests: number;
+    readonly share: number;
+  }[];
+  /** Why it is not listening (port taken...), else null. */
+  readonly error: string | null;
+}
+
+export interface FailoverView {
+  readonly backup: string;
+  /** Where traffic goes now. */
+  readonly route: 'primary' | 'backup';
+  /** A manual failover holds the backup until a manual failback. */
+  readonly pinned: boolean;
+  readonly failback_after_ms: number;
+  readonly last_change: string | null;
+}
+
+export interface ScaleView {
+  readonly min: number;
+  readonly max: number;
+  /** Null for a fixed count (`replicas:`): only manual scaling. */
+  readonly metric: ScaleMetric | null;
+  readonly target: number | null;
+  readonly cooldown_ms: number | null;
+  readonly window_ms: number | null;
+  readonly last_decision: {
+    readonly at: string;
+    readonly from: number;
+    readonly to: number;
+    readonly reason: string;
+  } | null;
+}
+
+export interface ReplicasView {
+  /** How many instances are wanted now. */
+  readonly desired: number;
+  readonly ready: number;
+  readonly min_ready: number;
+  readonly instances: readonly InstanceView[];
+  /** Null when the service has one instance and no `balance` (no proxy in the path). */
+  readonly balancer: BalancerView | null;
+  readonly failover: FailoverView | null;
+  readonly scale: ScaleView;
+  /** A rolling restart or scale in progress: what it does and how far it got. */
+  readonly rollout: {
+    readonly kind: 'restart' | 'scale' | 'update';
+    readonly done: number;
+    readonly total: number;
+  } | null;
 }
 
 /**
@@ -250,6 +354,11 @@ export interface ActionResponse {
   readonly message: string;
 }
 
+/** `vigil scale` and `vigil failover`: the action's message and the service's instances after it. */
+export interface ReplicaActionResponse extends ActionResponse {
+  readonly replicas: ReplicasView;
+}
+
 export interface CheckNowResponse {
   readonly success: true;
   readonly timestamp: string;
@@ -313,6 +422,8 @@ export interface LogLine {
   readonly ts: number;
   readonly stream: 'stdout' | 'stderr';
   readonly line: string;
+  /** The instance that wrote it (`api#1`), for a replicated service. */
+  readonly instance?: string;
 }
 
 export interface LogsResponse {

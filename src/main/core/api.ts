@@ -371,6 +371,15 @@ export function createApi(sup: Supervisor, host: ApiHost): VigilApi {
         message: `file watch of ${name} ${enabled ? 'on' : 'off'}`,
       };
     },
+    // Wired to the replica sets in the next commit.
+    scaleService: async ({ name }) => {
+      sup.runner(name);
+      throw new VigilError('CONFLICT', `${name} is not replicated`);
+    },
+    failoverService: async ({ name }) => {
+      sup.runner(name);
+      throw new VigilError('CONFLICT', `${name} has no failover`);
+    },
     register: async (input) => registry(sup).register(input),
     heartbeat: async ({ name }) => registry(sup).heartbeat(name),
     deregister: async ({ name }, ctx) => registry(sup).deregister(name, ctx.actor),

@@ -83,6 +83,7 @@ export function serviceView(sup: Supervisor, r: ServiceRunner): ServiceView {
     not_ready: notReady(r),
     started_without: stillWithout(sup, r),
     watch: sup.watch.view(r.name),
+    replicas: null,
   };
 }
 

@@ -17,7 +17,7 @@ import { createHttpClient } from '../../shared/client/http.js';
 import { createInProcessClient } from './inprocess.js';
 import { silentLogger } from '../core/logger.js';
 import { buildBridge } from '../../preload/bridge.js';
-import { FakeVigil, fakeWatchView } from './testing/fake-api.js';
+import { FakeVigil, fakeReplicasView, fakeWatchView } from './testing/fake-api.js';
 import { fakeIpcPair } from './testing/fake-ipc.js';
 import { startHttpServer, type HttpServerHandle } from './http.js';
 import { registerIpcHandlers } from './ipc.js';
@@ -175,6 +175,24 @@ const CASES: Table = {
     bad: { input: { name: 'api', enabled: 'off' }, field: 'enabled' },
     unknown: { name: 'ghost', enabled: true },
   },
+  scaleService: {
+    input: { name: 'api', replicas: 4 },
+    check: (out, fake) => {
+      expect(out.replicas.desired).toBe(4);
+      expect(out.replicas.instances.map((i) => i.id)).toEqual(['api#0', 'api#1', 'api#2', 'api#3']);
+      expect(fake.calls.at(-1)?.input).toEqual({ name: 'api', replicas: 4 });
+    },
+    bad: { input: { name: 'api', replicas: 0 }, field: 'replicas' },
+    unknown: { name: 'ghost', replicas: 2 },
+  },
+  failoverService: {
+    input: { name: 'api' },
+    check: (out) => {
+      expect(out.replicas.failover).toMatchObject({ route: 'backup', pinned: true });
+    },
+    bad: { input: { name: 'api', back: 'yes' }, field: 'back' },
+    unknown: ghost,
+  },
   reload: {
     input: {},
     check: (out) => expect(out.applied).toBe(true),
@@ -261,7 +279,10 @@ afterAll(async () => {
 
 beforeEach(() => {
   current = new FakeVigil();
-  current.setService('api', { watch: fakeWatchView() });
+  current.setService('api', {
+    watch: fakeWatchView(),
+    replicas: fakeReplicasView('api', 2, { failover: 'db' }),
+  });
   current.log('api', 'first');
   current.log('api', 'second');
 });

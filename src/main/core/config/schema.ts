@@ -1,3 +1,4 @@
+import { MAX_INSTANCES } from '../../../shared/model.js';
 /**
  * The keys a stack file may use, level by level (README.md, "A stack file"). Anything else is an error with the nearest
  * known key as a hint. Beyond those, the loader also accepts:
@@ -82,7 +83,7 @@ export const BALANCE_KEYS = ['strategy', 'mode', 'weights'] as const;
 export const FAILOVER_KEYS = ['backup', 'failback_after'] as const;
 export const SCALE_KEYS = ['min', 'max', 'metric', 'target', 'cooldown', 'window'] as const;
 /** Upper bound of `replicas`, `scale.max` and the number of instance ports. */
-export const MAX_REPLICAS = 1000;
+export const MAX_REPLICAS = MAX_INSTANCES;
 export const DEFAULT_FAILBACK_AFTER_MS = 10_000;
 export const DEFAULT_SCALE_COOLDOWN_MS = 60_000;
 export const DEFAULT_SCALE_WINDOW_MS = 30_000;

@@ -12,7 +12,9 @@ import type { HealthEvent, LogEvent, ServiceEvent, VigilEvent } from '../../../s
 import { displayStatus, type Health, type Lifecycle } from '../../../shared/model.js';
 import type {
   ActionResponse,
+  InstanceView,
   LogLine,
+  ReplicasView,
   ServiceView,
   StatusResponse,
   SystemView,
@@ -75,6 +77,85 @@ export function fakeServiceView(
     not_ready: null,
     started_without: [],
     watch: null,
+    replicas: null,
+  };
+}
+
+/** A replicated service's instances as the fake shows them: `n` instances, all ready. */
+export function fakeReplicasView(
+  name: string,
+  n: number,
+  opts: { failover?: string; frontPort?: number } = {},
+): ReplicasView {
+  const instances: InstanceView[] = [];
+  for (let i = 0; i < n; i++) {
+    instances.push({
+      id: `${name}#${i}`,
+      index: i,
+      status: 'healthy',
+      lifecycle: 'running',
+      health: 'healthy',
+      pid: 3000 + i,
+      port: (opts.frontPort ?? 3000) + 1 + i,
+      generation: 1,
+      restart_count: 0,
+      last_error: null,
+      since: new Date(FAKE_START).toISOString(),
+      started_at: new Date(FAKE_START).toISOString(),
+      last_check: null,
+      breaker: { state: 'closed', failures: 0, reason: null, nextTrialAt: null, trips: 0 },
+      in_pool: true,
+      draining: false,
+      ejected: false,
+      active: 0,
+      requests: 10 * (i + 1),
+      errors: 0,
+      latency_p50_ms: 1.5,
+      latency_p95_ms: 4,
+      cpu_percent: 1,
+      rss_bytes: 30_000_000,
+    });
+  }
+  const total = instances.reduce((a, x) => a + x.requests, 0);
+  return {
+    desired: n,
+    ready: n,
+    min_ready: 1,
+    instances,
+    balancer: {
+      host: '127.0.0.1',
+      port: opts.frontPort ?? 3000,
+      listening: true,
+      mode: 'http',
+      strategy: 'round_robin',
+      weights: null,
+      split: instances.map((x) => ({
+        id: x.id,
+        pool: 'primary' as const,
+        requests: x.requests,
+        share: total > 0 ? x.requests / total : 0,
+      })),
+      error: null,
+    },
+    failover: opts.failover
+      ? {
+          backup: opts.failover,
+          route: 'primary',
+          pinned: false,
+          failback_after_ms: 10_000,
+          last_change: null,
+        }
+      : null,
+    scale: {
+      min: 1,
+      max: n,
+      metric: null,
+      target: null,
+      cooldown_ms: null,
+      window_ms: null,
+      last_decision: null,
+    },
+    rollout: null,
   };
 }
 
@@ -546,6 +627,51 @@ export class FakeVigil implements EventSource {
         this.services.delete(input.name);
         this.logs.delete(input.name);
         return ok(`deregistered ${input.name}`);
+      },
+      scaleService: async (input, ctx) => {
+        record('scaleService', input, ctx);
+        const s = this.service(input.name);
+        if (!s.replicas) {
+          throw new VigilError(
+            'CONFLICT',
+            `${input.name} is not replicated: add "replicas:" or "scale:" to it in the stack file`,
+          );
+        }
+        const from = s.replicas.desired;
+        const base = fakeReplicasView(input.name, input.replicas, {
+          ...(s.replicas.failover ? { failover: s.replicas.failover.backup } : {}),
+          ...(s.replicas.balancer?.port ? { frontPort: s.replicas.balancer.port } : {}),
+        });
+        const next = this.setService(input.name, {
+          replicas: { ...base, scale: { ...s.replicas.scale, max: Math.max(s.replicas.scale.max, input.replicas) } },
+        });
+        return {
+          ...this.action(next, `scaled ${input.name} from ${from} to ${input.replicas} instances`),
+          replicas: next.replicas!,
+        };
+      },
+      failoverService: async (input, ctx) => {
+        record('failoverService', input, ctx);
+        const s = this.service(input.name);
+        if (!s.replicas?.failover) {
+          throw new VigilError('CONFLICT', `${input.name} has no "failover:" in the stack file`);
+        }
+        const back = input.back ?? false;
+        const next = this.setService(input.name, {
+          replicas: {
+            ...s.replicas,
+            failover: { ...s.replicas.failover, route: back ? 'primary' : 'backup', pinned: !back },
+          },
+        });
+        return {
+          ...this.action(
+            next,
+            back
+              ? `traffic of ${input.name} is back on its own instances`
+              : `traffic of ${input.name} goes to ${s.replicas.failover.backup}`,
+          ),
+          replicas: next.replicas!,
+        };
       },
       shutdown: async (input, ctx) => {
         record('shutdown', input, ctx);
