@@ -151,12 +151,12 @@ export function envOf(pid: number, name: string): string | null {
 }
 
 /**
- * Live processes of one service among `pids` (by the `VIGIL_INSTANCE=<run>:<name>/<generation>`
+ * Live processes of one service among `pids` (by the `VIGIL_MARKER=<run>:<name>/<generation>`
  * marker).
  */
 export function ofService(pids: readonly number[], name: string): number[] {
   return pids.filter(
-    (pid) => /:(.*)\/\d+$/.exec(envOf(pid, 'VIGIL_INSTANCE') ?? '')?.[1] === name && alive(pid),
+    (pid) => /:(.*)\/\d+$/.exec(envOf(pid, 'VIGIL_MARKER') ?? '')?.[1] === name && alive(pid),
   );
 }
 

@@ -247,7 +247,7 @@ export const contract = {
       })
       .strict(),
     summary:
-      'Recent log lines of a service (`since` = last seen sequence number); a replicated service\'s lines carry their instance, `instance` keeps one',
+      "Recent log lines of a service (`since` = last seen sequence number); a replicated service's lines carry their instance, `instance` keeps one",
     mutates: false,
   }),
   getReport: command<ReportResponse>()({

@@ -116,7 +116,11 @@ export interface ReplicaEventFields {
   readonly from?: number;
   readonly to?: number;
   /** For `scaling_executed`: the metric, its value over the window and the target (automatic). */
-  readonly metric?: { readonly name: string; readonly value: number | null; readonly target: number } | null;
+  readonly metric?: {
+    readonly name: string;
+    readonly value: number | null;
+    readonly target: number;
+  } | null;
   /** For `topology_updated`: the instances taking traffic now. */
   readonly pool?: readonly string[];
 }

@@ -17,9 +17,11 @@ import type { StatusResponse } from '../../shared/views.js';
 import type { VigilEvent } from '../../shared/events.js';
 import { formatDuration } from '../../shared/duration.js';
 import type { Supervisor } from './supervisor.js';
+import { ReplicaSet } from './replicas/index.js';
 import {
   compositeHealth,
   dependenciesView,
+  replicasView,
   serviceDetail,
   serviceView,
   statusSnapshot,
@@ -200,10 +202,21 @@ export function createApi(sup: Supervisor, host: ApiHost): VigilApi {
         }) ?? [];
       return { success: true, events };
     },
-    restartService: async ({ name, force }, ctx: CallContext) => {
-      await sup.runner(name).restart(manual(ctx.actor, force ? 'forced restart' : 'restart'), {
-        force: force ?? false,
-      });
+    restartService: async ({ name, force, all_at_once, instance }, ctx: CallContext) => {
+      const why = manual(ctx.actor, force ? 'forced restart' : 'restart');
+      const unit = sup.runner(name);
+      if (instance !== undefined) {
+        const id = await sup.replicaSet(name).restartInstance(instance, why, force ?? false);
+        return action(name, `Instance '${id}' restarted`);
+      }
+      if (unit instanceof ReplicaSet) {
+        const how = await unit.restart(why, {
+          force: force ?? false,
+          allAtOnce: all_at_once ?? false,
+        });
+        return action(name, `Service '${name}' restarted (${how})`);
+      }
+      await unit.restart(why, { force: force ?? false });
       return action(name, `Service '${name}' restarted`);
     },
     startService: async ({ name }, ctx) => {
@@ -324,15 +337,25 @@ export function createApi(sup: Supervisor, host: ApiHost): VigilApi {
         service_details: details,
       };
     },
-    getLogs: async ({ name, tail, since }) => {
+    getLogs: async ({ name, tail, since, instance }) => {
       const r = sup.runner(name);
-      const entries =
-        since !== undefined ? r.logs.since(since, tail ?? 1000) : r.logs.tail(tail ?? 200);
+      const only = instance === undefined ? null : sup.replicaSet(name).instanceId(instance);
+      const entries = r.logs.read({
+        ...(since !== undefined ? { since } : {}),
+        limit: tail ?? (since !== undefined ? 1000 : 200),
+        ...(only !== null ? { instance: only } : {}),
+      });
       const lastSeq = entries.length ? entries[entries.length - 1]!.seq : (since ?? 0);
       return {
         success: true,
         service: name,
-        lines: entries.map((e) => ({ seq: e.seq, ts: e.ts, stream: e.stream, line: e.line })),
+        lines: entries.map((e) => ({
+          seq: e.seq,
+          ts: e.ts,
+          stream: e.stream,
+          line: e.line,
+          ...(e.instance !== undefined ? { instance: e.instance } : {}),
+        })),
         last_seq: lastSeq,
         file: r.logs.file,
       };
@@ -371,14 +394,18 @@ export function createApi(sup: Supervisor, host: ApiHost): VigilApi {
         message: `file watch of ${name} ${enabled ? 'on' : 'off'}`,
       };
     },
-    // Wired to the replica sets in the next commit.
-    scaleService: async ({ name }) => {
-      sup.runner(name);
-      throw new VigilError('CONFLICT', `${name} is not replicated`);
+    scaleService: async ({ name, replicas }, ctx) => {
+      const set = sup.replicaSet(name);
+      const message = await set.scaleTo(replicas, manual(ctx.actor, `scale to ${replicas}`));
+      return { ...action(name, message), replicas: replicasView(sup, set) };
     },
-    failoverService: async ({ name }) => {
-      sup.runner(name);
-      throw new VigilError('CONFLICT', `${name} has no failover`);
+    failoverService: async ({ name, back }, ctx) => {
+      const set = sup.replicaSet(name);
+      const message = set.manualFailover(
+        back ?? false,
+        manual(ctx.actor, back ? 'failback' : 'failover'),
+      );
+      return { ...action(name, message), replicas: replicasView(sup, set) };
     },
     register: async (input) => registry(sup).register(input),
     heartbeat: async ({ name }) => registry(sup).heartbeat(name),

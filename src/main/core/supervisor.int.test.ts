@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ServiceEvent, VigilEvent } from '../../shared/events.js';
 import { loadStack } from './config/index.js';
 import { Supervisor } from './supervisor.js';
+import type { ServiceRunner } from './runtime/runner.js';
 import { statusSnapshot } from './views.js';
 import {
   EventLog,
@@ -240,7 +241,7 @@ services:
 `);
     await sup.start();
     await log.waitFor(isReady, 15_000, 'ready');
-    const r = sup.runner('api');
+    const r = sup.runner('api') as ServiceRunner;
     await Promise.all(
       Array.from({ length: 20 }, () => r.restart({ kind: 'manual', message: 'test', by: 'api' })),
     );

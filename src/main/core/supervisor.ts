@@ -26,6 +26,7 @@ import { assessSystem, type ServiceFacts, type SystemAssessment } from './lifecy
 import { holdsPhase, serialSettled, type LaunchFacts } from './lifecycle/launch.js';
 import { Gate } from './runtime/gate.js';
 import { ServiceRunner, type RunnerContext } from './runtime/runner.js';
+import { ReplicaSet, isReplicated, instanceReady } from './replicas/index.js';
 import { ProcessLedger, killMarkedShared, sweepOrphans } from './process/index.js';
 import { sampleTrees, CpuMeter } from './resources/index.js';
 import type { HistoryStore } from './store/index.js';
@@ -47,10 +48,13 @@ export interface SupervisorOptions {
 
 export type Listener = (ev: VigilEvent) => void;
 
+/** One service at run time: a runner, or a replicated service's set of instance runners. */
+export type ServiceUnit = ServiceRunner | ReplicaSet;
+
 export class Supervisor {
   config: StackConfig;
   graph: StackGraph;
-  readonly runners = new Map<string, ServiceRunner>();
+  readonly runners = new Map<string, ServiceUnit>();
   readonly clock: Clock;
   /** The health checks' shared wake-ups (see health/cadence.ts). */
   readonly cadence: Cadence;
@@ -203,14 +207,67 @@ export class Supervisor {
     };
   }
 
-  private addRunner(spec: ServiceSpec): ServiceRunner {
+  private addRunner(spec: ServiceSpec): ServiceUnit {
     const node = this.graph.nodes.get(spec.name);
-    const runner = new ServiceRunner(spec, node?.phase ?? 0, this.context());
-    this.runners.set(spec.name, runner);
-    return runner;
+    const unit = isReplicated(spec)
+      ? new ReplicaSet(spec, node?.phase ?? 0, this.context(), {
+          reservedPorts: () => this.reservedPorts(spec.name),
+          backupEndpoints: (name) => this.endpoints(name),
+        })
+      : new ServiceRunner(spec, node?.phase ?? 0, this.context());
+    this.runners.set(spec.name, unit);
+    return unit;
   }
 
-  runner(name: string): ServiceRunner {
+  /** Ports of every other service (front ports, instance ports and `ports:` lists). */
+  private reservedPorts(except: string): Set<number> {
+    const out = new Set<number>();
+    for (const [name, u] of this.runners) {
+      if (name === except) continue;
+      if (u.spec.port !== undefined) out.add(u.spec.port);
+      for (const p of u.spec.ports ?? []) out.add(p);
+      if (u instanceof ReplicaSet)
+        for (const s of u.instances()) if (s.port !== null) out.add(s.port);
+    }
+    return out;
+  }
+
+  /** Where a service answers, and which of its endpoints are ready (a failover backup's pool). */
+  private endpoints(name: string): { id: string; port: number; ready: boolean }[] {
+    const u = this.runners.get(name);
+    if (!u) return [];
+    if (u instanceof ReplicaSet) {
+      const b = u.balancerInfo();
+      // A replicated backup with a balancer: its own front port, ready when it is.
+      if (b && b.port !== null)
+        return [{ id: name, port: b.port, ready: u.lifecycle === 'running' }];
+      return u
+        .instances()
+        .filter((s) => s.port !== null && s.state === 'active')
+        .map((s) => ({ id: s.id, port: s.port!, ready: instanceReady(s.runner) }));
+    }
+    const port = u.external ? Number(new URL(u.external.url).port) || null : u.spec.port;
+    if (port === undefined || port === null) return [];
+    return [{ id: name, port, ready: instanceReady(u) }];
+  }
+
+  /** The replicated service `name`, or a clear error for a plain one. */
+  replicaSet(name: string): ReplicaSet {
+    const u = this.runner(name);
+    if (!(u instanceof ReplicaSet)) {
+      throw new VigilError(
+        'CONFLICT',
+        `${name} is not replicated: it runs one process with no balancer`,
+        {
+          field: 'name',
+          hint: 'give it `replicas: N` (or `scale:`) in the stack file and reload',
+        },
+      );
+    }
+    return u;
+  }
+
+  runner(name: string): ServiceUnit {
     const r = this.runners.get(name);
     if (!r) {
       const known = [...this.runners.keys()];
@@ -230,6 +287,8 @@ export class Supervisor {
   private changed(name: string): void {
     const node = this.graph.nodes.get(name);
     if (node) for (const d of node.dependents) this.runners.get(d)?.dependencyChanged();
+    for (const u of this.runners.values())
+      if (u instanceof ReplicaSet && u.spec.failover?.backup === name) u.syncBackup();
     const waiters = this.phaseWaiters;
     this.phaseWaiters = [];
     for (const w of waiters) w();
@@ -330,7 +389,7 @@ export class Supervisor {
 
   /** The dependency path that determined when the system became ready, slowest first link last. */
   criticalChain(): CriticalChainStep[] {
-    let last: ServiceRunner | null = null;
+    let last: ServiceUnit | null = null;
     for (const r of this.runners.values()) {
       if (!r.spec.required || (r.readyAtMono === null && r.lifecycle !== 'completed')) continue;
       const at = r.readyAtMono ?? 0;
@@ -347,7 +406,7 @@ export class Supervisor {
         atMs: Math.round(ready - this.launchStartMono),
         tookMs: Math.round(ready - spawned),
       });
-      let next: ServiceRunner | null = null;
+      let next: ServiceUnit | null = null;
       for (const d of last.spec.dependsOn) {
         const dep = this.runners.get(d.name);
         if (!dep || dep.readyAtMono === null) continue;
@@ -559,7 +618,10 @@ export class Supervisor {
   async forceKill(): Promise<void> {
     // A stop in progress holds its runner's queue while it waits out the stop timeout: signal
     // every group (and escaped descendants) directly, so that wait ends now.
-    for (const r of this.runners.values()) r.proc?.signalGroup('SIGKILL');
+    for (const r of this.runners.values()) {
+      if (r instanceof ReplicaSet) r.killAll();
+      else r.proc?.signalGroup('SIGKILL');
+    }
     await killMarkedShared((m) => m.startsWith(`${this.runMarker}:`), 'SIGKILL');
     await Promise.all(
       [...this.runners.values()].map((r) =>
@@ -583,7 +645,9 @@ export class Supervisor {
 
   /** One pass over /proc for every service tree. */
   sample(): void {
-    const live = [...this.runners.values()].filter((r) => r.pid !== null);
+    const live = [...this.runners.values()]
+      .flatMap((u) => (u instanceof ReplicaSet ? u.instanceRunners() : [u]))
+      .filter((r) => r.pid !== null);
     if (live.length === 0) return;
     const samples = sampleTrees(live.map((r) => r.pid!));
     const now = this.clock.now();
@@ -599,6 +663,20 @@ export class Supervisor {
           ts,
           cpuPercent: cpuPercent ?? 0,
           rssBytes: s.rssBytes,
+        });
+      }
+    }
+    // A replicated service's own series: the sum of its instances'.
+    if (this.store && this.runId !== null) {
+      for (const u of this.runners.values()) {
+        if (!(u instanceof ReplicaSet)) continue;
+        const m = u.metrics;
+        if (m.rssBytes === null) continue;
+        this.store.recordSample(this.runId, {
+          service: u.name,
+          ts,
+          cpuPercent: m.cpuPercent ?? 0,
+          rssBytes: m.rssBytes,
         });
       }
     }
@@ -624,11 +702,22 @@ export class Supervisor {
     };
     for (const name of prev.keys())
       if (!next.services.some((s) => s.name === name)) changes.removed.push(name);
+    // A service that becomes replicated (or stops being) is a different kind of unit: replaced.
+    const replaced = next.services
+      .filter((spec) => {
+        const old = prev.get(spec.name);
+        return old !== undefined && isReplicated(old) !== isReplicated(spec);
+      })
+      .map((s) => s.name);
     for (const spec of next.services) {
       const old = prev.get(spec.name);
-      if (!old) changes.added.push(spec.name);
+      if (replaced.includes(spec.name)) changes.restarted.push(spec.name);
+      else if (!old) changes.added.push(spec.name);
       else if (sameSpec(old, spec)) changes.unchanged.push(spec.name);
-      else if (sameSpec(old, spec, SOFT_KEYS)) changes.updated_in_place.push(spec.name);
+      else if (
+        sameSpec(old, spec, isReplicated(spec) ? [...SOFT_KEYS, ...REPLICA_SOFT_KEYS] : SOFT_KEYS)
+      )
+        changes.updated_in_place.push(spec.name);
       else changes.restarted.push(spec.name);
     }
     const reason: Reason = opts.reason ?? { kind: 'config_change', message: 'stack file changed' };
@@ -651,7 +740,7 @@ export class Supervisor {
     );
     // Dependents of removed services go first, like a shutdown.
     await Promise.all(
-      changes.removed.map(async (name) => {
+      [...changes.removed, ...replaced].map(async (name) => {
         const r = this.runners.get(name);
         if (!r) return;
         await r.stop({ ...reason, message: `removed from the stack file` });
@@ -669,20 +758,26 @@ export class Supervisor {
       if (r) r.updateSpec(spec, phase);
     }
     await Promise.all(
-      changes.restarted.map((name) =>
-        this.runners
-          .get(name)
-          ?.restart(opts.reason ?? { ...reason, message: 'definition changed in the stack file' }, {
-            force: opts.force ?? false,
-          })
-          .catch((err: unknown) =>
-            this.logger.warn(`${name}: not restarted after the config change: ${String(err)}`),
-          ),
-      ),
+      changes.restarted
+        .filter((n) => !replaced.includes(n))
+        .map((name) =>
+          this.runners
+            .get(name)
+            ?.restart(
+              opts.reason ?? { ...reason, message: 'definition changed in the stack file' },
+              {
+                force: opts.force ?? false,
+              },
+            )
+            .catch((err: unknown) =>
+              this.logger.warn(`${name}: not restarted after the config change: ${String(err)}`),
+            ),
+        ),
     );
-    for (const name of changes.added) this.addRunner(next.services.find((s) => s.name === name)!);
+    for (const name of [...changes.added, ...replaced])
+      this.addRunner(next.services.find((s) => s.name === name)!);
     for (const name of this.graph.startupOrder) {
-      if (changes.added.includes(name))
+      if (changes.added.includes(name) || replaced.includes(name))
         this.runners
           .get(name)
           ?.requestUp(opts.reason ?? { ...reason, message: 'added to the stack file' });
@@ -708,7 +803,7 @@ export class Supervisor {
     ext: { url: string; healthPath: string | null; intervalMs: number },
   ): ServiceRunner {
     const existing = this.runners.get(spec.name);
-    if (existing && !existing.external) {
+    if (existing && (existing instanceof ReplicaSet || !existing.external)) {
       throw new VigilError(
         'CONFLICT',
         `a service named "${spec.name}" is defined in the stack file; pick another name`,
@@ -731,7 +826,8 @@ export class Supervisor {
     if (existing) {
       // re-registration: the runner restarts its watch below
     }
-    const runner = existing ?? this.addRunner(spec);
+    const runner = existing ?? new ServiceRunner(spec, 0, this.context());
+    this.runners.set(spec.name, runner);
     runner.updateSpec(spec, this.graph.nodes.get(spec.name)?.phase ?? 0);
     runner.setExternal(ext);
     runner.requestUp({ kind: 'launch', message: `registered itself (${ext.url})` });
@@ -746,7 +842,7 @@ export class Supervisor {
    */
   removeExternal(name: string, reason: Reason): void {
     const r = this.runner(name);
-    if (!r.external || !this.externals.has(name)) {
+    if (r instanceof ReplicaSet || !r.external || !this.externals.has(name)) {
       throw new VigilError(
         'CONFLICT',
         `${name} is defined in the stack file, not registered over the API; remove it from the stack file and reload instead`,
@@ -820,8 +916,21 @@ function sameSpec(
   return strip(a) === strip(b);
 }
 
+/**
+ * Keys of a replicated service that change without restarting its instances: the count (scaled
+ * at once), the instance ports (used by new instances), min_ready, and the balancer (replaced).
+ */
+const REPLICA_SOFT_KEYS: readonly (keyof ServiceSpec)[] = [
+  'replicas',
+  'scale',
+  'ports',
+  'minReady',
+  'balance',
+  'failover',
+];
+
 /** What the launch rules (lifecycle/launch.ts) read about a runner. */
-function launchFacts(r: ServiceRunner): LaunchFacts {
+function launchFacts(r: ServiceUnit): LaunchFacts {
   return {
     ...r.facts(),
     wantedUp: r.desired === 'up',

@@ -3,11 +3,13 @@
  * Pure reads: nothing here changes state.
  */
 import type { DisplayStatus, ProbeResult, ServiceSpec } from '../../shared/model.js';
-import { DISPLAY_STATUSES, displayStatus } from '../../shared/model.js';
+import { DISPLAY_STATUSES, MAX_INSTANCES, displayStatus } from '../../shared/model.js';
 import type {
   DependenciesResponse,
   HistoryStatusView,
   NotReadyView,
+  InstanceView,
+  ReplicasView,
   ServiceDetailView,
   ServiceView,
   StatusResponse,
@@ -17,7 +19,8 @@ import { monoToWall } from './clock.js';
 import { renderGraph } from './graph/index.js';
 import { missingOptional } from './lifecycle/rules.js';
 import type { Supervisor } from './supervisor.js';
-import type { ServiceRunner } from './runtime/runner.js';
+import type { ServiceUnit } from './supervisor.js';
+import { ReplicaSet, instanceReady } from './replicas/index.js';
 import type { HistoryStore } from './store/index.js';
 
 const iso = (ms: number | null | undefined): string | null =>
@@ -25,7 +28,7 @@ const iso = (ms: number | null | undefined): string | null =>
 
 const HOUR = 3_600_000;
 
-export function serviceView(sup: Supervisor, r: ServiceRunner): ServiceView {
+export function serviceView(sup: Supervisor, r: ServiceUnit): ServiceView {
   const node = sup.graph.nodes.get(r.name);
   const now = sup.clock.wallNow();
   // A snapshot builds this for every service: the uptime comes from the store's timeline cache.
@@ -83,12 +86,12 @@ export function serviceView(sup: Supervisor, r: ServiceRunner): ServiceView {
     not_ready: notReady(r),
     started_without: stillWithout(sup, r),
     watch: sup.watch.view(r.name),
-    replicas: null,
+    replicas: r instanceof ReplicaSet ? replicasView(sup, r) : null,
   };
 }
 
 /** Why a starting service is not ready yet (null unless it is starting). */
-export function notReady(r: ServiceRunner): NotReadyView | null {
+export function notReady(r: ServiceUnit): NotReadyView | null {
   if (r.lifecycle !== 'starting') return null;
   const last = r.lastProbe;
   const failed = last !== null && !last.ok && r.counters.health !== 'unknown';
@@ -101,13 +104,106 @@ export function notReady(r: ServiceRunner): NotReadyView | null {
 }
 
 /** The optional dependencies the running instance started without that are still not there. */
-function stillWithout(sup: Supervisor, r: ServiceRunner): ServiceView['started_without'] {
+function stillWithout(sup: Supervisor, r: ServiceUnit): ServiceView['started_without'] {
   if (r.startedWithout.length === 0) return [];
   if (r.lifecycle !== 'starting' && r.lifecycle !== 'running') return [];
   const left = new Set(r.startedWithout.map((m) => m.service));
   return missingOptional(r.spec.dependsOn, (n) => sup.runners.get(n)?.facts()).filter((m) =>
     left.has(m.service),
   );
+}
+
+/** A replicated service's instances, balancer, failover and scaling (SPEC §11). */
+export function replicasView(sup: Supervisor, set: ReplicaSet): ReplicasView {
+  const traffic = new Map(set.trafficStats().map((t) => [t.id, t]));
+  const instances: InstanceView[] = set.instances().map((slot) => {
+    const r = slot.runner;
+    const t = traffic.get(slot.id);
+    const ready = instanceReady(r);
+    return {
+      id: slot.id,
+      index: slot.index,
+      status: displayStatus(r.lifecycle, r.health),
+      lifecycle: r.lifecycle,
+      health: r.health,
+      pid: r.pid,
+      port: slot.port,
+      generation: r.generation,
+      restart_count: r.restartCount,
+      last_error: r.lastError,
+      since: new Date(r.sinceWall).toISOString(),
+      started_at: iso(r.startedAtWall),
+      last_check: r.lastProbe,
+      breaker: r.breaker(),
+      in_pool: t ? t.ready && !t.draining : ready && slot.state === 'active',
+      draining: slot.state === 'leaving' || (t?.draining ?? false),
+      ejected: t?.ejected ?? false,
+      active: t?.active ?? 0,
+      requests: t?.requests ?? 0,
+      errors: t?.errors ?? 0,
+      latency_p50_ms: t?.latencyP50Ms ?? null,
+      latency_p95_ms: t?.latencyP95Ms ?? null,
+      cpu_percent: r.metrics.cpuPercent,
+      rss_bytes: r.metrics.rssBytes,
+    };
+  });
+  const b = set.balancerInfo();
+  const stats = set.trafficStats();
+  const total = stats.reduce((a, x) => a + x.requests, 0);
+  const spec = set.spec;
+  const fo = set.failoverInfo();
+  const last = set.scaleInfo().last;
+  const rollout = set.rolloutInfo();
+  return {
+    desired: set.wanted,
+    ready: set.instances().filter((x) => x.state === 'active' && instanceReady(x.runner)).length,
+    min_ready: set.minReady,
+    instances,
+    balancer: b
+      ? {
+          host: b.host,
+          port: b.port,
+          listening: b.listening,
+          mode: spec.balance?.mode ?? 'http',
+          strategy: spec.balance?.strategy ?? 'round_robin',
+          weights: spec.balance?.weights ? [...spec.balance.weights] : null,
+          split: stats.map((x) => ({
+            id: x.id,
+            pool: x.pool,
+            requests: x.requests,
+            share: total > 0 ? x.requests / total : 0,
+          })),
+          error: b.error,
+        }
+      : null,
+    failover:
+      spec.failover && fo
+        ? {
+            backup: spec.failover.backup,
+            route: fo.route,
+            pinned: fo.pinned,
+            failback_after_ms: spec.failover.failbackAfterMs,
+            last_change: iso(fo.changedAt),
+          }
+        : null,
+    scale: {
+      min: spec.scale?.min ?? 1,
+      max: spec.scale?.max ?? Math.max(MAX_INSTANCES_VIEW(spec), set.wanted),
+      metric: spec.scale?.metric ?? null,
+      target: spec.scale?.target ?? null,
+      cooldown_ms: spec.scale?.cooldownMs ?? null,
+      window_ms: spec.scale?.windowMs ?? null,
+      last_decision: last
+        ? { at: new Date(last.at).toISOString(), from: last.from, to: last.to, reason: last.reason }
+        : null,
+    },
+    rollout,
+  };
+}
+
+/** The most instances a fixed-count service can be scaled to: its `ports:` list, else the cap. */
+function MAX_INSTANCES_VIEW(spec: ServiceSpec): number {
+  return spec.ports?.length ?? MAX_INSTANCES;
 }
 
 /** The definition as the API shows it: secret env values masked. */
@@ -117,7 +213,7 @@ export function specView(spec: ServiceSpec): Record<string, unknown> {
   return { ...spec, env };
 }
 
-export function serviceDetail(sup: Supervisor, r: ServiceRunner): ServiceDetailView {
+export function serviceDetail(sup: Supervisor, r: ServiceUnit): ServiceDetailView {
   const base = serviceView(sup, r);
   const history: ProbeResult[] =
     sup.store?.probes(r.name, { limit: 100 }).map((p) => ({

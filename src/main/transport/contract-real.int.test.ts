@@ -18,6 +18,7 @@ import { createHttpClient } from '../../shared/client/http.js';
 import { buildBridge } from '../../preload/bridge.js';
 import { loadStack } from '../core/config/index.js';
 import { createApi, eventSource } from '../core/api.js';
+import { instanceReady } from '../core/replicas/index.js';
 import { registry } from '../core/registry.js';
 import { silentLogger } from '../core/logger.js';
 import { prometheusMetrics } from '../core/metrics.js';
@@ -234,6 +235,30 @@ const CASES: Table = {
     bad: { input: { name: 'web', enabled: 'off' }, field: 'enabled' },
     unknown: { name: 'ghost', enabled: true },
   },
+  scaleService: {
+    input: { name: 'pool', replicas: 3 },
+    check: async (out, w) => {
+      expect(out.replicas.desired).toBe(3);
+      await waitUntil('three ready instances of pool', () => {
+        const set = w.sup.replicaSet('pool');
+        return set.instances().filter((s) => instanceReady(s.runner)).length === 3;
+      });
+    },
+    bad: { input: { name: 'pool', replicas: -1 }, field: 'replicas' },
+    unknown: { name: 'ghost', replicas: 2 },
+  },
+  failoverService: {
+    input: { name: 'pool' },
+    check: (out) => {
+      expect(out.replicas.failover).toMatchObject({
+        backup: 'stub',
+        route: 'backup',
+        pinned: true,
+      });
+    },
+    bad: { input: { name: 'pool', back: 1 }, field: 'back' },
+    unknown: ghost,
+  },
   register: {
     input: { name: 'ext', url: 'http://127.0.0.1:1' },
     check: (out, w) => {
@@ -293,7 +318,7 @@ interface Running {
 type TransportName = 'in-process' | 'http' | 'ipc';
 
 async function openStack(transport: TransportName): Promise<Running> {
-  const [webPort, workerPort] = await freePorts(2);
+  const [webPort, workerPort, poolPort, stubPort] = await freePorts(4);
   const stack = tempStack(`version: 1
 services:
   web:
@@ -304,6 +329,14 @@ services:
     command: node svc.mjs
     port: ${workerPort}
     depends_on: [web]
+  pool:
+    command: node svc.mjs
+    port: ${poolPort}
+    replicas: 2
+    failover: { backup: stub, failback_after: 1s }
+  stub:
+    command: node svc.mjs
+    port: ${stubPort}
 `);
   const loaded = loadStack(stack.file, { env: process.env });
   if (!loaded.ok) throw new Error(loaded.errors.map((e) => e.message).join('\n'));

@@ -67,12 +67,8 @@ describe('replica keys', () => {
     expect(r.config.services[1]!.replicas).toBeUndefined();
   });
 
-  it('warns, once per service and at the key, that replicas run as one instance for now', () => {
-    const r = ok(api('    replicas: 3\n    balance: { strategy: random }\n'));
-    expect(r.warnings.map((w) => `${w.line}:${w.col} ${w.path} ${w.severity}`)).toEqual([
-      '6:5 services.api.replicas warning',
-    ]);
-    expect(r.warnings[0]!.message).toMatch(/one instance/);
+  it('loads replicas without a warning: the supervisor runs them', () => {
+    expect(ok(api('    replicas: 3\n    balance: { strategy: random }\n')).warnings).toEqual([]);
     expect(ok(api('    replicas: 1\n    image: x\n')).warnings).toEqual([]);
   });
 

@@ -403,14 +403,3 @@ export function checkReplicas(list: readonly ReplicaCheckInput[], issues: IssueL
       );
   }
 }
-
-/** The warning that a replicated service still runs as one instance. */
-export function replicaWarning(r: Reader, name: string, e: Entry, what: string): void {
-  r.issues.warn(
-    'STACK_INVALID',
-    `service "${name}": ${what} is used by \`vigil export\`; the supervisor runs the service as one instance until it supports replicas`,
-    e.keyPos,
-    e.path,
-    `${label(e.path)} is kept as written`,
-  );
-}

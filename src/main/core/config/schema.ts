@@ -18,7 +18,7 @@ import { MAX_INSTANCES } from '../../../shared/model.js';
  * - `image` (string), `liveness` (the shape of `health`, one probe required; not used by the
  *   supervisor, which already restarts an unhealthy service: exported as a livenessProbe);
  * - `replicas`, `ports`, `min_ready`, `balance`, `failover`, `scale` of SPEC §11 (read in
- *   replicas.ts; the supervisor still runs one instance, with a warning, and `vigil export` uses them);
+ *   replicas.ts; run by replicas/ and used by `vigil export`);
  * - `health.http` as a path string (`http: /health`), `health.tcp` as a port number,
  *   `health.exec` as a command, `health.log` as a pattern string, `health.process: true`.
  *

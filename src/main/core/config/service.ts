@@ -49,7 +49,7 @@ import {
 } from './schema.js';
 import { closest } from './suggest.js';
 import { readCircuitBreaker } from './settings.js';
-import { readReplicaKeys, replicaWarning, type ReplicaDraft } from './replicas.js';
+import { readReplicaKeys, type ReplicaDraft } from './replicas.js';
 import { readWatch } from './watch.js';
 
 export interface DependencyDraft {
@@ -198,10 +198,6 @@ export function readService(name: string, entry: Entry, ctx: ServiceContext): Se
         });
   const replicaKeys = readReplicaKeys(r, svc, { name, port, cores: ctx.cores });
   const rf = replicaKeys.fields;
-  const many = ['replicas', 'scale', 'balance', 'failover', 'ports', 'min_ready'].find(
-    (k) => svc.has(k) && (k !== 'replicas' || (rf.replicas ?? 1) > 1),
-  );
-  if (many !== undefined) replicaWarning(r, name, svc.get(many)!, `"${many}"`);
   const watch = read('watch', (s) => readWatch(r, s, cwd));
 
   const spec: ServiceSpec = {

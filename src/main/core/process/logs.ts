@@ -60,8 +60,12 @@ export class ServiceLogs {
     return this.ring.lastSeq;
   }
 
-  append(stream: 'stdout' | 'stderr', line: string, ts: number): LogEntry {
-    const entry: LogEntry = { seq: this.ring.lastSeq + 1, ts, stream, line };
+  /** `instance` tags the line of a replicated service's instance (`[api#1]` in the file). */
+  append(stream: 'stdout' | 'stderr', line: string, ts: number, instance?: string): LogEntry {
+    const entry: LogEntry =
+      instance === undefined
+        ? { seq: this.ring.lastSeq + 1, ts, stream, line }
+        : { seq: this.ring.lastSeq + 1, ts, stream, line, instance };
     this.ring.push(entry);
     if (ts !== this.lastTs) {
       this.lastTs = ts;
@@ -69,8 +73,22 @@ export class ServiceLogs {
       this.outPrefix = `${iso} out `;
       this.errPrefix = `${iso} err `;
     }
-    this.out.writeParts(stream === 'stderr' ? this.errPrefix : this.outPrefix, line, '\n');
+    const prefix = stream === 'stderr' ? this.errPrefix : this.outPrefix;
+    this.out.writeParts(instance === undefined ? prefix : `${prefix}[${instance}] `, line, '\n');
     return entry;
+  }
+
+  /**
+   * The newest `limit` lines, or the lines after `since` (at most `limit`), optionally only one
+   * instance's. Filtering reads the whole ring: a replicated service's ring holds every instance.
+   */
+  read(q: { since?: number; limit: number; instance?: string }): LogEntry[] {
+    if (q.instance === undefined) {
+      return q.since !== undefined ? this.ring.since(q.since, q.limit) : this.ring.tail(q.limit);
+    }
+    const all = this.ring.since(q.since ?? 0, Number.MAX_SAFE_INTEGER);
+    const mine = all.filter((e) => e.instance === q.instance);
+    return q.since !== undefined ? mine.slice(0, q.limit) : mine.slice(-q.limit);
   }
 
   tail(n: number): LogEntry[] {

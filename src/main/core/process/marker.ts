@@ -1,5 +1,5 @@
 /**
- * Every process of a service runs with `VIGIL_INSTANCE=<marker>` in its environment. Descendants
+ * Every process of a service runs with `VIGIL_MARKER=<marker>` in its environment. Descendants
  * inherit it even when they leave the process group (`setsid`, double fork), so scanning
  * /proc/*\/environ finds what a group signal cannot reach.
  *
@@ -9,7 +9,7 @@
  */
 import { PROC_AVAILABLE, environHasEntry, isAlive, listPids, readProcFile } from './procfs.js';
 
-export const MARKER_ENV = 'VIGIL_INSTANCE';
+export const MARKER_ENV = 'VIGIL_MARKER';
 
 const ENTRY_PREFIX = Buffer.from(`${MARKER_ENV}=`);
 
@@ -17,7 +17,7 @@ function needleFor(marker: string): Buffer {
   return Buffer.from(`${MARKER_ENV}=${marker}`);
 }
 
-/** The `VIGIL_INSTANCE` value of a NUL-separated environment block, or null. */
+/** The `VIGIL_MARKER` value of a NUL-separated environment block, or null. */
 export function markerOf(environ: Buffer): string | null {
   let from = 0;
   for (;;) {
@@ -45,7 +45,7 @@ export function findMarked(marker: string): number[] {
   return out;
 }
 
-/** Signals every live process whose environment has `VIGIL_INSTANCE=<marker>`; returns how many. */
+/** Signals every live process whose environment has `VIGIL_MARKER=<marker>`; returns how many. */
 export function killMarked(marker: string, signal: NodeJS.Signals): number {
   return signalAll(findMarked(marker), signal);
 }

@@ -28,11 +28,11 @@ describe('parseStat', () => {
 });
 
 describe('environHasEntry', () => {
-  const env = Buffer.from('A=1\0VIGIL_INSTANCE=api.1\0VIGIL_INSTANCE=api.12x\0B=2');
+  const env = Buffer.from('A=1\0VIGIL_MARKER=api.1\0VIGIL_MARKER=api.12x\0B=2');
   it('matches whole entries only', () => {
-    expect(environHasEntry(env, Buffer.from('VIGIL_INSTANCE=api.1'))).toBe(true);
-    expect(environHasEntry(env, Buffer.from('VIGIL_INSTANCE=api.12x'))).toBe(true);
-    expect(environHasEntry(env, Buffer.from('VIGIL_INSTANCE=api.12'))).toBe(false);
+    expect(environHasEntry(env, Buffer.from('VIGIL_MARKER=api.1'))).toBe(true);
+    expect(environHasEntry(env, Buffer.from('VIGIL_MARKER=api.12x'))).toBe(true);
+    expect(environHasEntry(env, Buffer.from('VIGIL_MARKER=api.12'))).toBe(false);
     expect(environHasEntry(env, Buffer.from('INSTANCE=api.1'))).toBe(false);
     expect(environHasEntry(env, Buffer.from('A=1'))).toBe(true);
     expect(environHasEntry(env, Buffer.from('B=2'))).toBe(true);

@@ -10,6 +10,8 @@ export interface LogEntry {
   readonly ts: number;
   readonly stream: 'stdout' | 'stderr';
   readonly line: string;
+  /** The instance that wrote it (`api#1`), for a replicated service. */
+  readonly instance?: string;
 }
 
 export class LogRing {

@@ -3,7 +3,7 @@
  *
  * The child leads its own process group (`detached`), so one signal reaches its whole tree; stdin
  * is closed and stdout/stderr are read line by line. Every process of the service carries
- * `VIGIL_INSTANCE=<marker>` in its environment, which its descendants inherit even after leaving
+ * `VIGIL_MARKER=<marker>` in its environment, which its descendants inherit even after leaving
  * the group (`setsid`): that is how escaped descendants are found at stop time and after a crash
  * of Vigil itself.
  *
@@ -32,7 +32,7 @@ export interface SpawnRequest {
   cwd: string;
   /** The complete environment for the child (the caller merges process.env). */
   env: Readonly<Record<string, string>>;
-  /** Set as `VIGIL_INSTANCE=<marker>` in the child's environment. */
+  /** Set as `VIGIL_MARKER=<marker>` in the child's environment. */
   marker: string;
   /** Bound on the service's processes (fork bombs); the whole service is killed past it. */
   maxProcesses?: number;

@@ -112,6 +112,20 @@ interface Timers {
   overdue: TimerHandle | null;
 }
 
+/**
+ * Who a runner is when it runs one instance of a replicated service (see replicas/): its own name
+ * (`api#1`), marker and port, the service's shared log, and the replica variables in its env.
+ */
+export interface InstanceIdentity {
+  /** `service#index`, e.g. `api#1`. */
+  readonly id: string;
+  readonly service: string;
+  /** 0-based; `VIGIL_REPLICA`. */
+  readonly index: number;
+  /** The service's log: every instance writes there, each line tagged with its id. */
+  readonly logs: ServiceLogs;
+}
+
 const NO_TIMERS = (): Timers => ({ backoff: null, startup: null, stable: null, overdue: null });
 
 function commandText(spec: ServiceSpec): string {
@@ -198,21 +212,29 @@ export class ServiceRunner {
   /** The decision waiting for dependencies (rung 3) or a free slot. */
   private pending: Extract<Decision, { do: 'restart' }> | null = null;
   private disposed = false;
+  /** Set when this runner is one instance of a replicated service. */
+  readonly instance: InstanceIdentity | null;
 
-  constructor(spec: ServiceSpec, phase: number, ctx: RunnerContext) {
+  constructor(
+    spec: ServiceSpec,
+    phase: number,
+    ctx: RunnerContext,
+    instance: InstanceIdentity | null = null,
+  ) {
     this.spec = spec;
     this.phase = phase;
     this.ctx = ctx;
+    this.instance = instance;
     this.policy = policyFor(spec, ctx.settings);
     this.sinceWall = ctx.clock.wallNow();
-    this.logs = new ServiceLogs({ name: spec.name, logsDir: ctx.logsDir });
+    this.logs = instance?.logs ?? new ServiceLogs({ name: spec.name, logsDir: ctx.logsDir });
     this.matcher =
       spec.health.probe.type === 'log' ? createLogMatcher(spec.health.probe.pattern) : null;
     this.probeRunner = createProbeRunner(spec.health.probe);
   }
 
   get name(): string {
-    return this.spec.name;
+    return this.instance?.id ?? this.spec.name;
   }
 
   /**
@@ -221,7 +243,7 @@ export class ServiceRunner {
    * hit the instance that replaced it.
    */
   get marker(): string {
-    return `${this.ctx.runMarker}:${this.spec.name}/`;
+    return `${this.ctx.runMarker}:${this.name}/`;
   }
 
   get health(): Health {
@@ -514,7 +536,14 @@ export class ServiceRunner {
     this.counters = initialCounters;
     this.matcher?.reset();
     const env: Record<string, string> = { ...this.ctx.baseEnv, ...this.spec.env };
-    if (this.spec.port !== undefined && env.PORT === undefined) env.PORT = String(this.spec.port);
+    if (this.instance) {
+      // An instance's port is Vigil's choice (the front port is the balancer's): always set.
+      if (this.spec.port !== undefined) env.PORT = String(this.spec.port);
+      env.VIGIL_REPLICA = String(this.instance.index);
+      env.VIGIL_INSTANCE = this.instance.id;
+    } else if (this.spec.port !== undefined && env.PORT === undefined) {
+      env.PORT = String(this.spec.port);
+    }
     const proc = spawnService(
       {
         name: this.name,
@@ -609,7 +638,7 @@ export class ServiceRunner {
   }
 
   private onOutput(gen: number, stream: 'stdout' | 'stderr', line: string): void {
-    const entry = this.logs.append(stream, line, this.ctx.clock.wallNow());
+    const entry = this.logs.append(stream, line, this.ctx.clock.wallNow(), this.instance?.id);
     if (gen === this.generation && this.matcher && !this.matcher.matched) {
       this.matcher.feed(line);
       if (this.matcher.matched && this.lifecycle === 'starting') void this.monitor?.checkNow();
@@ -617,7 +646,8 @@ export class ServiceRunner {
     this.ctx.emit({
       type: 'log',
       ts: entry.ts,
-      service: this.name,
+      service: this.instance?.service ?? this.name,
+      ...(this.instance ? { instance: this.instance.id } : {}),
       stream,
       line: entry.line,
       seq: entry.seq,
@@ -1246,6 +1276,7 @@ export class ServiceRunner {
     this.timers.overdue?.cancel();
     this.monitor?.stop();
     this.freeGate();
-    this.logs.close();
+    // A shared log belongs to the replicated service, which closes it.
+    if (!this.instance) this.logs.close();
   }
 }

@@ -150,7 +150,7 @@ export function pidsWithMarker(prefix: string): number[] {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const env = fs.readFileSync(`/proc/${entry}/environ`, 'latin1');
-      if (env.includes(`VIGIL_INSTANCE=${prefix}`) && pidAlive(Number(entry)))
+      if (env.includes(`VIGIL_MARKER=${prefix}`) && pidAlive(Number(entry)))
         out.push(Number(entry));
     } catch {
       // gone or not ours

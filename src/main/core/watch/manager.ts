@@ -7,13 +7,29 @@
  * stack file; that choice outlives reloads of the stack file.
  */
 import path from 'node:path';
-import type { ChangedFiles, Reason, ServiceSpec, WatchSpec } from '../../../shared/model.js';
+import type {
+  ChangedFiles,
+  Lifecycle,
+  Reason,
+  ServiceSpec,
+  WatchSpec,
+} from '../../../shared/model.js';
 import type { VigilEvent } from '../../../shared/events.js';
 import type { WatchView } from '../../../shared/views.js';
 import { VigilError } from '../../../shared/errors.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Logger } from '../logger.js';
-import type { ServiceRunner } from '../runtime/runner.js';
+import type { ServiceLogs } from '../process/index.js';
+
+/** What a watch needs of a service: a plain runner or a replicated set (restarted rolling). */
+export interface WatchTarget {
+  readonly lifecycle: Lifecycle;
+  readonly desired: 'up' | 'down';
+  readonly spec: ServiceSpec;
+  readonly logs: ServiceLogs;
+  readonly generation: number;
+  restart(reason: Reason, opts: { force?: boolean }): Promise<unknown>;
+}
 import {
   addChanges,
   changedFiles,
@@ -38,7 +54,7 @@ export interface WatchHost {
   readonly dataDir: string;
   emit(ev: VigilEvent): void;
   /** The runner of a service, if it exists. */
-  find(name: string): ServiceRunner | undefined;
+  find(name: string): WatchTarget | undefined;
   /** Tells every client (a status message). */
   notify(message: string): void;
 }
@@ -273,7 +289,7 @@ export class WatchManager {
   /** Runs the watch's command; true when it exited 0. A failure keeps the running instance. */
   private async runCommand(
     w: ServiceWatch,
-    runner: ServiceRunner,
+    runner: WatchTarget,
     files: ChangedFiles,
   ): Promise<boolean> {
     const cmd = commandText(w.spec.run!);

@@ -643,7 +643,10 @@ export class FakeVigil implements EventSource {
           ...(s.replicas.balancer?.port ? { frontPort: s.replicas.balancer.port } : {}),
         });
         const next = this.setService(input.name, {
-          replicas: { ...base, scale: { ...s.replicas.scale, max: Math.max(s.replicas.scale.max, input.replicas) } },
+          replicas: {
+            ...base,
+            scale: { ...s.replicas.scale, max: Math.max(s.replicas.scale.max, input.replicas) },
+          },
         });
         return {
           ...this.action(next, `scaled ${input.name} from ${from} to ${input.replicas} instances`),

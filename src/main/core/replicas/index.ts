@@ -1,0 +1,3 @@
+export { ReplicaSet, type ReplicaHost } from './replica-set.js';
+export { aggregate, instanceReady, type InstanceFacts } from './aggregate.js';
+export { instanceSpec, isReplicated, pickPorts } from './spec.js';
