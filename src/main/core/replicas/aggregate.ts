@@ -5,8 +5,8 @@
  * - `running` once at least `min_ready` instances are ready; `healthy` when every wanted instance
  *   is ready, `degraded` when some are not (a dependent's `healthy` condition is met by both).
  * - Below `min_ready`: `starting` while an instance is on its way up, `backoff` while one waits for
- *   its next attempt, `failed` when every instance has failed, `waiting` while all wait for
- *   dependencies.
+ *   its next attempt, `running` but `unhealthy` when instances run and too few serve, `failed`
+ *   when every instance has failed, `waiting` while all wait for dependencies.
  * - Held down: `quarantined`, or `stopping` then `stopped` once no instance runs.
  */
 import type { Health, Lifecycle } from '../../../shared/model.js';
@@ -65,9 +65,11 @@ export function aggregate(a: AggregateInput): Aggregate {
       ? 'unhealthy'
       : 'unknown';
   if (a.instances.length === 0) return { lifecycle: 'pending', health: 'unknown', ready };
-  if (some('starting', 'stopping', 'running'))
-    return { lifecycle: 'starting', health: worst, ready };
+  if (some('starting', 'stopping')) return { lifecycle: 'starting', health: worst, ready };
   if (some('backoff')) return { lifecycle: 'backoff', health: worst, ready };
+  // Running, but fewer than min_ready serve: up and not healthy enough.
+  if (some('running'))
+    return { lifecycle: 'running', health: worst === 'unknown' ? 'unhealthy' : worst, ready };
   if (all('waiting')) return { lifecycle: 'waiting', health: 'unknown', ready };
   if (some('pending', 'waiting')) return { lifecycle: 'waiting', health: worst, ready };
   if (all('completed')) return { lifecycle: 'completed', health: 'unknown', ready };
