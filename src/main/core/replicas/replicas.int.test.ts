@@ -371,6 +371,54 @@ services:
     await until('one instance left', () => set.instances().length === 1, 10_000);
   });
 
+  it('applies a changed stack file: a new count in place, a new definition rolling, a plain service replaced', async () => {
+    const [front, other] = await freePorts(2);
+    const yaml = (replicas: number, env: string, otherKeys: string) => `version: 1
+services:
+  api:
+    command: node echo.mjs
+    port: ${front}
+    replicas: ${replicas}
+    env: { V: "${env}" }
+    health: { http: /health, interval: 300ms }
+  other:
+    command: node echo.mjs
+    port: ${other}
+${otherKeys}`;
+    const { sup, stack } = await launch(yaml(2, 'a', ''));
+    const set = sup.replicaSet('api');
+    await until('2 ready', () => readyCount(set) === 2);
+    const reload = async (text: string) => {
+      stack.write(text);
+      const loaded = loadStack(stack.file, { env: process.env });
+      if (!loaded.ok) throw new Error(loaded.errors.map((e) => e.message).join('; '));
+      return sup.applyConfig(loaded.config);
+    };
+    const pids = set.instances().map((s) => s.runner.pid);
+    const c1 = await reload(yaml(3, 'a', ''));
+    expect(c1.updated_in_place).toContain('api');
+    await until('3 ready', () => readyCount(set) === 3);
+    expect(
+      set
+        .instances()
+        .slice(0, 2)
+        .map((s) => s.runner.pid),
+    ).toEqual(pids);
+
+    const c2 = await reload(yaml(3, 'b', ''));
+    expect(c2.restarted).toContain('api');
+    await until('3 ready after the rolling update', () => readyCount(set) === 3);
+    const now = set.instances().map((s) => s.runner.pid);
+    for (const p of pids) expect(now).not.toContain(p);
+    expect(set.instances().every((s) => s.runner.spec.env.V === 'b')).toBe(true);
+
+    const c3 = await reload(yaml(3, 'b', '    replicas: 2\n'));
+    expect(c3.restarted).toContain('other');
+    expect(sup.runner('other')).toBeInstanceOf(ReplicaSet);
+    await until('other replicated', () => readyCount(sup.replicaSet('other')) === 2);
+    expect((await get(other!)).instance).toMatch(/^other#/);
+  });
+
   it('keeps the lines of every instance in the service log, tagged with the instance', async () => {
     const [front] = await freePorts(1);
     const { sup } = await launch(`version: 1

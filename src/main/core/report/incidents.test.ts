@@ -413,6 +413,26 @@ describe('failures', () => {
     expect(out[1]).toMatchObject({ kind: 'notice' });
   });
 
+  it('tells what a replicated service did with its instances and its traffic', () => {
+    const ev: AnyEvent[] = [
+      ...launched('api', at(0)),
+      heal('api', at(50), 'scaling_executed', {
+        kind: 'probe',
+        message: 'scaled api from 2 to 4 instances: automatic: cpu 91% over the target of 70%',
+      }),
+      heal('api', at(51), 'instance_added', { kind: 'probe', message: 'api#2 joined on port 3003' }),
+      heal('api', at(60), 'failover_completed', {
+        kind: 'probe',
+        message: 'traffic goes to api-stub: no instance is ready',
+      }),
+    ];
+    expect(sentences(run('api', ev))).toEqual([
+      'api at 10:00:50: scaled api from 2 to 4 instances: automatic: cpu 91% over the target of 70%.',
+      'api at 10:00:51: api#2 joined on port 3003.',
+      'api at 10:01:00: traffic goes to api-stub: no instance is ready.',
+    ]);
+  });
+
   it('restarts for a stack file change or a dependent say why', () => {
     const cfg: Reason = { kind: 'config_change', message: 'definition changed' };
     const ev: AnyEvent[] = [

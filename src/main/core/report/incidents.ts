@@ -384,6 +384,13 @@ class ServiceTimeline {
       case 'recommendation':
       case 'watch_paused':
       case 'watch_run_failed':
+      // Replicas: what the set did with its instances and its traffic.
+      case 'instance_added':
+      case 'instance_lost':
+      case 'scaling_executed':
+      case 'failover_completed':
+      case 'failback_completed':
+      case 'topology_updated':
         this.out.push(
           this.point(
             'notice',
