@@ -17,7 +17,7 @@ import type { StatusResponse } from '../../shared/views.js';
 import type { VigilEvent } from '../../shared/events.js';
 import { formatDuration } from '../../shared/duration.js';
 import type { Supervisor } from './supervisor.js';
-import { ReplicaSet } from './replicas/index.js';
+import { ReplicaSet, mergeHealthSeries } from './replicas/index.js';
 import {
   compositeHealth,
   dependenciesView,
@@ -114,10 +114,15 @@ export function createApi(sup: Supervisor, host: ApiHost): VigilApi {
     },
     getService: async ({ name }) => serviceDetail(sup, sup.runner(name)),
     getServiceHistory: async ({ name, since, until, points }) => {
-      sup.runner(name);
+      const unit = sup.runner(name);
       const r = range(since, until, sup.clock.wallNow() - HOUR);
       const n = points ?? 120;
-      const health = (sup.store?.healthSeries(name, { ...r, points: n }) ?? []).map((b) => ({
+      // A replicated service's probes are its instances'.
+      const probed = unit instanceof ReplicaSet ? unit.instances().map((s) => s.id) : [name];
+      const series = mergeHealthSeries(
+        probed.map((id) => sup.store?.healthSeries(id, { ...r, points: n }) ?? []),
+      );
+      const health = series.map((b) => ({
         ts: b.ts,
         count: b.count,
         ok: b.ok,
@@ -131,7 +136,9 @@ export function createApi(sup: Supervisor, host: ApiHost): VigilApi {
         cpu_percent: b.cpuAvg,
         rss_bytes: b.rssAvg,
       }));
-      const restarts = (sup.store?.healing({ service: name, ...r, limit: 1000 }) ?? [])
+      const restarts = [...new Set([name, ...probed])]
+        .flatMap((id) => sup.store?.healing({ service: id, ...r, limit: 1000 }) ?? [])
+        .sort((x, y) => x.ts - y.ts)
         .filter(
           (e) =>
             e.action === 'restart' ||

@@ -34,7 +34,7 @@ export function serviceView(sup: Supervisor, r: ServiceUnit): ServiceView {
   // A snapshot builds this for every service: the uptime comes from the store's timeline cache.
   const range = { since: now - HOUR, until: now };
   const uptimePct = sup.store?.uptimePct(r.name, range) ?? null;
-  const probes = sup.store?.probeCounts(r.name, range) ?? null;
+  const probes = probeCountsOf(sup, r, range);
   const required = r.spec.dependsOn.filter((d) => !d.optional).map((d) => d.name);
   const optional = r.spec.dependsOn.filter((d) => d.optional).map((d) => d.name);
   return {
@@ -88,6 +88,27 @@ export function serviceView(sup: Supervisor, r: ServiceUnit): ServiceView {
     watch: sup.watch.view(r.name),
     replicas: r instanceof ReplicaSet ? replicasView(sup, r) : null,
   };
+}
+
+/** Whose probes a service's history holds: its own, or its instances' for a replicated one. */
+function probedNames(r: ServiceUnit): string[] {
+  return r instanceof ReplicaSet ? r.instances().map((s) => s.id) : [r.name];
+}
+
+function probeCountsOf(
+  sup: Supervisor,
+  r: ServiceUnit,
+  range: { since: number; until: number },
+): { count: number; failed: number } | null {
+  if (!sup.store) return null;
+  let count = 0;
+  let failed = 0;
+  for (const id of probedNames(r)) {
+    const c = sup.store.probeCounts(id, range);
+    count += c.count;
+    failed += c.failed;
+  }
+  return { count, failed };
 }
 
 /** Why a starting service is not ready yet (null unless it is starting). */
@@ -215,15 +236,19 @@ export function specView(spec: ServiceSpec): Record<string, unknown> {
 
 export function serviceDetail(sup: Supervisor, r: ServiceUnit): ServiceDetailView {
   const base = serviceView(sup, r);
-  const history: ProbeResult[] =
-    sup.store?.probes(r.name, { limit: 100 }).map((p) => ({
+  const history: ProbeResult[] = probedNames(r)
+    .flatMap((id) => sup.store?.probes(id, { limit: 100 }) ?? [])
+    .sort((a, b) => b.ts - a.ts)
+    .slice(0, 100)
+    .map((p) => ({
       ok: p.ok,
       timedOut: p.timedOut,
       latencyMs: p.latencyMs,
       probe: p.probe,
       detail: p.detail,
       ts: p.ts,
-    })) ?? (r.lastProbe ? [r.lastProbe] : []);
+    }));
+  if (history.length === 0 && !sup.store && r.lastProbe) history.push(r.lastProbe);
   const avg =
     history.length > 0 ? history.reduce((a, p) => a + p.latencyMs, 0) / history.length : null;
   return {
