@@ -67,13 +67,14 @@ async function waitUntil(what: string, cond: () => boolean, ms = 15_000): Promis
 const CASES: Table = {
   getStatus: {
     input: {},
-    check: (out) => expect(out.services.map((s) => s.name).sort()).toEqual(['web', 'worker']),
+    check: (out) =>
+      expect(out.services.map((s) => s.name).sort()).toEqual(['pool', 'stub', 'web', 'worker']),
     bad: { input: { verbose: true }, field: 'verbose' },
   },
   listServices: {
     input: {},
     check: (out) => {
-      expect(out.total_services).toBe(2);
+      expect(out.total_services).toBe(4);
       expect(out.is_ready).toBe(true);
     },
     bad: { input: { x: 1 }, field: 'x' },
@@ -98,13 +99,14 @@ const CASES: Table = {
   },
   getHealthStatus: {
     input: {},
-    check: (out) => expect(Object.keys(out.services).sort()).toEqual(['web', 'worker']),
+    check: (out) =>
+      expect(Object.keys(out.services).sort()).toEqual(['pool', 'stub', 'web', 'worker']),
     bad: { input: { x: 1 }, field: 'x' },
   },
   getDependencies: {
     input: {},
     check: (out) => {
-      expect(out.nodes.map((n) => n.name).sort()).toEqual(['web', 'worker']);
+      expect(out.nodes.map((n) => n.name).sort()).toEqual(['pool', 'stub', 'web', 'worker']);
       expect(out.edges).toHaveLength(1);
     },
     bad: { input: { x: 1 }, field: 'x' },
@@ -191,12 +193,13 @@ const CASES: Table = {
   },
   checkHealthNow: {
     input: {},
-    check: (out) => expect(Object.keys(out.results).sort()).toEqual(['web', 'worker']),
+    check: (out) =>
+      expect(Object.keys(out.results).sort()).toEqual(['pool', 'stub', 'web', 'worker']),
     bad: { input: { x: 1 }, field: 'x' },
   },
   getStats: {
     input: {},
-    check: (out) => expect(out.metrics.total_services).toBe(2),
+    check: (out) => expect(out.metrics.total_services).toBe(4),
     bad: { input: { x: 1 }, field: 'x' },
   },
   getLogs: {
@@ -221,7 +224,7 @@ const CASES: Table = {
     input: {},
     check: (out) => {
       expect(out.success).toBe(true);
-      expect([...out.changes.unchanged].sort()).toEqual(['web', 'worker']);
+      expect([...out.changes.unchanged].sort()).toEqual(['pool', 'stub', 'web', 'worker']);
     },
     bad: { input: { x: 1 }, field: 'x' },
   },

@@ -509,14 +509,18 @@ describe('OpenAPI document', () => {
         headers: { 'Content-Type': 'application/json' },
         ...(method === 'post' ? { body: '{}' } : {}),
       });
-      // Served means routed to its handler: 200, or 400 from the input check (register and
-      // watch need a body), or 426 for the stream (a WebSocket) — never 404 or 405.
+      // Served means routed to its handler: 200, or 400 from the input check (register, watch
+      // and scale need a body), or 426 for the stream (a WebSocket) — never 404 or 405.
       const expected =
         p === '/orchestrator/stream'
           ? [426]
-          : p === '/orchestrator/register' || p === '/orchestrator/watch/{name}'
+          : p === '/orchestrator/register' ||
+              p === '/orchestrator/watch/{name}' ||
+              p === '/orchestrator/scale/{name}'
             ? [400]
-            : [200];
+            : p === '/orchestrator/failover/{name}'
+              ? [200, 409]
+              : [200];
       expect(expected, `${method} ${p}: ${r.body}`).toContain(r.status);
       const pathParams = (op.parameters ?? []).filter((x) => x.in === 'path').map((x) => x.name);
       expect(pathParams).toEqual([...p.matchAll(/\{([a-z_]+)\}/g)].map((m) => m[1]));
@@ -544,6 +548,7 @@ describe('OpenAPI document', () => {
       'path:name',
       'query:tail',
       'query:since',
+      'query:instance',
     ]);
     expect(doc.paths['/orchestrator/restart/{name}']!['post']!.requestBody).toMatchObject({
       content: { 'application/json': { schema: { properties: { force: { type: 'boolean' } } } } },

@@ -12,7 +12,7 @@ import {
   type ScaleSpec,
 } from '../../../shared/model.js';
 import type { IssueList, Position } from './issues.js';
-import { label, type Entry, type Reader, type Slot } from './reader.js';
+import { type Entry, type Reader, type Slot } from './reader.js';
 import {
   BALANCE_KEYS,
   DEFAULT_CPU_TARGET,
