@@ -384,8 +384,7 @@ class ServiceTimeline {
       case 'recommendation':
       case 'watch_paused':
       case 'watch_run_failed':
-      // Replicas: what the set did with its instances and its traffic.
-      case 'instance_added':
+      case 'instance_added': // replicas: what the set did with its instances and traffic
       case 'instance_lost':
       case 'scaling_executed':
       case 'failover_completed':
