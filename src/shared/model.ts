@@ -202,6 +202,8 @@ export interface BalanceSpec {
   readonly mode: BalanceMode;
   /** One weight per instance, only with `strategy: weighted`. */
   readonly weights?: readonly number[];
+  /** Where the balancer listens (default 127.0.0.1). */
+  readonly host?: string;
 }
 
 export interface FailoverSpec {

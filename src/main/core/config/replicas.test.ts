@@ -241,6 +241,12 @@ describe('replica key errors point at the key and say what to do', () => {
     expect(oneError(api('    replicas: 2\n    balance: { mode: udp }\n'))).toMatch(
       /must be one of http, tcp/,
     );
+    expect(oneError(api('    replicas: 2\n    balance: { host: my-laptop }\n'))).toMatch(
+      /"host" "my-laptop" is not an IP address/,
+    );
+    expect(
+      ok(api('    replicas: 2\n    balance: { host: 0.0.0.0 }\n')).config.services[0]!.balance,
+    ).toEqual({ strategy: 'round_robin', mode: 'http', host: '0.0.0.0' });
     expect(
       oneError(
         'services:\n  w:\n    command: x\n    replicas: 2\n    balance: { strategy: random }\n',

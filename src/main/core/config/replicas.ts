@@ -3,6 +3,7 @@
  * `min_ready`, `balance`, `failover`, `scale`) plus `image`. They are read and checked here; the
  * checks across services (port clashes, backups) are in `checkReplicas`.
  */
+import net from 'node:net';
 import {
   BALANCE_MODES,
   BALANCE_STRATEGIES,
@@ -315,7 +316,20 @@ function readBalance(
       'add `weights: [3, 1, 1]`, one per instance',
     );
   }
-  return { strategy, mode, ...(weights !== undefined ? { weights } : {}) };
+  const hostE = t.get('host');
+  const host = hostE && r.string(hostE, { nonEmpty: true })?.trim();
+  if (host !== undefined && net.isIP(host) === 0 && host !== 'localhost')
+    r.fail(
+      hostE!,
+      `"host" ${JSON.stringify(host)} is not an IP address`,
+      'write 127.0.0.1 (the default), 0.0.0.0 to listen on every interface, or an address of this machine',
+    );
+  return {
+    strategy,
+    mode,
+    ...(weights !== undefined ? { weights } : {}),
+    ...(host !== undefined ? { host } : {}),
+  };
 }
 
 function readFailover(r: Reader, slot: Entry, name: string): FailoverSpec | undefined {

@@ -79,7 +79,7 @@ export const SERVICE_KEYS = [
   'watch',
 ] as const;
 
-export const BALANCE_KEYS = ['strategy', 'mode', 'weights'] as const;
+export const BALANCE_KEYS = ['strategy', 'mode', 'weights', 'host'] as const;
 export const FAILOVER_KEYS = ['backup', 'failback_after'] as const;
 export const SCALE_KEYS = ['min', 'max', 'metric', 'target', 'cooldown', 'window'] as const;
 /** Upper bound of `replicas`, `scale.max` and the number of instance ports. */

@@ -359,8 +359,9 @@ export class ReplicaSet {
     return this.spec.port !== undefined;
   }
 
+  /** Where the balancer listens: `balance.host`, else 127.0.0.1. */
   private host_(): string {
-    return '127.0.0.1';
+    return this.spec.balance?.host ?? '127.0.0.1';
   }
 
   /** Adds `n` instances (ports chosen now) and asks each up. */
