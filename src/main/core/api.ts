@@ -21,9 +21,9 @@ import { ReplicaSet, mergeHealthSeries } from './replicas/index.js';
 import {
   compositeHealth,
   dependenciesView,
+  allServiceViews,
   replicasView,
   serviceDetail,
-  serviceView,
   statusSnapshot,
 } from './views.js';
 import {
@@ -102,7 +102,7 @@ export function createApi(sup: Supervisor, host: ApiHost): VigilApi {
   const api: VigilApi = {
     getStatus: async () => statusSnapshot(sup),
     listServices: async () => {
-      const services = [...sup.runners.values()].map((r) => serviceView(sup, r));
+      const services = allServiceViews(sup);
       const a = sup.assess();
       return {
         success: true,
@@ -157,7 +157,7 @@ export function createApi(sup: Supervisor, host: ApiHost): VigilApi {
       };
     },
     getHealthStatus: async () => {
-      const views = [...sup.runners.values()].map((r) => serviceView(sup, r));
+      const views = allServiceViews(sup);
       const a = sup.assess();
       const services: Record<string, HealthStatusResponse['services'][string]> = {};
       let cpu = 0;
@@ -277,7 +277,7 @@ export function createApi(sup: Supervisor, host: ApiHost): VigilApi {
           probe: res?.probe ?? r.spec.health.probe.type,
         };
       }
-      const views = [...sup.runners.values()].map((r) => serviceView(sup, r));
+      const views = allServiceViews(sup);
       return {
         success: true,
         timestamp: new Date(sup.clock.wallNow()).toISOString(),
@@ -286,7 +286,7 @@ export function createApi(sup: Supervisor, host: ApiHost): VigilApi {
       };
     },
     getStats: async () => {
-      const views = [...sup.runners.values()].map((r) => serviceView(sup, r));
+      const views = allServiceViews(sup);
       const details: Record<string, StatsResponse['service_details'][string]> = {};
       const now = sup.clock.wallNow();
       let mttrSum = 0;

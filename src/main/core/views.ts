@@ -28,13 +28,28 @@ const iso = (ms: number | null | undefined): string | null =>
 
 const HOUR = 3_600_000;
 
-export function serviceView(sup: Supervisor, r: ServiceUnit): ServiceView {
+/** Every service's view: the probe counts of all of them come from one batched read. */
+export function allServiceViews(sup: Supervisor): ServiceView[] {
+  const now = sup.clock.wallNow();
+  const counts = sup.store?.probeCountsAll({ since: now - HOUR, until: now });
+  return [...sup.runners.values()].map((r) => serviceView(sup, r, counts));
+}
+
+/**
+ * One service's view. `counts` are the probe counts of every service over the last hour when the
+ * caller read them at once (`allServiceViews`); without them this service's are read.
+ */
+export function serviceView(
+  sup: Supervisor,
+  r: ServiceUnit,
+  counts?: ReadonlyMap<string, { count: number; failed: number }>,
+): ServiceView {
   const node = sup.graph.nodes.get(r.name);
   const now = sup.clock.wallNow();
   // A snapshot builds this for every service: the uptime comes from the store's timeline cache.
   const range = { since: now - HOUR, until: now };
   const uptimePct = sup.store?.uptimePct(r.name, range) ?? null;
-  const probes = probeCountsOf(sup, r, range);
+  const probes = probeCountsOf(sup, r, range, counts);
   const required = r.spec.dependsOn.filter((d) => !d.optional).map((d) => d.name);
   const optional = r.spec.dependsOn.filter((d) => d.optional).map((d) => d.name);
   return {
@@ -99,12 +114,13 @@ function probeCountsOf(
   sup: Supervisor,
   r: ServiceUnit,
   range: { since: number; until: number },
+  all: ReadonlyMap<string, { count: number; failed: number }> | undefined,
 ): { count: number; failed: number } | null {
   if (!sup.store) return null;
   let count = 0;
   let failed = 0;
   for (const id of probedNames(r)) {
-    const c = sup.store.probeCounts(id, range);
+    const c = all ? (all.get(id) ?? { count: 0, failed: 0 }) : sup.store.probeCounts(id, range);
     count += c.count;
     failed += c.failed;
   }
@@ -321,7 +337,7 @@ export function systemView(sup: Supervisor, views: readonly ServiceView[]): Syst
 }
 
 export function statusSnapshot(sup: Supervisor): StatusResponse {
-  const services = [...sup.runners.values()].map((r) => serviceView(sup, r));
+  const services = allServiceViews(sup);
   return {
     success: true,
     system: systemView(sup, services),

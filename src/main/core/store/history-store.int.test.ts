@@ -413,6 +413,12 @@ describe('HistoryStore: retention', () => {
     const stats = store.serviceStats('api', { since: start, until: NOW });
     expect(stats.probes).toBe(25_920);
     expect(stats.probeFailures).toBe(4_320);
+    // The batched counts of a snapshot read raw rows and rollups alike.
+    const all = store.probeCountsAll({ since: start, until: NOW });
+    expect(all.get('api')).toEqual({ count: 25_920, failed: 4_320 });
+    const recent = store.probeCountsAll({ since: NOW - HOUR, until: NOW });
+    expect(recent.get('api')).toEqual(store.probeCounts('api', { since: NOW - HOUR, until: NOW }));
+    expect(recent.has('ghost')).toBe(false);
 
     // Rollups go at 4x the retention; the run survives everything.
     expect(store.prune(NOW + 3 * DAY, DAY / 4).deleted).toBe(8640 + 1 + 3 * 24 * 60);

@@ -376,6 +376,13 @@ export class HistoryStore {
     return Q.probeCounts(this.reader, service, opts.since, opts.until);
   }
 
+  /** `probeCounts` of every service over `[since, until]` in two queries (for snapshots). */
+  probeCountsAll(opts: { since: number; until: number }): Map<string, ProbeCounts> {
+    this.assertOpen();
+    this.flush();
+    return Q.probeCountsAll(this.reader, opts.since, opts.until);
+  }
+
   /**
    * Only the uptime percentage of `serviceStats` over `[since, until]`, from the cached timeline:
    * a snapshot asks it for every service, and a cache hit runs no query.

@@ -265,6 +265,40 @@ export function probeCounts(
   return { count, failed };
 }
 
+/**
+ * `probeCounts` of every service at once, by name: two queries whatever the number of services
+ * (a snapshot asks for all of them). Services with no probe in the range are absent.
+ */
+export function probeCountsAll(
+  r: HistoryReader,
+  since: number,
+  until: number,
+): Map<string, { count: number; failed: number }> {
+  const out = new Map<string, { count: number; failed: number }>();
+  const rawFrom = rawProbesFrom(r);
+  const add = (name: string, count: number, failed: number): void => {
+    const c = out.get(name) ?? { count: 0, failed: 0 };
+    out.set(name, { count: c.count + count, failed: c.failed + failed });
+  };
+  const raw = r.query(
+    'SELECT s.name AS name, count(*) AS count, coalesce(sum(p.ok), 0) AS ok FROM probes p ' +
+      'JOIN services s ON s.id = p.service_id WHERE p.ts >= ? AND p.ts <= ? GROUP BY p.service_id',
+    (st) =>
+      st.all(Math.max(since, rawFrom), until) as { name: string; count: number; ok: number }[],
+  );
+  for (const x of raw) add(x.name, x.count, x.count - x.ok);
+  const to = Math.min(until, rawFrom);
+  if (to > since) {
+    const rolled = r.query(
+      'SELECT s.name AS name, sum(m.count) AS count, sum(m.failed) AS failed FROM probe_rollups m ' +
+        'JOIN services s ON s.id = m.service_id WHERE m.minute >= ? AND m.minute < ? GROUP BY m.service_id',
+      (st) => st.all(since, to) as { name: string; count: number; failed: number }[],
+    );
+    for (const x of rolled) add(x.name, x.count, x.failed);
+  }
+  return out;
+}
+
 export function events<T extends Recorded>(
   r: HistoryReader,
   type: Recorded['type'],
