@@ -30,3 +30,25 @@ describe('describeEvent', () => {
     expect(line).toMatch(/ web quarantine attempt 3: killed by SIGKILL$/);
   });
 });
+
+describe('createPrinter', () => {
+  it("prefixes a replicated service's log lines with the instance that wrote them", async () => {
+    const { PassThrough } = await import('node:stream');
+    const { createPrinter } = await import('./output.js');
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (c: Buffer) => (text += c.toString()));
+    const p = createPrinter(out, { json: false, logs: true });
+    p.print({
+      type: 'log',
+      ts: TS,
+      service: 'api',
+      instance: 'api#1',
+      stream: 'stdout',
+      line: 'hi',
+      seq: 1,
+    });
+    p.print({ type: 'log', ts: TS, service: 'db', stream: 'stdout', line: 'ready', seq: 1 });
+    expect(text).toBe('api#1 | hi\ndb | ready\n');
+  });
+});

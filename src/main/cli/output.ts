@@ -142,7 +142,9 @@ export function createPrinter(
       if (ev.type === 'log') {
         if (!opts.logs) return;
         clearLive();
-        emit(`${tty ? pc.dim(`${ev.service} |`) : `${ev.service} |`} ${ev.line}\n`, true);
+        // An instance of a replicated service says which one (`api#1 |`).
+        const who = ev.instance ?? ev.service;
+        emit(`${tty ? pc.dim(`${who} |`) : `${who} |`} ${ev.line}\n`, true);
         showLive();
         return;
       }
