@@ -8,7 +8,7 @@ import { DEFAULT_HEALTH, type ServiceSpec } from '../../shared/model.js';
 import { VigilError } from '../../shared/errors.js';
 import type { OkResponse, RegisterResponse } from '../../shared/views.js';
 import type { Supervisor } from './supervisor.js';
-import { ReplicaSet } from './replicas/index.js';
+import { ExternalRunner } from './runtime/external-runner.js';
 import type { Actor } from '../../shared/model.js';
 
 export interface RegisterInput {
@@ -104,7 +104,7 @@ export function registry(sup: Supervisor): Registry {
     },
     heartbeat(name) {
       const r = sup.runner(name);
-      if (r instanceof ReplicaSet)
+      if (!(r instanceof ExternalRunner))
         throw new VigilError('CONFLICT', `${name} is not a registered service`);
       r.heartbeat();
       return { success: true, message: `heartbeat from '${name}' recorded` };
