@@ -399,15 +399,16 @@ describe('operations', () => {
     expect(m.state.stoppedByUser).toBe(false);
   });
 
-  it('asked up while stopping: comes back once the stop is over', () => {
+  it('asked up while stopping on purpose: the stop wins', () => {
     const m = new Driver();
     m.ready();
-    m.send({ type: 'stop_requested', reason: why('stop'), byUser: true, stop: STOP });
+    m.send({ type: 'stop_requested', reason: why('shutdown'), byUser: false, stop: STOP });
     m.send({ type: 'up_requested', reason: why('launch') });
-    expect(m.did).toEqual([]);
+    expect(m.last.ignored).toMatch(/a stop is under way/);
     m.send({ type: 'stopped', generation: 1 });
-    m.send({ type: 'stop_finished', reason: why('stop') });
-    expect(m.did).toEqual(['stopping->stopped', 'start']);
+    m.send({ type: 'stop_finished', reason: why('shutdown') });
+    expect(m.did).toEqual(['stopping->stopped']);
+    expect(m.state).toMatchObject({ desired: 'down', launching: false });
   });
 
   it('restart: stop, then through stopped to a new start; the old start is superseded', () => {

@@ -174,10 +174,7 @@ export type InstanceEvent =
   | { readonly type: 'quarantine_requested'; readonly reason: Reason; readonly stop: StopParams }
   /** The process being stopped is gone. */
   | { readonly type: 'stopped'; readonly generation: number }
-  /**
-   * A stop's leftovers are swept: the instance is stopped (unless held or completed); up again
-   * at once if it was asked up while stopping.
-   */
+  /** A stop's leftovers are swept: the instance is stopped (unless held or completed). */
   | { readonly type: 'stop_finished'; readonly reason: Reason }
   /** The second half of a restart, and a release (from at rest): through `stopped`, up again. */
   | { readonly type: 'relaunch'; readonly reason: Reason };
@@ -467,6 +464,8 @@ function transition(s: InstanceState, ev: InstanceEvent, now: number): Step {
   switch (ev.type) {
     case 'up_requested': {
       if (s.lifecycle === 'quarantined') return ignore(s, 'quarantined: release it first');
+      // A stop asked on purpose wins (a shutdown must not bring it back).
+      if (s.halting === 'stop') return ignore(s, 'a stop is under way');
       const wanted: InstanceState = { ...s, desired: 'up', stoppedByUser: false };
       // Busy (a process, an attempt pending, a stop under way): it comes up when that is over.
       const busy =
@@ -662,10 +661,7 @@ function transition(s: InstanceState, ev: InstanceEvent, now: number): Step {
       }
       const next: InstanceState = { ...s, halting: null };
       if (s.lifecycle === 'quarantined' || s.lifecycle === 'completed') return done(next);
-      const stopped = enter(next, 'stopped', ev.reason, effects);
-      // Asked up again while it was stopping (the launch): it comes back now.
-      if (s.desired === 'up') return done(start(stopped, ev.reason, effects));
-      return done(stopped);
+      return done(enter(next, 'stopped', ev.reason, effects));
     }
 
     case 'relaunch': {
