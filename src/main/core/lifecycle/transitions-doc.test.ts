@@ -73,6 +73,7 @@ it('every path the diagram draws is an allowed move', () => {
     ['starting', 'completed'],
     ['starting', 'backoff'],
     ['running', 'backoff'],
+    ['stopping', 'backoff'],
     ['backoff', 'waiting'],
     ['stopped', 'waiting'],
     ['stopped', 'starting'],
