@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { HealthEvent, ServiceEvent, VigilEvent } from '../../shared/events.js';
 import { loadStack } from './config/index.js';
 import { Supervisor } from './supervisor.js';
-import { serviceView, statusSnapshot } from './views.js';
+import { serviceView, statusSnapshot } from '../api/views.js';
 import { EventLog, freePorts, tempStack, type TempStack } from './testing/fixtures.js';
 
 let stacks: TempStack[] = [];

@@ -7,7 +7,7 @@ import type { ServiceEvent, VigilEvent } from '../../shared/events.js';
 import { loadStack } from './config/index.js';
 import { Supervisor } from './supervisor.js';
 import type { ServiceRunner } from './runtime/runner.js';
-import { statusSnapshot } from './views.js';
+import { statusSnapshot } from '../api/views.js';
 import {
   EventLog,
   freePorts,

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { HealingEvent } from '../../../shared/events.js';
 import { loadStack } from '../config/index.js';
 import { Supervisor } from '../supervisor.js';
-import { serviceView } from '../views.js';
+import { serviceView } from '../../api/views.js';
 import { EventLog, freePorts, tempStack, type TempStack } from '../testing/fixtures.js';
 import { ServiceRunner } from '../runtime/runner.js';
 import { ReplicaSet } from './replica-set.js';
