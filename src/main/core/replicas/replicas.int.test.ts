@@ -9,23 +9,19 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HealingEvent } from '../../../shared/events.js';
 import { loadStack } from '../config/index.js';
-import { Supervisor } from '../supervisor.js';
 import { serviceView } from '../../api/views.js';
-import { EventLog, freePorts, tempStack, type TempStack } from '../testing/fixtures.js';
+import { EventLog, freePorts } from '../testing/fixtures.js';
+import { stackLab } from '../testing/stacks.js';
 import { ServiceRunner } from '../runtime/runner.js';
 import { ReplicaSet } from './replica-set.js';
 import { instanceReady } from './aggregate.js';
 
-let stacks: TempStack[] = [];
-let sups: Supervisor[] = [];
+const lab = stackLab();
 const servers: net.Server[] = [];
 
 afterEach(async () => {
-  for (const s of sups) await s.shutdown('stopped', 'SIGKILL').catch(() => undefined);
-  for (const s of stacks) s.cleanup();
+  await lab.cleanup();
   for (const s of servers.splice(0)) s.close();
-  stacks = [];
-  sups = [];
 });
 
 /** Answers with its instance and env; `/slow` holds the answer for SLOW_MS; /health is 200. */
@@ -42,23 +38,8 @@ server.listen(port, '127.0.0.1', () => console.log('listening ' + port));
 process.on('SIGTERM', () => { server.close(); setTimeout(() => process.exit(0), 20); });
 `;
 
-async function launch(yaml: string, files: Record<string, string> = {}) {
-  const stack = tempStack(yaml, { 'echo.mjs': ECHO, ...files });
-  stacks.push(stack);
-  const loaded = loadStack(stack.file, { env: process.env });
-  if (!loaded.ok)
-    throw new Error(loaded.errors.map((e) => `${e.line}:${e.col} ${e.message}`).join('\n'));
-  const sup = new Supervisor({
-    config: loaded.config,
-    dataDir: stack.dataDir,
-    sampleIntervalMs: 0,
-  });
-  sups.push(sup);
-  const log = new EventLog();
-  sup.subscribe(log.push);
-  void sup.start();
-  return { sup, log, stack, config: loaded.config };
-}
+const launch = async (yaml: string, files: Record<string, string> = {}) =>
+  lab.launch(yaml, { 'echo.mjs': ECHO, ...files });
 
 async function until(what: string, cond: () => boolean, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
