@@ -714,6 +714,8 @@ export class ReplicaSet {
     this.desired = 'down';
     if (opts.byUser !== false) this.stoppedByUser = true;
     this.stopAutoscale();
+    // A rolling restart waiting for a replacement gives way now instead of at its timeout.
+    this.onInstanceChanged();
     return this.ops.run(async () => {
       await this.stopInstances(reason, opts);
       await this.closeBalancer();
@@ -794,7 +796,8 @@ export class ReplicaSet {
       if (!(await this.ensureBalancer()))
         throw new VigilError('PORT_IN_USE', this.setError ?? 'the balancer could not start');
       const old = this.active();
-      if (opts.allAtOnce || old.length === 0) {
+      // Nothing serving: there is no traffic to keep, a rolling restart would only be slower.
+      if (opts.allAtOnce || !old.some((s) => instanceReady(s.runner))) {
         await Promise.all(old.map((s) => this.removeInstance(s, reason, 'restarted all at once')));
         await this.addInstances(this.wanted, reason);
         this.startAutoscale();
@@ -818,10 +821,12 @@ export class ReplicaSet {
         const [next] = await this.addInstances(1, reason);
         const ready = await this.waitFor(
           () =>
+            this.desired !== 'up' ||
             instanceReady(next!.runner) ||
             ['failed', 'quarantined', 'backoff'].includes(next!.runner.lifecycle),
           this.spec.startupTimeoutMs + 1_000,
         );
+        if (this.desired !== 'up') return; // stopped meanwhile: the stop takes it from here
         if (!ready || !instanceReady(next!.runner)) {
           const why =
             next!.runner.lastError ??

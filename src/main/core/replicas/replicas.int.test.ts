@@ -225,6 +225,36 @@ services:
     expect((await get(front!)).status).toBe(200);
   });
 
+  it('stops while a rolling restart waits for a replacement, without waiting for its startup timeout', async () => {
+    const [front] = await freePorts(1);
+    const { sup } = await launch(
+      `version: 1
+services:
+  api:
+    command: node gate.mjs
+    port: ${front}
+    replicas: 2
+    startup_timeout: 60s
+    health: { http: /health, interval: 300ms }
+`,
+      {
+        // The first two instances serve; any later one never listens.
+        'gate.mjs': `import fs from 'node:fs';
+const n = fs.existsSync('started') ? Number(fs.readFileSync('started', 'utf8')) : 0;
+fs.writeFileSync('started', String(n + 1));
+if (n < 2) await import('./echo.mjs'); else setInterval(() => {}, 1000);`,
+      },
+    );
+    const set = sup.replicaSet('api');
+    await until('2 ready', () => readyCount(set) === 2);
+    const rolling = set.restart({ kind: 'manual', message: 'roll', by: 'cli' });
+    await until('a replacement starting', () => set.instances().length === 3);
+    await set.stop({ kind: 'manual', message: 'stop', by: 'cli' });
+    await rolling.catch(() => undefined);
+    expect(set.lifecycle).toBe('stopped');
+    expect(set.instances().every((s) => s.runner.pid === null)).toBe(true);
+  }, 20_000);
+
   it('scales up and down, draining before stopping, and leaves no process or port behind', async () => {
     const [front] = await freePorts(1);
     const { sup, log } = await launch(`version: 1
