@@ -38,8 +38,11 @@ server.listen(port, '127.0.0.1', () => console.log('listening ' + port));
 process.on('SIGTERM', () => { server.close(); setTimeout(() => process.exit(0), 20); });
 `;
 
-const launch = async (yaml: string, files: Record<string, string> = {}) =>
-  lab.launch(yaml, { 'echo.mjs': ECHO, ...files });
+const launch = async (
+  yaml: string,
+  files: Record<string, string> = {},
+  opts: { history?: boolean } = {},
+) => lab.launch(yaml, { 'echo.mjs': ECHO, ...files }, opts);
 
 async function until(what: string, cond: () => boolean, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
@@ -428,6 +431,45 @@ ${otherKeys}`;
     expect(sup.runner('other')).toBeInstanceOf(ReplicaSet);
     await until('other replicated', () => readyCount(sup.replicaSet('other')) === 2);
     expect((await get(other!)).instance).toMatch(/^other#/);
+  });
+
+  it('keeps a history in which the service is up while min_ready instances serve, and down below', async () => {
+    const [front] = await freePorts(1);
+    const { sup } = await launch(
+      `version: 1
+services:
+  api:
+    command: node echo.mjs
+    port: ${front}
+    replicas: 2
+    health: { http: /health, interval: 300ms }
+    restart: { backoff: 1s }
+`,
+      {},
+      { history: true },
+    );
+    const set = sup.replicaSet('api');
+    await until('2 ready', () => readyCount(set) === 2);
+    const t0 = Date.now();
+    await new Promise((r) => setTimeout(r, 600));
+    const store = sup.store!;
+    expect(store.uptimePct('api', { since: t0, until: Date.now() })).toBe(100);
+    // One instance lost: degraded, still up.
+    process.kill(set.instances()[0]!.runner.pid!, 'SIGKILL');
+    await until('1 ready', () => readyCount(set) === 1);
+    expect(set.health).toBe('degraded');
+    expect(store.uptimePct('api', { since: t0, until: Date.now() })).toBe(100);
+    // Both lost: below min_ready, an outage.
+    await until('2 ready again', () => readyCount(set) === 2, 10_000);
+    for (const s of set.instances()) process.kill(s.runner.pid!, 'SIGKILL');
+    await until('down', () => set.lifecycle !== 'running');
+    await until('back', () => set.lifecycle === 'running', 10_000);
+    const stats = store.serviceStats('api', { since: t0, until: Date.now() });
+    expect(stats.uptimePct).toBeLessThan(100);
+    expect(stats.outages).toBe(1);
+    // Its chart is its instances' probes.
+    const series = store.healthSeries('api#0', { since: t0, until: Date.now(), points: 1 });
+    expect(series[0]!.count).toBeGreaterThan(0);
   });
 
   it('keeps the lines of every instance in the service log, tagged with the instance', async () => {

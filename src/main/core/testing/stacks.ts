@@ -5,6 +5,7 @@
  */
 import type { StackConfig } from '../../../shared/model.js';
 import { loadStack } from '../config/index.js';
+import { HistoryStore } from '../store/index.js';
 import { Supervisor } from '../supervisor.js';
 import { EventLog, tempStack, type TempStack } from './fixtures.js';
 
@@ -17,25 +18,38 @@ export interface RunningStack {
 
 export interface StackLab {
   /** Loads the stack (throwing its errors with line:col) and builds its supervisor, not started. */
-  open(yaml: string, files?: Record<string, string>): RunningStack;
+  open(yaml: string, files?: Record<string, string>, opts?: LabOptions): RunningStack;
   /** `open`, then `sup.start()` without waiting for it. */
-  launch(yaml: string, files?: Record<string, string>): RunningStack;
+  launch(yaml: string, files?: Record<string, string>, opts?: LabOptions): RunningStack;
   cleanup(): Promise<void>;
+}
+
+export interface LabOptions {
+  /** Keep the history in SQLite in the stack's data directory (default: none). */
+  readonly history?: boolean;
 }
 
 export function stackLab(): StackLab {
   let stacks: TempStack[] = [];
   let sups: Supervisor[] = [];
-  const open = (yaml: string, files: Record<string, string> = {}): RunningStack => {
+  let stores: HistoryStore[] = [];
+  const open = (
+    yaml: string,
+    files: Record<string, string> = {},
+    opts: LabOptions = {},
+  ): RunningStack => {
     const stack = tempStack(yaml, files);
     stacks.push(stack);
     const loaded = loadStack(stack.file, { env: process.env });
     if (!loaded.ok)
       throw new Error(loaded.errors.map((e) => `${e.line}:${e.col} ${e.message}`).join('\n'));
+    const store = opts.history ? HistoryStore.open(stack.dataDir) : null;
+    if (store) stores.push(store);
     const sup = new Supervisor({
       config: loaded.config,
       dataDir: stack.dataDir,
       sampleIntervalMs: 0,
+      store,
     });
     sups.push(sup);
     const log = new EventLog();
@@ -44,16 +58,18 @@ export function stackLab(): StackLab {
   };
   return {
     open,
-    launch(yaml, files) {
-      const s = open(yaml, files);
+    launch(yaml, files, opts) {
+      const s = open(yaml, files, opts);
       void s.sup.start();
       return s;
     },
     async cleanup() {
       for (const s of sups) await s.shutdown('stopped', 'SIGKILL').catch(() => undefined);
+      for (const s of stores) s.close();
       for (const s of stacks) s.cleanup();
       stacks = [];
       sups = [];
+      stores = [];
     },
   };
 }
