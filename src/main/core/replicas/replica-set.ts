@@ -392,6 +392,7 @@ export class ReplicaSet {
         service: this.name,
         index,
         logs: this.logs,
+        drain: (timeoutMs) => this.balancer?.drain(id, timeoutMs) ?? Promise.resolve(),
       });
       const slot: Slot = { index, id, port, runner, state: 'active', told: null, wasReady: false };
       this.slots.set(index, slot);

@@ -124,6 +124,11 @@ export interface InstanceIdentity {
   readonly index: number;
   /** The service's log: every instance writes there, each line tagged with its id. */
   readonly logs: ServiceLogs;
+  /**
+   * Behind a balancer: stops new traffic to the instance and resolves once its requests in flight
+   * are done, or after `timeoutMs`. Called before the instance is stopped for failing.
+   */
+  readonly drain?: (timeoutMs: number) => Promise<unknown>;
 }
 
 const NO_TIMERS = (): Timers => ({ backoff: null, startup: null, stable: null, overdue: null });
@@ -850,7 +855,7 @@ export class ServiceRunner {
       case 'quarantine':
       case 'give_up': {
         // The end of the ladder: held down (quarantine) or left down (recovery `degraded`).
-        await this.killForRecovery('graceful', reason);
+        if (!(await this.killForRecovery('graceful', reason))) return;
         this.desired = 'down';
         const why = { ...reason, message: decision.reason };
         this.healingEvent(decision.do, why);
@@ -859,8 +864,11 @@ export class ServiceRunner {
       }
       case 'stack_restart':
       case 'restart': {
-        await this.killForRecovery(decision.do === 'restart' ? decision.mode : 'graceful', reason);
-        if (this.desired === 'down') return;
+        const mine = await this.killForRecovery(
+          decision.do === 'restart' ? decision.mode : 'graceful',
+          reason,
+        );
+        if (!mine || this.desired === 'down') return;
         this.healingEvent('restart_scheduled', reason, {
           attempt: decision.attempt,
           ...(decision.do === 'restart' ? { rung: decision.rung } : {}),
@@ -887,17 +895,32 @@ export class ServiceRunner {
     }
   }
 
-  /** Stops a still-running instance before a restart or quarantine (unhealthy, timeouts). */
+  /**
+   * Stops a still-running instance before a restart or quarantine (unhealthy, timeouts). An
+   * instance behind a balancer is drained first (up to `stop.timeout`): it failed its probe, but
+   * requests already sent to it may still be answered, and a SIGKILL would cut them off. Its
+   * probes stop before the drain, so a passing one cannot put it back in the pool meanwhile.
+   * Resolves false when the process exited by itself during the drain: its exit is then handled
+   * as the failure it is, and this recovery has nothing left to do.
+   */
   private async killForRecovery(
     mode: 'immediate' | 'graceful' | 'dependencies',
     why?: Reason,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const stopping: Reason = {
       ...(why ?? { kind: 'probe' }),
       message: `stopping the failing instance: ${why?.message ?? 'unhealthy'}`,
     };
+    const proc = this.proc;
+    if (proc && this.instance?.drain) {
+      this.monitor?.stop();
+      this.monitor = null;
+      await this.instance.drain(this.spec.stop.timeoutMs);
+      if (this.proc !== proc) return false;
+    }
     if (mode === 'immediate') await this.stopInstance(stopping, 'SIGKILL', 0);
     else await this.stopInstance(stopping);
+    return true;
   }
 
   /**
