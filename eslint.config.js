@@ -55,6 +55,16 @@ const EXPORT = {
     'the stack-file export is a feature on top of the core: only the CLI and the shell import it',
 };
 
+const API = {
+  group: ['**/main/api/**', '../api/**', '../../api/**', './api/**'],
+  message:
+    'the API facade (src/main/api) sits on top of the core and the report: the core never imports it',
+};
+const REPORT = {
+  group: ['**/main/report/**', '../report/**', '../../report/**'],
+  message: 'the healing report reads the history: the core never imports it',
+};
+
 const TESTS = ['**/*.test.ts', '**/*.test.tsx', '**/testing/**'];
 
 /**
@@ -121,6 +131,16 @@ export default tseslint.config(
   ),
   ...zone(
     ['src/main/core/**'],
+    [ELECTRON, REACT, RENDERER, TRANSPORT, CLI, APP, HOST, EXPORT, API, REPORT],
+    [ELECTRON, REACT, RENDERER],
+  ),
+  ...zone(
+    ['src/main/report/**'],
+    [ELECTRON, REACT, RENDERER, TRANSPORT, CLI, APP, HOST, EXPORT, API],
+    [ELECTRON, REACT, RENDERER],
+  ),
+  ...zone(
+    ['src/main/api/**'],
     [ELECTRON, REACT, RENDERER, TRANSPORT, CLI, APP, HOST, EXPORT],
     [ELECTRON, REACT, RENDERER],
   ),

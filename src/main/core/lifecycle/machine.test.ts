@@ -184,6 +184,7 @@ describe('starting', () => {
       generation: 1,
       signal: 'SIGTERM',
       timeoutMs: 3_000,
+      recovery: true,
     });
   });
 
@@ -270,7 +271,7 @@ describe('failures and backoff', () => {
           to: 'stopping',
           reason: why('stopping the failing instance: http probe failed: 503'),
         },
-        { do: 'stop', generation: 1, signal, timeoutMs },
+        { do: 'stop', generation: 1, signal, timeoutMs, recovery: true },
       ]);
       m.now = 400;
       m.send({ type: 'exited', generation: 1 }); // the stop's own doing: no reap, no judgment
@@ -363,6 +364,7 @@ describe('operations', () => {
     m.ready();
     m.send({ type: 'stop_requested', reason: why('stop'), byUser: true, stop: STOP });
     expect(m.did).toEqual(['running->stopping', 'stop']);
+    expect(m.last.effects[1]).toMatchObject({ signal: 'SIGTERM', recovery: false });
     expect(m.state).toMatchObject({ desired: 'down', stoppedByUser: true });
     m.send({ type: 'stop_finished', reason: why('stop') });
     expect(m.last.ignored).toMatch(/its process is stopping/);

@@ -196,12 +196,16 @@ export type Effect =
   | { readonly do: 'start'; readonly launch: number; readonly reason: Reason }
   /** Spawn generation `generation`; answer `spawned` (or `start_failed`). */
   | { readonly do: 'spawn'; readonly generation: number; readonly reason: Reason }
-  /** Stop the generation's process (signal, then SIGKILL after the timeout); answer `stopped`. */
+  /**
+   * Stop the generation's process (signal, then SIGKILL after the timeout); answer `stopped`.
+   * `recovery`: stopped for failing, not asked (behind a balancer it is drained first).
+   */
   | {
       readonly do: 'stop';
       readonly generation: number;
       readonly signal: NodeJS.Signals;
       readonly timeoutMs: number;
+      readonly recovery: boolean;
     }
   /** Kill what is left of an exited process's group; answer `reaped`. */
   | { readonly do: 'reap'; readonly generation: number }
@@ -332,6 +336,7 @@ function hold(
  * is dropped (its end is now expected), and so is a failure being judged. An instance that was up
  * or on its way (starting, running, backoff) goes through `stopping` even with no process left to
  * stop, unless `quietly` (a quarantine held at once): a backoff's attempt will not come.
+ * `recovery`: the instance is stopped for failing (the healing engine's decision), not asked.
  */
 function halt(
   s: InstanceState,
@@ -339,7 +344,7 @@ function halt(
   stop: StopParams,
   afterStop: AfterStop | null,
   effects: Effect[],
-  quietly = false,
+  opts: { quietly?: boolean; recovery?: boolean } = {},
 ): InstanceState {
   // A start under way and a failure being judged are superseded.
   const base: InstanceState = { ...s, judging: null, launching: false };
@@ -347,7 +352,12 @@ function halt(
     case 'live':
     case 'stopping': {
       const next = enter({ ...base, process: 'stopping', afterStop }, 'stopping', reason, effects);
-      effects.push({ do: 'stop', generation: s.generation, ...stop });
+      effects.push({
+        do: 'stop',
+        generation: s.generation,
+        ...stop,
+        recovery: opts.recovery === true,
+      });
       return next;
     }
     case 'exited':
@@ -360,7 +370,7 @@ function halt(
       };
       const wasUp =
         s.lifecycle === 'starting' || s.lifecycle === 'running' || s.lifecycle === 'backoff';
-      return wasUp && !quietly ? enter(next, 'stopping', reason, effects) : next;
+      return wasUp && opts.quietly !== true ? enter(next, 'stopping', reason, effects) : next;
     }
   }
 }
@@ -437,6 +447,7 @@ function decide(
         ev.stop,
         { then: 'hold', action: d.do, reason: why },
         effects,
+        { recovery: true },
       );
       return { state, effects };
     }
@@ -448,7 +459,9 @@ function decide(
         d.do === 'restart' && d.mode === 'immediate'
           ? { signal: 'SIGKILL', timeoutMs: 0 }
           : ev.stop;
-      const state = halt(s, stoppingReason(reason), stop, { then: 'backoff', retry }, effects);
+      const state = halt(s, stoppingReason(reason), stop, { then: 'backoff', retry }, effects, {
+        recovery: true,
+      });
       return { state, effects };
     }
   }
@@ -642,7 +655,7 @@ function transition(s: InstanceState, ev: InstanceEvent, now: number): Step {
     case 'quarantine_requested': {
       const down: InstanceState = { ...s, desired: 'down', halting: null };
       const after: AfterStop = { then: 'hold', action: 'quarantine', reason: ev.reason };
-      const next = halt(down, ev.reason, ev.stop, after, effects, true);
+      const next = halt(down, ev.reason, ev.stop, after, effects, { quietly: true });
       // Nothing to stop: held at once.
       if (next.process === 'stopping') return done(next);
       return done(hold(next, 'quarantine', ev.reason, effects));

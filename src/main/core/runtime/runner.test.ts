@@ -15,13 +15,18 @@ import type { SpawnRequest } from '../process/spawn.js';
 import { FakeLauncher, type ProcessScript } from '../process/testing/fake-launcher.js';
 import { removeTempDirs, tempDir } from '../testing/temp.js';
 import { Gate } from './gate.js';
-import { ServiceRunner, type RunnerContext } from './runner.js';
+import { ServiceLogs } from '../process/index.js';
+import { ServiceRunner, type InstanceIdentity, type RunnerContext } from './runner.js';
 
 afterEach(() => removeTempDirs());
 
 const manual = { kind: 'manual', message: 'test', by: 'api' } as const;
 
-function harness(service: string, script: (req: SpawnRequest, n: number) => ProcessScript) {
+function harness(
+  service: string,
+  script: (req: SpawnRequest, n: number) => ProcessScript,
+  instance?: (logs: ServiceLogs) => InstanceIdentity,
+) {
   const dir = tempDir();
   const text = `version: 1\nservices:\n  api:\n    command: node api.js\n${service}`;
   const loaded = parseStack(text, path.join(dir, 'vigil.yaml'), { env: {} });
@@ -47,7 +52,13 @@ function harness(service: string, script: (req: SpawnRequest, n: number) => Proc
     recordProcess: () => {},
     launcher,
   };
-  const runner = new ServiceRunner(loaded.config.services[0]!, 0, ctx);
+  const spec = loaded.config.services[0]!;
+  const runner = new ServiceRunner(
+    spec,
+    0,
+    ctx,
+    instance ? instance(new ServiceLogs({ name: spec.name, logsDir: dir })) : null,
+  );
   /** Lets promise chains (gate, probes, reaps, stops) run. */
   const settle = async (): Promise<void> => {
     for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
@@ -239,5 +250,42 @@ describe('ServiceRunner with scripted processes', () => {
       'stopping->stopped',
       'stopped->starting',
     ]);
+  });
+
+  it('an instance over its memory limit is drained before it is killed, then restarted', async () => {
+    const drains: { at: number; signals: number }[] = [];
+    let finishDrain: () => void = () => {};
+    const h = harness(
+      `${READY}    limits: { memory: 10MB }\n    restart: { backoff: [1s] }\n`,
+      () => ({ output: ['ready'] }),
+      (logs) => ({
+        id: 'api#0',
+        service: 'api',
+        index: 0,
+        logs,
+        drain: () => {
+          drains.push({ at: h.clock.now(), signals: h.launcher.last.signals.length });
+          return new Promise<void>((r) => (finishDrain = r));
+        },
+      }),
+    );
+    h.runner.requestUp({ kind: 'launch', message: 'launch' });
+    await h.advance(200);
+    expect(h.runner.lifecycle).toBe('running');
+    const first = h.launcher.last;
+    expect(first.env).toMatchObject({ VIGIL_REPLICA: '0', VIGIL_INSTANCE: 'api#0' });
+    h.runner.onSample({ cpuPercent: 1, rssBytes: 64 * 1024 * 1024, processes: 1 });
+    await h.settle();
+    expect(h.runner.lifecycle).toBe('stopping');
+    expect(drains).toEqual([{ at: 200, signals: 0 }]); // drained before any signal
+    expect(first.alive).toBe(true);
+    finishDrain();
+    await h.settle();
+    expect(first.signals).toEqual(['SIGKILL']); // rung 1
+    expect(h.runner.lifecycle).toBe('backoff');
+    expect(h.runner.lastError).toMatch(/memory/);
+    await h.advance(1_300);
+    expect(h.launcher.spawned).toHaveLength(2);
+    expect(h.runner.lifecycle).toBe('running');
   });
 });

@@ -134,6 +134,11 @@ export interface InstanceIdentity {
   readonly index: number;
   /** The service's log: every instance writes there, each line tagged with its id. */
   readonly logs: ServiceLogs;
+  /**
+   * Behind a balancer: stops new traffic to the instance and resolves once its requests in flight
+   * are done, or after `timeoutMs`. Called before the instance is stopped for failing.
+   */
+  readonly drain?: (timeoutMs: number) => Promise<unknown>;
 }
 
 const NO_TIMERS = (): Timers => ({ backoff: null, startup: null, stable: null });
@@ -214,7 +219,7 @@ export class ServiceRunner {
   readonly instance: InstanceIdentity | null;
   /** Events waiting for the machine while the effects of an earlier one are carried out. */
   private readonly queue: { ev: InstanceEvent; done: () => void }[] = [];
-  private draining = false;
+  private stepping = false;
   /** The last instance was ready (so it was serving its port) when it exited. */
   private portWasOurs = false;
   /** The exit of the current generation, waiting for its reap (the machine's `reap` effect). */
@@ -375,8 +380,8 @@ export class ServiceRunner {
   private dispatch(ev: InstanceEvent): Promise<void> {
     return new Promise<void>((resolve) => {
       this.queue.push({ ev, done: resolve });
-      if (this.draining) return;
-      this.draining = true;
+      if (this.stepping) return;
+      this.stepping = true;
       try {
         for (let item = this.queue.shift(); item; item = this.queue.shift()) {
           const waits: Promise<unknown>[] = [];
@@ -389,7 +394,7 @@ export class ServiceRunner {
           void Promise.allSettled(waits).then(() => done());
         }
       } finally {
-        this.draining = false;
+        this.stepping = false;
       }
     });
   }
@@ -417,7 +422,11 @@ export class ServiceRunner {
         this.spawnProcess(e.generation, e.reason);
         return undefined;
       case 'stop':
-        return this.stopProcess(e.generation, { signal: e.signal, timeoutMs: e.timeoutMs });
+        return this.stopProcess(
+          e.generation,
+          { signal: e.signal, timeoutMs: e.timeoutMs },
+          e.recovery,
+        );
       case 'reap':
         this.reap(e.generation);
         return undefined;
@@ -960,11 +969,24 @@ export class ServiceRunner {
   /**
    * The machine's `stop` effect: the live instance's monitor ends and its group is stopped; its
    * exit is expected (no healing). Answers `stopped` once the whole group is gone.
+   *
+   * An instance behind a balancer stopped for failing (`recovery`) is drained first (up to
+   * `stop.timeout`): it failed its probe, but requests already sent to it may still be answered,
+   * and a SIGKILL would cut them off. Its probes stop before the drain, so a passing one cannot
+   * put it back in the pool meanwhile. Should it exit by itself during the drain, that exit ends
+   * the stop (the decision that asked for it, a backoff or a hold, follows).
    */
-  private async stopProcess(gen: number, stop: StopParams): Promise<void> {
-    const proc = this.proc;
+  private async stopProcess(gen: number, stop: StopParams, recovery: boolean): Promise<void> {
     this.monitor?.stop();
     this.monitor = null;
+    if (recovery && this.proc && gen === this.generation && this.instance?.drain) {
+      try {
+        await this.instance.drain(this.spec.stop.timeoutMs);
+      } catch (err) {
+        this.ctx.logger.warn(`${this.name}: draining: ${String(err)}`);
+      }
+    }
+    const proc = this.proc;
     if (proc && gen === this.generation) {
       const onSlow = this.onSlow;
       try {

@@ -2,8 +2,8 @@
  * The words of the report's timeline: what a failure, a probe result or a healing step is
  * called, and how the steps of one incident are said (a long crash loop summed up). Pure.
  */
-import type { HealingAction, HealingEvent, HealthEvent } from '../../../shared/events.js';
-import type { Actor, ProbeType, Reason } from '../../../shared/model.js';
+import type { HealingAction, HealingEvent, HealthEvent } from '../../shared/events.js';
+import type { Actor, ProbeType, Reason } from '../../shared/model.js';
 import { humanDuration } from './format.js';
 import type { IncidentKind } from './types.js';
 

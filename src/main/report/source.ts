@@ -2,13 +2,8 @@
  * A ReportSource over the history store. Typed by the methods it uses rather than the store's
  * class, so the report does not depend on how the store is built.
  */
-import type {
-  HealingEvent,
-  HealthEvent,
-  ServiceEvent,
-  StatusEvent,
-} from '../../../shared/events.js';
-import type { HealthBucket, ServiceStats } from '../store/types.js';
+import type { HealingEvent, HealthEvent, ServiceEvent, StatusEvent } from '../../shared/events.js';
+import type { HealthBucket, ServiceStats } from '../core/store/types.js';
 import type { ReportRange, ReportSource } from './types.js';
 
 /** Upper bound on the events a report reads per list (the store's own maximum). */

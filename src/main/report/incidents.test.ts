@@ -3,14 +3,9 @@
  * included), sharing the event builders.
  */
 import { describe, expect, it } from 'vitest';
-import type {
-  HealingEvent,
-  HealthEvent,
-  ServiceEvent,
-  StatusEvent,
-} from '../../../shared/events.js';
-import type { Reason } from '../../../shared/model.js';
-import type { ServiceStats } from '../store/types.js';
+import type { HealingEvent, HealthEvent, ServiceEvent, StatusEvent } from '../../shared/events.js';
+import type { Reason } from '../../shared/model.js';
+import type { ServiceStats } from '../core/store/types.js';
 import { buildReport } from './build.js';
 import { momentWriter, TimeFormatter } from './format.js';
 import { serviceIncidents, type IncidentDraft, type TimelineContext } from './incidents.js';
@@ -420,7 +415,10 @@ describe('failures', () => {
         kind: 'probe',
         message: 'scaled api from 2 to 4 instances: automatic: cpu 91% over the target of 70%',
       }),
-      heal('api', at(51), 'instance_added', { kind: 'probe', message: 'api#2 joined on port 3003' }),
+      heal('api', at(51), 'instance_added', {
+        kind: 'probe',
+        message: 'api#2 joined on port 3003',
+      }),
       heal('api', at(60), 'failover_completed', {
         kind: 'probe',
         message: 'traffic goes to api-stub: no instance is ready',

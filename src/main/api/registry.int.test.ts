@@ -8,13 +8,13 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpClient } from '../../shared/client/index.js';
 import { VigilError } from '../../shared/errors.js';
-import { loadStack } from './config/index.js';
-import { Supervisor } from './supervisor.js';
+import { loadStack } from '../core/config/index.js';
+import { Supervisor } from '../core/supervisor.js';
 import { createApi, eventSource } from './api.js';
 import { startHttpServer } from '../transport/http.js';
-import { silentLogger } from './logger.js';
+import { silentLogger } from '../core/logger.js';
 import { prometheusMetrics } from './metrics.js';
-import { EventLog, freePorts, tempStack, type TempStack } from './testing/fixtures.js';
+import { EventLog, freePorts, tempStack, type TempStack } from '../core/testing/fixtures.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

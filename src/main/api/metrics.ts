@@ -1,6 +1,6 @@
 /** `GET /metrics`: the supervisor's state in the Prometheus text exposition format (0.0.4). */
 import { HEALTHS } from '../../shared/model.js';
-import type { Supervisor } from './supervisor.js';
+import type { Supervisor } from '../core/supervisor.js';
 
 const esc = (v: string): string =>
   v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');

@@ -7,8 +7,8 @@
  * from the healing events themselves, so that the report's restart count is always the number of
  * restart events it lists (`restart`, `graceful_restart`, `dependency_restart`).
  */
-import { VigilError } from '../../../shared/errors.js';
-import type { HealingEvent, HealthEvent, ServiceEvent } from '../../../shared/events.js';
+import { VigilError } from '../../shared/errors.js';
+import type { HealingEvent, HealthEvent, ServiceEvent } from '../../shared/events.js';
 import { localTimeZone, momentWriter, TimeFormatter } from './format.js';
 import {
   RESTART_ACTIONS,

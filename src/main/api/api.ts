@@ -16,8 +16,8 @@ import type {
 import type { StatusResponse } from '../../shared/views.js';
 import type { VigilEvent } from '../../shared/events.js';
 import { formatDuration } from '../../shared/duration.js';
-import type { Supervisor } from './supervisor.js';
-import { ReplicaSet, mergeHealthSeries } from './replicas/index.js';
+import type { Supervisor } from '../core/supervisor.js';
+import { ReplicaSet, mergeHealthSeries } from '../core/replicas/index.js';
 import {
   compositeHealth,
   dependenciesView,
@@ -31,8 +31,8 @@ import {
   parseTimeBound,
   renderReport,
   reportSourceFromHistory,
-} from './report/index.js';
-import { systemTotals } from './resources/index.js';
+} from '../report/index.js';
+import { systemTotals } from '../core/resources/index.js';
 import { registry } from './registry.js';
 
 const HOUR = 3_600_000;

@@ -1,5 +1,5 @@
 /** One entry point for every report format, with its content type and file name. Pure. */
-import { VigilError } from '../../../shared/errors.js';
+import { VigilError } from '../../shared/errors.js';
 import { TimeFormatter } from './format.js';
 import { renderCsv } from './render-csv.js';
 import { renderHtml } from './render-html.js';

@@ -6,13 +6,8 @@
  * and only ever added to (bump `report_version` on any other change). Times are epoch
  * milliseconds; durations are milliseconds (`*_ms`); percentages are 0..100.
  */
-import type {
-  HealingEvent,
-  HealthEvent,
-  ServiceEvent,
-  StatusEvent,
-} from '../../../shared/events.js';
-import type { HealthBucket, ServiceStats } from '../store/types.js';
+import type { HealingEvent, HealthEvent, ServiceEvent, StatusEvent } from '../../shared/events.js';
+import type { HealthBucket, ServiceStats } from '../core/store/types.js';
 
 export interface ReportRange {
   readonly since: number;
@@ -194,7 +189,7 @@ export interface ReportData {
 }
 
 /** The formats of the API contract. */
-export type { ReportFormat } from '../../../shared/views.js';
+export type { ReportFormat } from '../../shared/views.js';
 
 export interface RenderedReport {
   readonly body: string;

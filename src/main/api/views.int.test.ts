@@ -4,12 +4,12 @@
  */
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { removeTempDirs, tempDir } from './testing/temp.js';
+import { removeTempDirs, tempDir } from '../core/testing/temp.js';
 import type { StatusEvent, VigilEvent } from '../../shared/events.js';
-import { FakeClock } from './clock.js';
-import { parseStack } from './config/index.js';
-import { HistoryStore } from './store/index.js';
-import { Supervisor } from './supervisor.js';
+import { FakeClock } from '../core/clock.js';
+import { parseStack } from '../core/config/index.js';
+import { HistoryStore } from '../core/store/index.js';
+import { Supervisor } from '../core/supervisor.js';
 import { historyView, statusSnapshot, systemView } from './views.js';
 
 const stores: HistoryStore[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VigilError } from '../../../shared/errors.js';
+import { VigilError } from '../../shared/errors.js';
 import {
   formatPercent,
   humanDuration,

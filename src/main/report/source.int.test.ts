@@ -3,8 +3,8 @@
  * report as the in-memory fake, and the report's restart counts equal the store's.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../clock.js';
-import { HistoryStore } from '../store/index.js';
+import { FakeClock } from '../core/clock.js';
+import { HistoryStore } from '../core/store/index.js';
 import { buildReport } from './build.js';
 import { renderReport } from './render.js';
 import { reportSourceFromHistory, type HistoryReader } from './source.js';

@@ -1,5 +1,5 @@
 /** Whole-stack timeline entries from the status updates: critical spells and milestones. Pure. */
-import type { StatusEvent } from '../../../shared/events.js';
+import type { StatusEvent } from '../../shared/events.js';
 import { humanDuration } from './format.js';
 import type { IncidentDraft, TimelineContext } from './incidents.js';
 import { clean } from './phrases.js';

@@ -27,9 +27,9 @@ import type {
   HealingEvent,
   HealthEvent,
   ServiceEvent,
-} from '../../../shared/events.js';
-import type { Reason, ReasonKind } from '../../../shared/model.js';
-import type { ServiceStats } from '../store/types.js';
+} from '../../shared/events.js';
+import type { Reason, ReasonKind } from '../../shared/model.js';
+import type { ServiceStats } from '../core/store/types.js';
 import { humanDuration } from './format.js';
 import {
   attemptsOf,
@@ -50,7 +50,7 @@ import {
   DOWN_LIFECYCLES,
   STOP_LIFECYCLES,
   RESTART_ACTIONS as RESTART_ACTION_LIST,
-} from '../../../shared/lifecycle.js';
+} from '../../shared/lifecycle.js';
 
 export type IncidentDraft = Omit<ReportIncident, 'id'>;
 

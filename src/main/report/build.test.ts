@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { VigilError } from '../../../shared/errors.js';
-import type { HealingEvent } from '../../../shared/events.js';
+import { VigilError } from '../../shared/errors.js';
+import type { HealingEvent } from '../../shared/events.js';
 import { buildReport } from './build.js';
 import { FAILURE_KINDS, RESTART_ACTIONS } from './incidents.js';
 import { at, exit, fakeSource, heal, launched, life, shopScenario, T0 } from './testing/support.js';

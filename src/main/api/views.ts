@@ -15,13 +15,13 @@ import type {
   StatusResponse,
   SystemView,
 } from '../../shared/views.js';
-import { monoToWall } from './clock.js';
-import { renderGraph } from './graph/index.js';
-import { missingOptional } from './lifecycle/rules.js';
-import type { Supervisor } from './supervisor.js';
-import type { ServiceUnit } from './supervisor.js';
-import { ReplicaSet, instanceReady } from './replicas/index.js';
-import type { HistoryStore } from './store/index.js';
+import { monoToWall } from '../core/clock.js';
+import { renderGraph } from '../core/graph/index.js';
+import { missingOptional } from '../core/lifecycle/rules.js';
+import type { Supervisor } from '../core/supervisor.js';
+import type { ServiceUnit } from '../core/supervisor.js';
+import { ReplicaSet, instanceReady } from '../core/replicas/index.js';
+import type { HistoryStore } from '../core/store/index.js';
 
 const iso = (ms: number | null | undefined): string | null =>
   ms === null || ms === undefined ? null : new Date(ms).toISOString();

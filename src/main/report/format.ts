@@ -1,6 +1,6 @@
 /** How reports write times, durations and percentages, and how they read time bounds. Pure. */
-import { parseDuration } from '../../../shared/duration.js';
-import { VigilError } from '../../../shared/errors.js';
+import { parseDuration } from '../../shared/duration.js';
+import { VigilError } from '../../shared/errors.js';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;

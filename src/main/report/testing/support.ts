@@ -9,7 +9,7 @@ import type {
   ServiceEvent,
   StatusEvent,
   SystemEventName,
-} from '../../../../shared/events.js';
+} from '../../../shared/events.js';
 import {
   displayStatus,
   type Health,
@@ -17,17 +17,17 @@ import {
   type ProbeType,
   type Reason,
   type SystemState,
-} from '../../../../shared/model.js';
-import { RESTART_ACTIONS } from '../../../../shared/lifecycle.js';
-import { availabilityStats, type TimelineItem } from '../../store/availability.js';
+} from '../../../shared/model.js';
+import { RESTART_ACTIONS } from '../../../shared/lifecycle.js';
+import { availabilityStats, type TimelineItem } from '../../core/store/availability.js';
 import {
   addHealth,
   bucketIndex,
   finishHealth,
   newHealthAccs,
   seriesWindow,
-} from '../../store/buckets.js';
-import type { HealthBucket, ServiceStats } from '../../store/types.js';
+} from '../../core/store/buckets.js';
+import type { HealthBucket, ServiceStats } from '../../core/store/types.js';
 import type { ReportRange, ReportSource } from '../types.js';
 
 export const T0 = Date.UTC(2026, 0, 1, 10, 0, 0);

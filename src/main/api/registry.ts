@@ -7,8 +7,8 @@ import path from 'node:path';
 import { DEFAULT_HEALTH, type ServiceSpec } from '../../shared/model.js';
 import { VigilError } from '../../shared/errors.js';
 import type { OkResponse, RegisterResponse } from '../../shared/views.js';
-import type { Supervisor } from './supervisor.js';
-import { ExternalRunner } from './runtime/external-runner.js';
+import type { Supervisor } from '../core/supervisor.js';
+import { ExternalRunner } from '../core/runtime/external-runner.js';
 import type { Actor } from '../../shared/model.js';
 
 export interface RegisterInput {
