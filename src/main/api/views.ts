@@ -15,11 +15,11 @@ import type {
   StatusResponse,
   SystemView,
 } from '../../shared/views.js';
-import { monoToWall } from '../core/clock.js';
 import { renderGraph } from '../core/graph/index.js';
 import { missingOptional } from '../core/lifecycle/rules.js';
 import type { Supervisor } from '../core/supervisor.js';
 import type { ServiceUnit } from '../core/supervisor.js';
+import { snapshotOf, type UnitSnapshot } from '../core/runtime/snapshot.js';
 import { ReplicaSet, instanceReady } from '../core/replicas/index.js';
 import type { HistoryStore } from '../core/store/index.js';
 
@@ -44,63 +44,72 @@ export function serviceView(
   r: ServiceUnit,
   counts?: ReadonlyMap<string, { count: number; failed: number }>,
 ): ServiceView {
-  const node = sup.graph.nodes.get(r.name);
+  return viewOf(sup, r, snapshotOf(r, sup.clock), counts);
+}
+
+/** A service's view from one snapshot of it (its replicas' from their own snapshots). */
+function viewOf(
+  sup: Supervisor,
+  r: ServiceUnit,
+  s: UnitSnapshot,
+  counts?: ReadonlyMap<string, { count: number; failed: number }>,
+): ServiceView {
+  const node = sup.graph.nodes.get(s.name);
   const now = sup.clock.wallNow();
   // A snapshot builds this for every service: the uptime comes from the store's timeline cache.
   const range = { since: now - HOUR, until: now };
-  const uptimePct = sup.store?.uptimePct(r.name, range) ?? null;
+  const uptimePct = sup.store?.uptimePct(s.name, range) ?? null;
   const probes = probeCountsOf(sup, r, range, counts);
-  const required = r.spec.dependsOn.filter((d) => !d.optional).map((d) => d.name);
-  const optional = r.spec.dependsOn.filter((d) => d.optional).map((d) => d.name);
+  const required = s.spec.dependsOn.filter((d) => !d.optional).map((d) => d.name);
+  const optional = s.spec.dependsOn.filter((d) => d.optional).map((d) => d.name);
   return {
-    name: r.name,
-    status: displayStatus(r.lifecycle, r.health),
-    lifecycle: r.lifecycle,
-    health: r.health,
-    pid: r.pid,
-    generation: r.generation,
-    port: r.spec.port ?? null,
-    priority: r.spec.priority,
-    required: r.spec.required,
-    is_critical: r.spec.priority === 'critical',
-    oneshot: r.spec.oneshot,
-    registered: r.external !== null,
-    phase: r.phase,
-    restart_count: r.restartCount,
-    restart_attempts: r.healing.attempts,
-    last_restart: iso(r.lastRestart?.ts),
-    last_restart_reason: r.lastRestart?.reason ?? null,
-    last_error: r.lastError,
-    blocked_by: r.blocked,
-    next_attempt_at:
-      r.nextAttemptAtMono === null ? null : iso(monoToWall(sup.clock, r.nextAttemptAtMono)),
-    since: new Date(r.sinceWall).toISOString(),
-    started_at: iso(r.startedAtWall),
-    consecutive_failures: r.counters.consecutiveFailures,
-    last_check: r.lastProbe,
-    breaker: r.breaker(),
-    quarantine_reason: r.healing.quarantine?.reason ?? null,
-    version: r.spec.version ?? null,
-    capabilities: r.spec.capabilities,
+    name: s.name,
+    status: displayStatus(s.lifecycle, s.health),
+    lifecycle: s.lifecycle,
+    health: s.health,
+    pid: s.pid,
+    generation: s.generation,
+    port: s.spec.port ?? null,
+    priority: s.spec.priority,
+    required: s.spec.required,
+    is_critical: s.spec.priority === 'critical',
+    oneshot: s.spec.oneshot,
+    registered: s.registered,
+    phase: s.phase,
+    restart_count: s.restartCount,
+    restart_attempts: s.restartAttempts,
+    last_restart: iso(s.lastRestart?.ts),
+    last_restart_reason: s.lastRestart?.reason ?? null,
+    last_error: s.lastError,
+    blocked_by: [...s.blocked],
+    next_attempt_at: iso(s.nextAttemptAt),
+    since: new Date(s.since).toISOString(),
+    started_at: iso(s.startedAt),
+    consecutive_failures: s.consecutiveFailures,
+    last_check: s.lastProbe,
+    breaker: s.breaker,
+    quarantine_reason: s.quarantineReason,
+    version: s.spec.version ?? null,
+    capabilities: s.spec.capabilities,
     dependencies: {
       required,
       optional,
-      conditions: Object.fromEntries(r.spec.dependsOn.map((d) => [d.name, d.condition])),
+      conditions: Object.fromEntries(s.spec.dependsOn.map((d) => [d.name, d.condition])),
       dependents: node ? [...node.dependents] : [],
-      layer: r.phase,
+      layer: s.phase,
     },
     metrics: {
-      cpu_percent: r.metrics.cpuPercent,
-      rss_bytes: r.metrics.rssBytes,
-      processes: r.metrics.processes,
+      cpu_percent: s.metrics.cpuPercent,
+      rss_bytes: s.metrics.rssBytes,
+      processes: s.metrics.processes,
       uptime_percentage: uptimePct,
       avg_response_time_ms: null,
       probe_count: probes?.count ?? 0,
       probe_failures: probes?.failed ?? 0,
     },
-    not_ready: notReady(r),
-    started_without: stillWithout(sup, r),
-    watch: sup.watch.view(r.name),
+    not_ready: notReady(s),
+    started_without: stillWithout(sup, s),
+    watch: sup.watch.view(s.name),
     replicas: r instanceof ReplicaSet ? replicasView(sup, r) : null,
   };
 }
@@ -128,24 +137,23 @@ function probeCountsOf(
 }
 
 /** Why a starting service is not ready yet (null unless it is starting). */
-export function notReady(r: ServiceUnit): NotReadyView | null {
-  if (r.lifecycle !== 'starting') return null;
-  const last = r.lastProbe;
-  const failed = last !== null && !last.ok && r.counters.health !== 'unknown';
-  const deadline = r.startupDeadlineWall();
+export function notReady(s: UnitSnapshot): NotReadyView | null {
+  if (s.lifecycle !== 'starting') return null;
+  const last = s.lastProbe;
+  const failed = last !== null && !last.ok && s.health !== 'unknown';
   return {
-    failed_checks: r.counters.startFailures,
+    failed_checks: s.startFailures,
     last_failure: failed ? last.detail : null,
-    startup_deadline: iso(deadline),
+    startup_deadline: iso(s.startupDeadline),
   };
 }
 
 /** The optional dependencies the running instance started without that are still not there. */
-function stillWithout(sup: Supervisor, r: ServiceUnit): ServiceView['started_without'] {
-  if (r.startedWithout.length === 0) return [];
-  if (r.lifecycle !== 'starting' && r.lifecycle !== 'running') return [];
-  const left = new Set(r.startedWithout.map((m) => m.service));
-  return missingOptional(r.spec.dependsOn, (n) => sup.runners.get(n)?.facts()).filter((m) =>
+function stillWithout(sup: Supervisor, s: UnitSnapshot): ServiceView['started_without'] {
+  if (s.startedWithout.length === 0) return [];
+  if (s.lifecycle !== 'starting' && s.lifecycle !== 'running') return [];
+  const left = new Set(s.startedWithout.map((m) => m.service));
+  return missingOptional(s.spec.dependsOn, (n) => sup.runners.get(n)?.facts()).filter((m) =>
     left.has(m.service),
   );
 }
@@ -154,7 +162,7 @@ function stillWithout(sup: Supervisor, r: ServiceUnit): ServiceView['started_wit
 export function replicasView(sup: Supervisor, set: ReplicaSet): ReplicasView {
   const traffic = new Map(set.trafficStats().map((t) => [t.id, t]));
   const instances: InstanceView[] = set.instances().map((slot) => {
-    const r = slot.runner;
+    const r = snapshotOf(slot.runner, sup.clock);
     const t = traffic.get(slot.id);
     const ready = instanceReady(r);
     return {
@@ -168,10 +176,10 @@ export function replicasView(sup: Supervisor, set: ReplicaSet): ReplicasView {
       generation: r.generation,
       restart_count: r.restartCount,
       last_error: r.lastError,
-      since: new Date(r.sinceWall).toISOString(),
-      started_at: iso(r.startedAtWall),
+      since: new Date(r.since).toISOString(),
+      started_at: iso(r.startedAt),
       last_check: r.lastProbe,
-      breaker: r.breaker(),
+      breaker: r.breaker,
       in_pool: t ? t.ready && !t.draining : ready && slot.state === 'active',
       draining: slot.state === 'leaving' || (t?.draining ?? false),
       ejected: t?.ejected ?? false,
@@ -251,7 +259,8 @@ export function specView(spec: ServiceSpec): Record<string, unknown> {
 }
 
 export function serviceDetail(sup: Supervisor, r: ServiceUnit): ServiceDetailView {
-  const base = serviceView(sup, r);
+  const s = snapshotOf(r, sup.clock);
+  const base = viewOf(sup, r, s);
   const history: ProbeResult[] = probedNames(r)
     .flatMap((id) => sup.store?.probes(id, { limit: 100 }) ?? [])
     .sort((a, b) => b.ts - a.ts)
@@ -264,7 +273,7 @@ export function serviceDetail(sup: Supervisor, r: ServiceUnit): ServiceDetailVie
       detail: p.detail,
       ts: p.ts,
     }));
-  if (history.length === 0 && !sup.store && r.lastProbe) history.push(r.lastProbe);
+  if (history.length === 0 && !sup.store && s.lastProbe) history.push(s.lastProbe);
   const avg =
     history.length > 0 ? history.reduce((a, p) => a + p.latencyMs, 0) / history.length : null;
   return {
@@ -273,9 +282,9 @@ export function serviceDetail(sup: Supervisor, r: ServiceUnit): ServiceDetailVie
       ...base.metrics,
       avg_response_time_ms: avg === null ? null : Math.round(avg * 10) / 10,
     },
-    spec: specView(r.spec),
+    spec: specView(s.spec),
     health_history: history,
-    log_file: r.logs.file,
+    log_file: s.logFile,
   };
 }
 
