@@ -65,6 +65,12 @@ const REPORT = {
   message: 'the healing report reads the history: the core never imports it',
 };
 
+const STACKFILE = {
+  group: ['**/main/stackfile/**', '../stackfile/**', '../../stackfile/**'],
+  message:
+    'stack-file import and discovery (src/main/stackfile) write stack files for the CLI: the core never imports them',
+};
+
 const TESTS = ['**/*.test.ts', '**/*.test.tsx', '**/testing/**'];
 
 /**
@@ -131,6 +137,11 @@ export default tseslint.config(
   ),
   ...zone(
     ['src/main/core/**'],
+    [ELECTRON, REACT, RENDERER, TRANSPORT, CLI, APP, HOST, EXPORT, API, REPORT, STACKFILE],
+    [ELECTRON, REACT, RENDERER],
+  ),
+  ...zone(
+    ['src/main/stackfile/**'],
     [ELECTRON, REACT, RENDERER, TRANSPORT, CLI, APP, HOST, EXPORT, API, REPORT],
     [ELECTRON, REACT, RENDERER],
   ),

@@ -63,6 +63,11 @@ const PROBES: readonly Probe[] = [
     expect: { rule: 'no-restricted-imports', message: 'the healing report reads the history' },
   },
   {
+    file: `src/main/core/layer-probe-stackfile-${tag}.ts`,
+    text: "import { importStack } from '../stackfile/import/index.js';\nexport const x = importStack;\n",
+    expect: { rule: 'no-restricted-imports', message: 'the core never imports them' },
+  },
+  {
     file: `src/main/report/layer-probe-${tag}.ts`,
     text: "import { createApi } from '../api/api.js';\nexport const x = createApi;\n",
     expect: { rule: 'no-restricted-imports', message: 'the API facade' },

@@ -9,10 +9,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { removeTempDirs, tempDir } from '../testing/temp.js';
+import { removeTempDirs, tempDir } from '../../core/testing/temp.js';
 import { VigilError } from '../../../shared/errors.js';
 import type { ServiceSpec, StackConfig } from '../../../shared/model.js';
-import { interpolate, loadStack } from '../config/index.js';
+import { interpolate, loadStack } from '../../core/config/index.js';
 import { escapeInterpolation, splitArgs } from './escape.js';
 import { importStack, isImportableName, type ImportResult } from './index.js';
 import { NameRegistry, normaliseName } from './names.js';

@@ -5,11 +5,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { removeTempDirs, tempDir } from '../testing/temp.js';
+import { removeTempDirs, tempDir } from '../../core/testing/temp.js';
 import type { ServiceSpec, StackConfig } from '../../../shared/model.js';
-import { loadStack } from '../config/index.js';
-import { Supervisor } from '../supervisor.js';
-import { EventLog, freePorts, HTTP_SERVICE, ONESHOT, pidAlive } from '../testing/fixtures.js';
+import { loadStack } from '../../core/config/index.js';
+import { Supervisor } from '../../core/supervisor.js';
+import {
+  EventLog,
+  freePorts,
+  HTTP_SERVICE,
+  ONESHOT,
+  pidAlive,
+} from '../../core/testing/fixtures.js';
 import { evaluateModule, evaluateModuleSync } from './evaluate.js';
 import { importStack, importStackAsync, type ImportResult } from './index.js';
 

@@ -3,7 +3,7 @@
  * with comments) and a warning for everything that could not be mapped, each pointing at where it
  * is in the source file.
  */
-import type { ConfigIssue } from '../config/index.js';
+import type { ConfigIssue } from '../../core/config/index.js';
 
 export const IMPORT_FORMATS = ['process-compose', 'procfile', 'pm2'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { VigilError } from '../../../shared/errors.js';
-import { parseStack, type ConfigIssue } from '../config/index.js';
+import { parseStack, type ConfigIssue } from '../../core/config/index.js';
 import { realFs, type ConvertContext } from './context.js';
 import { evaluateModule, evaluateModuleSync, type EvaluatedModule } from './evaluate.js';
 import { convertPm2 } from './pm2.js';

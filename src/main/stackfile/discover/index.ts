@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { VigilError } from '../../../shared/errors.js';
-import { parseStack, type ConfigIssue } from '../config/index.js';
+import { parseStack, type ConfigIssue } from '../../core/config/index.js';
 import {
   convertFile,
   NameRegistry,

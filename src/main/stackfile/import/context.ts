@@ -1,7 +1,7 @@
 /** What converters may ask of the outside world: files (to check paths) and the environment. */
 import fs from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
-import { interpolate } from '../config/index.js';
+import { interpolate } from '../../core/config/index.js';
 import type { FsView } from './types.js';
 import { ENV_KEY_RE } from './values.js';
 

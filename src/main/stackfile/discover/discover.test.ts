@@ -5,9 +5,9 @@
  */
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { removeTempDirs, tempDir } from '../testing/temp.js';
+import { removeTempDirs, tempDir } from '../../core/testing/temp.js';
 import type { ServiceSpec, StackConfig } from '../../../shared/model.js';
-import { parseStack } from '../config/index.js';
+import { parseStack } from '../../core/config/index.js';
 import { NameRegistry } from '../import/index.js';
 import { discoverStack, type InitResult } from './index.js';
 import { guessServices, localPortsIn, portInScript, runScript } from './guess.js';

@@ -4,8 +4,8 @@
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, type Node } from 'yaml';
 import { VigilError } from '../../../shared/errors.js';
-import { IssueList } from '../config/issues.js';
-import { readYaml, type YamlSource } from '../config/yaml-source.js';
+import { IssueList } from '../../core/config/issues.js';
+import { readYaml, type YamlSource } from '../../core/config/yaml-source.js';
 import type { SourcePos } from './types.js';
 
 export type KeyPath = readonly (string | number)[];
