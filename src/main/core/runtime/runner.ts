@@ -97,6 +97,11 @@ export interface RunnerContext {
   restartDependency(name: string, reason: Reason): void;
   /** Recovery strategy `stack_restart`. */
   restartStack(reason: Reason): void;
+  /**
+   * A plain service that is another service's failover backup is about to be stopped for
+   * failing: the balancers that send it traffic drain it (resolves at once when none does).
+   */
+  drainBackup?(name: string, timeoutMs: number): Promise<void>;
   /** A process was spawned or ended: keep the orphan ledger current. */
   recordProcess(
     entry:
@@ -897,8 +902,9 @@ export class ServiceRunner {
 
   /**
    * Stops a still-running instance before a restart or quarantine (unhealthy, timeouts). An
-   * instance behind a balancer is drained first (up to `stop.timeout`): it failed its probe, but
-   * requests already sent to it may still be answered, and a SIGKILL would cut them off. Its
+   * instance behind a balancer (a replica, or a failover backup) is drained first (up to
+   * `stop.timeout`): it failed its probe, but requests already sent to it may still be answered,
+   * and a SIGKILL would cut them off. Its
    * probes stop before the drain, so a passing one cannot put it back in the pool meanwhile.
    * Resolves false when the process exited by itself during the drain: its exit is then handled
    * as the failure it is, and this recovery has nothing left to do.
@@ -912,10 +918,13 @@ export class ServiceRunner {
       message: `stopping the failing instance: ${why?.message ?? 'unhealthy'}`,
     };
     const proc = this.proc;
-    if (proc && this.instance?.drain) {
+    const drain =
+      this.instance?.drain ??
+      (this.ctx.drainBackup ? (ms: number) => this.ctx.drainBackup!(this.name, ms) : null);
+    if (proc && drain) {
       this.monitor?.stop();
       this.monitor = null;
-      await this.instance.drain(this.spec.stop.timeoutMs);
+      await drain(this.spec.stop.timeoutMs);
       if (this.proc !== proc) return false;
     }
     if (mode === 'immediate') await this.stopInstance(stopping, 'SIGKILL', 0);
