@@ -197,6 +197,12 @@ export class Supervisor {
       changed: (name) => this.changed(name),
       restartDependency: (name, reason) => this.runners.get(name)?.restartForRecovery(reason),
       restartStack: (reason) => void this.restartStack(reason),
+      drainBackup: async (name, timeoutMs) => {
+        const sets = [...this.runners.values()].filter(
+          (u): u is ReplicaSet => u instanceof ReplicaSet && u.spec.failover?.backup === name,
+        );
+        await Promise.all(sets.map((set) => set.drainBackup(name, timeoutMs)));
+      },
       recordProcess: (entry) => {
         try {
           if ('forget' in entry) this.ledger.forget(entry.forget);

@@ -705,6 +705,11 @@ export class ReplicaSet {
     if (b) await b.close();
   }
 
+  /** The plain service `id`, this set's backup, is about to be stopped: let its requests finish. */
+  async drainBackup(id: string, timeoutMs: number): Promise<void> {
+    await this.balancer?.drain(id, timeoutMs);
+  }
+
   /** The backup service changed: its endpoints and readiness go to the balancer's backup pool. */
   syncBackup(): void {
     const backup = this.spec.failover?.backup;

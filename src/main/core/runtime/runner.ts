@@ -105,6 +105,11 @@ export interface RunnerContext {
   restartDependency(name: string, reason: Reason): void;
   /** Recovery strategy `stack_restart`. */
   restartStack(reason: Reason): void;
+  /**
+   * A plain service that is another service's failover backup is about to be stopped for
+   * failing: the balancers that send it traffic drain it (resolves at once when none does).
+   */
+  drainBackup?(name: string, timeoutMs: number): Promise<void>;
   /** A process was spawned or ended: keep the orphan ledger current. */
   recordProcess(
     entry:
@@ -970,7 +975,8 @@ export class ServiceRunner {
    * The machine's `stop` effect: the live instance's monitor ends and its group is stopped; its
    * exit is expected (no healing). Answers `stopped` once the whole group is gone.
    *
-   * An instance behind a balancer stopped for failing (`recovery`) is drained first (up to
+   * An instance behind a balancer (a replica, or a failover backup) stopped for failing
+   * (`recovery`) is drained first (up to
    * `stop.timeout`): it failed its probe, but requests already sent to it may still be answered,
    * and a SIGKILL would cut them off. Its probes stop before the drain, so a passing one cannot
    * put it back in the pool meanwhile. Should it exit by itself during the drain, that exit ends
@@ -979,9 +985,12 @@ export class ServiceRunner {
   private async stopProcess(gen: number, stop: StopParams, recovery: boolean): Promise<void> {
     this.monitor?.stop();
     this.monitor = null;
-    if (recovery && this.proc && gen === this.generation && this.instance?.drain) {
+    const drain =
+      this.instance?.drain ??
+      (this.ctx.drainBackup ? (ms: number) => this.ctx.drainBackup!(this.name, ms) : null);
+    if (recovery && this.proc && gen === this.generation && drain) {
       try {
-        await this.instance.drain(this.spec.stop.timeoutMs);
+        await drain(this.spec.stop.timeoutMs);
       } catch (err) {
         this.ctx.logger.warn(`${this.name}: draining: ${String(err)}`);
       }
