@@ -116,7 +116,7 @@ export default tseslint.config(
   {
     // Type-aware rules for the application code: a switch over a union names every member (or
     // says `default` on purpose), and no promise is dropped on the floor (`void` when intended).
-    files: ['src/**/*.ts', 'src/**/*.tsx'],
+    files: ['src/**/*.ts', 'src/**/*.tsx', 'reliability/**/*.ts'],
     ignores: ['**/*.test.ts', '**/*.test.tsx'],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
@@ -176,7 +176,7 @@ export default tseslint.config(
   ),
   ...zone(['src/preload/index.ts'], [REACT, RENDERER, MAIN], []),
   ...zone(['src/renderer/**'], [NODE_BUILTINS, ELECTRON, MAIN, PRELOAD], [ELECTRON, MAIN]),
-  ...zone(['src/reliability/**'], [ELECTRON, REACT], [ELECTRON, REACT]),
+  ...zone(['reliability/**'], [ELECTRON, REACT], [ELECTRON, REACT]),
   {
     // The renderer runs in a page: browser globals, in its tests too.
     files: ['src/renderer/**'],

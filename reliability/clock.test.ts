@@ -4,9 +4,9 @@
  * only the times shown to people (wall clock) move with the jump.
  */
 import { describe, expect, it } from 'vitest';
-import type { HealthSpec, ProbeResult } from '../shared/model.js';
-import { FakeClock, monoToWall } from '../main/core/clock.js';
-import { HealthMonitor } from '../main/core/health/monitor.js';
+import type { HealthSpec, ProbeResult } from '../src/shared/model.js';
+import { FakeClock, monoToWall } from '../src/main/core/clock.js';
+import { HealthMonitor } from '../src/main/core/health/monitor.js';
 import {
   breakerView,
   initialHealingState,
@@ -17,8 +17,8 @@ import {
   onTrialStarted,
   type Failure,
   type HealingState,
-} from '../main/core/healing/index.js';
-import type { HealingPolicy } from '../main/core/healing/policy.js';
+} from '../src/main/core/healing/index.js';
+import type { HealingPolicy } from '../src/main/core/healing/policy.js';
 
 const HOUR = 3_600_000;
 const flush = (): Promise<void> => new Promise((r) => setImmediate(r));

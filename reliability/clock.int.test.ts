@@ -7,8 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { HealingEvent, VigilEvent } from '../shared/events.js';
-import { freePorts } from '../main/core/testing/fixtures.js';
+import type { HealingEvent, VigilEvent } from '../src/shared/events.js';
+import { freePorts } from '../src/main/core/testing/fixtures.js';
 import { LINUX, Tracker, buildCli, makeStack, runVigil, stopVigil } from './harness.js';
 import { HTTP_SERVICE } from './services.js';
 

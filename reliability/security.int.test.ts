@@ -9,7 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROUTES } from '../main/transport/routes.js';
+import { ROUTES } from '../src/main/transport/routes.js';
 import {
   LINUX,
   ROOT,

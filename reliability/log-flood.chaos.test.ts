@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freePorts } from '../main/core/testing/fixtures.js';
+import { freePorts } from '../src/main/core/testing/fixtures.js';
 import {
   LINUX,
   Tracker,

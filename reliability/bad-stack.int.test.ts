@@ -7,8 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadStack } from '../main/core/config/index.js';
-import { freePorts } from '../main/core/testing/fixtures.js';
+import { loadStack } from '../src/main/core/config/index.js';
+import { freePorts } from '../src/main/core/testing/fixtures.js';
 import {
   Tracker,
   buildCli,

@@ -8,7 +8,7 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { HealingEvent } from '../shared/events.js';
+import type { HealingEvent } from '../src/shared/events.js';
 import {
   LINUX,
   Tracker,

@@ -8,11 +8,11 @@
 import { spawnSync } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { VigilEvent } from '../shared/events.js';
-import { loadStack } from '../main/core/config/index.js';
-import { HistoryStore } from '../main/core/store/index.js';
-import { Supervisor } from '../main/core/supervisor.js';
-import { freePorts } from '../main/core/testing/fixtures.js';
+import type { VigilEvent } from '../src/shared/events.js';
+import { loadStack } from '../src/main/core/config/index.js';
+import { HistoryStore } from '../src/main/core/store/index.js';
+import { Supervisor } from '../src/main/core/supervisor.js';
+import { freePorts } from '../src/main/core/testing/fixtures.js';
 import {
   LINUX,
   Tracker,

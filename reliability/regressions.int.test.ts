@@ -7,9 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { VigilEvent } from '../shared/events.js';
-import { describeSpawnError } from '../main/core/process/spawn.js';
-import { MAX_UNREAD_LOG_BYTES, createPrinter } from '../main/cli/output.js';
+import type { VigilEvent } from '../src/shared/events.js';
+import { describeSpawnError } from '../src/main/core/process/spawn.js';
+import { MAX_UNREAD_LOG_BYTES, createPrinter } from '../src/main/cli/output.js';
 import {
   BIN,
   LINUX,

@@ -2,7 +2,7 @@
  * Misbehaving services for the battery: small Node scripts written into a stack directory. Each
  * one does one bad thing on purpose and says what it did on stdout, so tests can find its pids.
  */
-import { HTTP_SERVICE, ONESHOT } from '../main/core/testing/fixtures.js';
+import { HTTP_SERVICE, ONESHOT } from '../src/main/core/testing/fixtures.js';
 
 export { HTTP_SERVICE, ONESHOT };
 

@@ -15,9 +15,9 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { HealingEvent, VigilEvent } from '../shared/events.js';
-import type { InstanceView, ReplicasView } from '../shared/views.js';
-import { freePorts } from '../main/core/testing/fixtures.js';
+import type { HealingEvent, VigilEvent } from '../src/shared/events.js';
+import type { InstanceView, ReplicasView } from '../src/shared/views.js';
+import { freePorts } from '../src/main/core/testing/fixtures.js';
 import {
   LINUX,
   Tracker,

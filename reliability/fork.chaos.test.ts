@@ -5,7 +5,7 @@
  * should Vigil fail to stop it.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { VigilEvent } from '../shared/events.js';
+import type { VigilEvent } from '../src/shared/events.js';
 import {
   LINUX,
   Tracker,

@@ -8,8 +8,8 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { HealingEvent, ServiceEvent, VigilEvent } from '../shared/events.js';
-import { freePorts, portOpen } from '../main/core/testing/fixtures.js';
+import type { HealingEvent, ServiceEvent, VigilEvent } from '../src/shared/events.js';
+import { freePorts, portOpen } from '../src/main/core/testing/fixtures.js';
 import {
   LINUX,
   Tracker,

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { HealthEvent, VigilEvent } from '../shared/events.js';
+import type { HealthEvent, VigilEvent } from '../src/shared/events.js';
 import {
   LINUX,
   Tracker,

@@ -9,8 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freePorts, portOpen } from '../main/core/testing/fixtures.js';
-import type { HistoryStatusView } from '../shared/views.js';
+import { freePorts, portOpen } from '../src/main/core/testing/fixtures.js';
+import type { HistoryStatusView } from '../src/shared/views.js';
 import {
   LINUX,
   ROOT,

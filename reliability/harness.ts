@@ -16,9 +16,9 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import type { VigilEvent } from '../shared/events.js';
-import { packageRoot } from '../main/cli/paths.js';
-import { freePorts, HTTP_SERVICE } from '../main/core/testing/fixtures.js';
+import type { VigilEvent } from '../src/shared/events.js';
+import { packageRoot } from '../src/main/cli/paths.js';
+import { freePorts, HTTP_SERVICE } from '../src/main/core/testing/fixtures.js';
 
 export const ROOT = packageRoot();
 export const BIN = path.join(ROOT, 'bin', 'vigil.js');
