@@ -97,11 +97,6 @@ export class ReplicaSet {
   private waiters: (() => void)[] = [];
   private lastPool = '';
   private failoverChangedAt: number | null = null;
-  /**
-   * The backup takes traffic only once the service has been up, or has failed, in this run: a
-   * service that is simply starting is not failed over (503 while starting, like any service).
-   */
-  private backupArmed = false;
   private lastDecision: { at: number; from: number; to: number; reason: string } | null = null;
   private samples: ScaleSample[] = [];
   private lastScaleAtMono: number | null = null;
@@ -500,13 +495,6 @@ export class ReplicaSet {
       this.readyAtMono = this.ctx.clock.now();
     if (a.lifecycle !== 'running' && a.lifecycle !== 'stopping' && from === 'running')
       this.readyAtMono = null;
-    if (
-      !this.backupArmed &&
-      (a.lifecycle === 'running' || a.lifecycle === 'failed' || a.lifecycle === 'backoff')
-    ) {
-      this.backupArmed = true;
-      queueMicrotask(() => this.syncBackup());
-    }
     if (a.lifecycle !== from) {
       this.lifecycle = a.lifecycle;
       this.sinceWall = this.ctx.clock.wallNow();
@@ -714,7 +702,7 @@ export class ReplicaSet {
   syncBackup(): void {
     const backup = this.spec.failover?.backup;
     if (!backup || !this.balancer) return;
-    const eps = this.backupArmed ? this.host.backupEndpoints(backup) : [];
+    const eps = this.host.backupEndpoints(backup);
     const list: InstanceSpec[] = eps.map((e) => ({ id: e.id, host: '127.0.0.1', port: e.port }));
     this.balancer.setBackupInstances(list);
     for (const e of eps) {
