@@ -1,17 +1,28 @@
 /**
- * Output schemas of the contract's commands, where one is declared: the OpenAPI document shows
- * them as the real response schema and the contract tests check the real API's answers against
- * them. Each is checked at compile time against its type in views.ts, both ways, so the two
- * declarations cannot drift. Commands without one are documented as a JSON object.
+ * Output schemas of the contract's action commands (those of the read commands are in
+ * outputs-views.ts): the OpenAPI document shows them as the real response schema and the contract
+ * tests check the real API's answers against them. Each is checked at compile time against its
+ * type in views.ts, both ways, so the two declarations cannot drift.
  */
 import { z } from 'zod';
 import { DISPLAY_STATUSES, LIFECYCLES } from './model.js';
 import type { ActionResponse, OkResponse, RegisterResponse, WatchResponse } from './views.js';
 
+/**
+ * Every optional key made required, all the way down (arrays stay arrays, primitives stay as
+ * they are): compared this way, a schema that leaves out an optional field no longer matches.
+ */
+type AllKeys<T> = { [K in keyof T]-?: AllKeys<T[K]> };
+
 /** Compiles only when the schema's output is the view type exactly (both directions). */
-function matches<T>() {
+export function matches<T>() {
   return <S extends z.ZodType>(
-    schema: S & ([z.output<S>] extends [T] ? ([T] extends [z.output<S>] ? unknown : never) : never),
+    schema: S &
+      ([AllKeys<z.output<S>>] extends [AllKeys<T>]
+        ? [AllKeys<T>] extends [AllKeys<z.output<S>>]
+          ? unknown
+          : never
+        : never),
   ): S => schema;
 }
 
