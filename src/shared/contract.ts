@@ -6,7 +6,13 @@
  */
 import { z } from 'zod';
 import { MAX_INSTANCES, SERVICE_NAME_MAX, SERVICE_NAME_RE, type Actor } from './model.js';
-import { actionResponse, okResponse, registerResponse, watchResponse } from './outputs.js';
+import {
+  actionResponse,
+  okResponse,
+  registerResponse,
+  replicaActionResponse,
+  watchResponse,
+} from './outputs.js';
 import type {
   ActionResponse,
   CheckNowResponse,
@@ -334,6 +340,7 @@ export const contract = {
     summary:
       'Set how many instances of a service run (scaling down drains an instance before stopping it)',
     mutates: true,
+    response: { kind: 'json', schema: replicaActionResponse },
   }),
   failoverService: command<ReplicaActionResponse>()({
     method: 'POST',
@@ -342,6 +349,7 @@ export const contract = {
     summary:
       "Send a replicated service's traffic to its failover backup and hold it there (`back`: return it to the service's own instances)",
     mutates: true,
+    response: { kind: 'json', schema: replicaActionResponse },
   }),
   shutdown: command<OkResponse>()({
     method: 'POST',

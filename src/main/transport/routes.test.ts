@@ -133,6 +133,25 @@ describe('OpenAPI response schemas', () => {
     expect(Object.keys(restart.properties ?? {})).toEqual(
       expect.arrayContaining(['service', 'lifecycle', 'restart_count', 'message']),
     );
+    // Scale and failover answer with the service's instances after the action.
+    for (const p of ['/orchestrator/scale/{name}', '/orchestrator/failover/{name}']) {
+      const schema = ok(p, 'post')['application/json']!.schema as {
+        properties?: Record<string, { properties?: Record<string, unknown> }>;
+      };
+      expect(Object.keys(schema.properties ?? {})).toEqual(
+        expect.arrayContaining(['service', 'message', 'replicas']),
+      );
+      expect(Object.keys(schema.properties?.['replicas']?.properties ?? {})).toEqual([
+        'desired',
+        'ready',
+        'min_ready',
+        'instances',
+        'balancer',
+        'failover',
+        'scale',
+        'rollout',
+      ]);
+    }
     expect(ok('/orchestrator/status', 'get')['application/json']!.schema).toEqual({
       type: 'object',
     });
