@@ -238,14 +238,46 @@ export class FakeVigil implements EventSource {
     for (const l of [...this.listeners]) l(ev);
   }
 
-  /** Adds a log line (kept for getLogs) and emits it. */
-  log(service: string, line: string, stream: 'stdout' | 'stderr' = 'stdout'): LogEvent {
+  /**
+   * Adds a log line (kept for getLogs) and emits it; `instance` (`api#1`) marks a line of a
+   * replicated service's instance.
+   */
+  log(
+    service: string,
+    line: string,
+    stream: 'stdout' | 'stderr' = 'stdout',
+    instance?: string,
+  ): LogEvent {
     this.logSeq += 1;
     const ts = FAKE_START + this.logSeq;
-    this.logs.get(service)?.push({ seq: this.logSeq, ts, stream, line });
-    const ev: LogEvent = { type: 'log', ts, service, stream, line, seq: this.logSeq };
+    const tag = instance !== undefined ? { instance } : {};
+    this.logs.get(service)?.push({ seq: this.logSeq, ts, stream, line, ...tag });
+    const ev: LogEvent = { type: 'log', ts, service, stream, line, seq: this.logSeq, ...tag };
     this.emit(ev);
     return ev;
+  }
+
+  /** The id of instance `index` of a replicated service, refused as the supervisor does. */
+  instanceId(name: string, index: number): string {
+    const r = this.service(name).replicas;
+    if (!r) {
+      throw new VigilError(
+        'CONFLICT',
+        `${name} is not replicated: it runs one process with no balancer`,
+        {
+          field: 'name',
+          hint: 'give it `replicas: N` (or `scale:`) in the stack file and reload',
+        },
+      );
+    }
+    const found = r.instances.find((i) => i.index === index);
+    if (!found) {
+      throw new VigilError('UNKNOWN_SERVICE', `${name} has no instance ${index}`, {
+        field: 'instance',
+        hint: `instances: ${r.instances.map((i) => i.index).join(', ')}`,
+      });
+    }
+    return found.id;
   }
 
   healthEvent(service: string, ok = true): HealthEvent {
@@ -448,6 +480,10 @@ export class FakeVigil implements EventSource {
       restartService: async (input, ctx) => {
         record('restartService', input, ctx);
         const s = this.service(input.name);
+        if (input.instance !== undefined) {
+          const id = this.instanceId(input.name, input.instance);
+          return this.action(s, `Instance '${id}' restarted`);
+        }
         if (s.lifecycle === 'quarantined' && !input.force) {
           throw new VigilError('QUARANTINED', `${input.name} is quarantined`, {
             hint: 'release it, or restart with force',
@@ -538,8 +574,11 @@ export class FakeVigil implements EventSource {
       getLogs: async (input, ctx) => {
         record('getLogs', input, ctx);
         this.service(input.name);
+        const only =
+          input.instance !== undefined ? this.instanceId(input.name, input.instance) : null;
         const all = this.logs.get(input.name) ?? [];
-        const newer = input.since !== undefined ? all.filter((l) => l.seq > input.since!) : all;
+        const mine = only !== null ? all.filter((l) => l.instance === only) : all;
+        const newer = input.since !== undefined ? mine.filter((l) => l.seq > input.since!) : mine;
         const lines = input.tail !== undefined ? newer.slice(-input.tail) : newer;
         return {
           success: true,
