@@ -14,6 +14,7 @@ import {
   healthStatusResponse,
   logsResponse,
   reloadResponse,
+  replicaActionResponse,
   serviceDetailView,
   serviceHistoryResponse,
   servicesResponse,
@@ -358,6 +359,7 @@ export const contract = {
     summary:
       'Set how many instances of a service run (scaling down drains an instance before stopping it)',
     mutates: true,
+    response: { kind: 'json', schema: replicaActionResponse },
   }),
   failoverService: command<ReplicaActionResponse>()({
     method: 'POST',
@@ -366,6 +368,7 @@ export const contract = {
     summary:
       "Send a replicated service's traffic to its failover backup and hold it there (`back`: return it to the service's own instances)",
     mutates: true,
+    response: { kind: 'json', schema: replicaActionResponse },
   }),
   shutdown: command<OkResponse>()({
     method: 'POST',

@@ -62,6 +62,7 @@ import type {
   ServiceHistoryResponse,
   ServiceMetricsView,
   ServiceView,
+  ReplicaActionResponse,
   ServicesResponse,
   StatsResponse,
   StatusResponse,
@@ -69,7 +70,14 @@ import type {
   UptimeWindows,
   WatchView,
 } from './views.js';
-import { actionResponse, matches, okResponse, registerResponse, watchResponse } from './outputs.js';
+import {
+  actionFields,
+  actionResponse,
+  matches,
+  okResponse,
+  registerResponse,
+  watchResponse,
+} from './outputs.js';
 
 // ─── building blocks ───
 
@@ -679,9 +687,15 @@ export const reloadResponse = matches<ReloadResponse>()(
  * responses, and the pieces several of them share, which the document then shows once and refers
  * to. A response schema missing here is still documented, under its command's name.
  */
+/** `scaleService` and `failoverService`: the action and the service's instances after it. */
+export const replicaActionResponse = matches<ReplicaActionResponse>()(
+  z.object({ ...actionFields, replicas: replicasView }),
+);
+
 export const NAMED_OUTPUT_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   OkResponse: okResponse,
   ActionResponse: actionResponse,
+  ReplicaActionResponse: replicaActionResponse,
   RegisterResponse: registerResponse,
   WatchResponse: watchResponse,
   StatusResponse: statusResponse,

@@ -30,17 +30,20 @@ export const okResponse = matches<OkResponse>()(
   z.object({ success: z.literal(true), message: z.string() }),
 );
 
-export const actionResponse = matches<ActionResponse>()(
-  z.object({
-    success: z.literal(true),
-    service: z.string(),
-    status: z.enum(DISPLAY_STATUSES),
-    lifecycle: z.enum(LIFECYCLES),
-    restart_count: z.number().int().min(0),
-    last_restart: z.string().nullable(),
-    message: z.string(),
-  }),
-);
+const count = z.number().int().min(0);
+
+/** The fields of every action's answer (`replicaActionResponse` adds the instances). */
+export const actionFields = {
+  success: z.literal(true),
+  service: z.string(),
+  status: z.enum(DISPLAY_STATUSES),
+  lifecycle: z.enum(LIFECYCLES),
+  restart_count: count,
+  last_restart: z.string().nullable(),
+  message: z.string(),
+};
+
+export const actionResponse = matches<ActionResponse>()(z.object(actionFields));
 
 export const registerResponse = matches<RegisterResponse>()(
   z.object({

@@ -18,6 +18,8 @@ import {
   releaseCommand,
   reportCommand,
   restartCommand,
+  scaleCommand,
+  failoverCommand,
   startCommand,
   stopCommand,
   watchCommand,
@@ -41,12 +43,12 @@ const COMMANDS: Readonly<Record<string, Entry>> = {
   ps: {
     run: psCommand,
     usage:
-      'ps [--json]                                      list the services of the running stack',
+      'ps [--json] [-i|--instances]                     list the services of the running stack (-i: and their instances)',
   },
   restart: {
     run: restartCommand,
     usage:
-      'restart NAME [--force]                           restart a service (--force overrides quarantine)',
+      'restart NAME [--force] [--all-at-once] [--instance N]   restart a service (--force overrides quarantine)',
   },
   start: {
     run: startCommand,
@@ -73,9 +75,20 @@ const COMMANDS: Readonly<Record<string, Entry>> = {
     run: watchCommand,
     usage: "watch NAME on|off                                turn a service's file watch on or off",
   },
+  scale: {
+    run: scaleCommand,
+    usage:
+      'scale NAME N                                     run N instances of a replicated service',
+  },
+  failover: {
+    run: failoverCommand,
+    usage:
+      "failover NAME [--back]                           send a service's traffic to its backup (--back: return it)",
+  },
   logs: {
     run: logsCommand,
-    usage: 'logs NAME [-f] [--tail N]                        recent output of a service',
+    usage:
+      'logs NAME [-f] [--tail N] [--instance N]         recent output of a service (or of one instance)',
   },
   report: {
     run: reportCommand,

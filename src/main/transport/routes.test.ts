@@ -179,6 +179,23 @@ describe('OpenAPI response schemas', () => {
     expect(Object.keys(restart.properties ?? {})).toEqual(
       expect.arrayContaining(['service', 'lifecycle', 'restart_count', 'message']),
     );
+    // Scale and failover answer with the service's instances after the action.
+    for (const p of ['/orchestrator/scale/{name}', '/orchestrator/failover/{name}']) {
+      const schema = resolve(ok(p, 'post')['application/json']!.schema);
+      expect(Object.keys(schema.properties ?? {})).toEqual(
+        expect.arrayContaining(['service', 'message', 'replicas']),
+      );
+      expect(Object.keys(resolve(schema.properties!['replicas']!).properties ?? {})).toEqual([
+        'desired',
+        'ready',
+        'min_ready',
+        'instances',
+        'balancer',
+        'failover',
+        'scale',
+        'rollout',
+      ]);
+    }
     const status = resolve(ok('/orchestrator/status', 'get')['application/json']!.schema);
     expect(status.properties?.['services']?.items).toEqual({
       $ref: '#/components/schemas/ServiceView',

@@ -9,7 +9,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { memoryIO } from '../io.js';
 import { silentLogger } from '../../core/logger.js';
 import { findChromium } from '../pdf.js';
-import { FakeVigil, fakeWatchView } from '../../transport/testing/fake-api.js';
+import { FakeVigil, fakeReplicasView, fakeWatchView } from '../../transport/testing/fake-api.js';
+import { run } from '../main.js';
 import { startHttpServer, type HttpServerHandle } from '../../transport/http.js';
 import { createClientCommands, formatTable, psCommand } from './client.js';
 
@@ -137,7 +138,7 @@ describe('watch', () => {
     });
     const ps = io();
     await commands().psCommand([], ps);
-    expect(ps.out().split('\n')[3]).toMatch(/^api\s.*\soff\s*$/);
+    expect(ps.out().split('\n')[3]).toMatch(/^api\s.*\soff\s+-$/);
     const on = io();
     expect(await commands().watchCommand(['api', 'on'], on)).toBe(0);
     expect(on.out()).toContain('watching src/ (restart)');
@@ -163,11 +164,11 @@ describe('ps', () => {
     const lines = out.out().split('\n');
     expect(lines[0]).toMatch(/^fake: healthy, 2 services, up /);
     expect(lines[2]).toMatch(
-      /^NAME\s+STATUS\s+LIFECYCLE\s+HEALTH\s+PID\s+RESTARTS\s+UPTIME\s+PORT\s+WATCH\s+NOTE$/,
+      /^NAME\s+STATUS\s+LIFECYCLE\s+HEALTH\s+PID\s+RESTARTS\s+UPTIME\s+PORT\s+WATCH\s+INST\s+NOTE$/,
     );
-    expect(lines[3]).toMatch(/^api\s+healthy\s+running\s+healthy\s+1003\s+0\s+\S+\s+-\s+-$/);
+    expect(lines[3]).toMatch(/^api\s+healthy\s+running\s+healthy\s+1003\s+0\s+\S+\s+-\s+-\s+-$/);
     expect(lines[4]).toMatch(
-      /^db\s+quarantined\s+quarantined\s+healthy\s+-\s+0\s+-\s+-\s+-\s+quarantined: flapping$/,
+      /^db\s+quarantined\s+quarantined\s+healthy\s+-\s+0\s+-\s+-\s+-\s+-\s+quarantined: flapping$/,
     );
     expect(out.out()).not.toContain('\x1b[');
   });
@@ -422,5 +423,329 @@ describe('deregister', () => {
     expect(again.err()).toContain('db');
     const usage = io();
     expect(await commands().deregisterCommand([], usage)).toBe(2);
+  });
+});
+
+/** `api` replicated (3 instances behind front port 3000, failing over to `db`); `db` plain. */
+function replicateApi(n = 3): void {
+  fake.setService('api', {
+    port: 3000,
+    replicas: fakeReplicasView('api', n, { failover: 'db', frontPort: 3000 }),
+  });
+}
+
+describe('ps with replicated services', () => {
+  it('shows ready/desired instances in INST, leaving the other columns where they were', async () => {
+    replicateApi();
+    const api = fake.service('api');
+    fake.setService('api', {
+      replicas: {
+        ...api.replicas!,
+        ready: 2,
+        rollout: { kind: 'restart', done: 1, total: 3 },
+        failover: { ...api.replicas!.failover!, route: 'backup', pinned: true },
+      },
+    });
+    const out = io();
+    expect(await commands().psCommand([], out)).toBe(0);
+    const lines = out.out().split('\n');
+    expect(lines[3]).toMatch(
+      /^api\s+healthy\s+running\s+healthy\s+1003\s+0\s+\S+\s+3000\s+-\s+2\/3\s+rolling restart 1\/3; traffic on backup db \(held by hand\)$/,
+    );
+    expect(lines[4]).toMatch(/^db\s+healthy\s+running\s+healthy\s+\d+\s+0\s+\S+\s+-\s+-\s+-$/);
+    expect(lines).toHaveLength(6);
+  });
+
+  it('-i adds one indented row per instance: status, pid, port, restarts, requests', async () => {
+    replicateApi();
+    const api = fake.service('api');
+    const [i0, i1, i2] = api.replicas!.instances;
+    fake.setService('api', {
+      replicas: {
+        ...api.replicas!,
+        ready: 2,
+        instances: [
+          i0!,
+          { ...i1!, restart_count: 4, errors: 2, draining: true, in_pool: false },
+          {
+            ...i2!,
+            status: 'unhealthy',
+            lifecycle: 'backoff',
+            health: 'unknown',
+            pid: null,
+            started_at: null,
+            last_error: 'exited with code 1',
+          },
+        ],
+      },
+    });
+    for (const flag of ['-i', '--instances']) {
+      const out = io();
+      expect(await commands().psCommand([flag], out)).toBe(0);
+      const lines = out.out().split('\n');
+      expect(lines[3]).toMatch(/^api\s.*\s3000\s+-\s+2\/3$/);
+      expect(lines[4]).toMatch(
+        /^ {2}api#0\s+healthy\s+running\s+healthy\s+3000\s+0\s+\S+\s+3001\s+10 requests$/,
+      );
+      expect(lines[5]).toMatch(
+        /^ {2}api#1\s+healthy\s+running\s+healthy\s+3001\s+4\s+\S+\s+3002\s+20 requests, 2 errors, draining$/,
+      );
+      expect(lines[6]).toMatch(
+        /^ {2}api#2\s+unhealthy\s+backoff\s+unknown\s+-\s+0\s+-\s+3003\s+30 requests, exited with code 1$/,
+      );
+      expect(lines[7]).toMatch(/^db\s/);
+    }
+    // Without -i, no instance rows.
+    const plain = io();
+    await commands().psCommand([], plain);
+    expect(plain.out()).not.toContain('api#0');
+  });
+
+  it('--json is the status as the API gives it, replicas included', async () => {
+    replicateApi(2);
+    const out = io();
+    expect(await commands().psCommand(['--json', '-i'], out)).toBe(0);
+    const parsed = JSON.parse(out.out()) as {
+      services: {
+        name: string;
+        replicas: { desired: number; instances: { id: string }[] } | null;
+      }[];
+    };
+    expect(parsed.services.map((s) => s.name)).toEqual(['api', 'db']);
+    expect(parsed.services[0]!.replicas!.instances.map((i) => i.id)).toEqual(['api#0', 'api#1']);
+    expect(parsed.services[1]!.replicas).toBeNull();
+  });
+});
+
+describe('scale', () => {
+  it('asks for N instances and prints the message and the instances', async () => {
+    replicateApi(2);
+    const out = io();
+    expect(await commands().scaleCommand(['api', '4'], out)).toBe(0);
+    expect(fake.calls).toEqual([
+      { command: 'scaleService', input: { name: 'api', replicas: 4 }, actor: 'cli' },
+    ]);
+    const lines = out.out().split('\n');
+    expect(lines[0]).toBe('scaled api from 2 to 4 instances (healthy, running)');
+    expect(lines[1]).toBe('4/4 instances ready');
+    expect(lines.slice(2, 6)).toEqual([
+      '  api#0  healthy  running  port 3001',
+      '  api#1  healthy  running  port 3002',
+      '  api#2  healthy  running  port 3003',
+      '  api#3  healthy  running  port 3004',
+    ]);
+    expect(lines[6]).toBe('');
+    expect(fake.service('api').replicas!.desired).toBe(4);
+  });
+
+  it('--json prints the answer, instances included', async () => {
+    replicateApi(3);
+    const out = io();
+    expect(await commands().scaleCommand(['api', '1', '--json'], out)).toBe(0);
+    const res = JSON.parse(out.out()) as { message: string; replicas: { desired: number } };
+    expect(res.message).toBe('scaled api from 3 to 1 instances');
+    expect(res.replicas.desired).toBe(1);
+  });
+
+  it.each(['0', '-1', '2.5', 'three', '1001', '', '1e2'])(
+    'N = %j is a usage error (exit 2), checked before looking for Vigil',
+    async (n) => {
+      instance = null;
+      const out = io();
+      expect(await commands().scaleCommand(['api', n], out)).toBe(2);
+      expect(out.err()).toMatch(
+        /^vigil: (the number of instances must be a whole number from 1 to 1000, not ".*"|Unknown option '-1'.*)\n/,
+      );
+      expect(fake.calls).toEqual([]);
+    },
+  );
+
+  it('needs a name and a number', async () => {
+    const out = io();
+    expect(await commands().scaleCommand(['api'], out)).toBe(2);
+    expect(out.err()).toContain('expected a service name and a value');
+    expect(out.err()).toContain('Usage: vigil scale NAME N');
+  });
+
+  it('a service that is not replicated: exit 1 with the API message', async () => {
+    const out = io();
+    expect(await commands().scaleCommand(['db', '3'], out)).toBe(1);
+    expect(out.err()).toBe(
+      'vigil: db is not replicated: add "replicas:" or "scale:" to it in the stack file\n',
+    );
+    expect(fake.calls.map((c) => c.command)).toEqual(['scaleService']);
+    const ghost = io();
+    expect(await commands().scaleCommand(['ghost', '3'], ghost)).toBe(1);
+    expect(ghost.err()).toContain('unknown service "ghost"');
+  });
+});
+
+describe('failover', () => {
+  it('sends traffic to the backup, and --back returns it', async () => {
+    replicateApi(2);
+    const out = io();
+    expect(await commands().failoverCommand(['api'], out)).toBe(0);
+    expect(out.out().split('\n')[0]).toBe('traffic of api goes to db (healthy, running)');
+    expect(out.out()).toContain('  api#1  healthy  running  port 3002\n');
+    expect(fake.service('api').replicas!.failover).toMatchObject({ route: 'backup', pinned: true });
+    const ps = io();
+    await commands().psCommand([], ps);
+    expect(ps.out().split('\n')[3]).toMatch(/traffic on backup db \(held by hand\)$/);
+
+    const back = io();
+    expect(await commands().failoverCommand(['api', '--back'], back)).toBe(0);
+    expect(back.out().split('\n')[0]).toBe(
+      'traffic of api is back on its own instances (healthy, running)',
+    );
+    expect(fake.service('api').replicas!.failover).toMatchObject({ route: 'primary' });
+    expect(fake.calls.filter((c) => c.command === 'failoverService')).toEqual([
+      { command: 'failoverService', input: { name: 'api' }, actor: 'cli' },
+      { command: 'failoverService', input: { name: 'api', back: true }, actor: 'cli' },
+    ]);
+  });
+
+  it('--json prints the answer', async () => {
+    replicateApi(2);
+    const out = io();
+    expect(await commands().failoverCommand(['api', '--json'], out)).toBe(0);
+    expect(JSON.parse(out.out())).toMatchObject({
+      service: 'api',
+      replicas: { failover: { backup: 'db', route: 'backup' } },
+    });
+  });
+
+  it('a service without failover: exit 1 with the API message; usage errors exit 2', async () => {
+    const out = io();
+    expect(await commands().failoverCommand(['db'], out)).toBe(1);
+    expect(out.err()).toBe('vigil: db has no "failover:" in the stack file\n');
+    const usage = io();
+    expect(await commands().failoverCommand(['api', '--back=yes'], usage)).toBe(2);
+    const none = io();
+    expect(await commands().failoverCommand([], none)).toBe(2);
+    expect(none.err()).toContain('Usage: vigil failover NAME [--back]');
+  });
+});
+
+describe('restart of a replicated service', () => {
+  it('--all-at-once and --instance reach the API', async () => {
+    replicateApi();
+    const c = commands();
+    expect(await c.restartCommand(['api', '--all-at-once'], io())).toBe(0);
+    const one = io();
+    expect(await c.restartCommand(['api', '--instance', '2'], one)).toBe(0);
+    expect(one.out()).toBe("Instance 'api#2' restarted (healthy, running)\n");
+    expect(await c.restartCommand(['api', '--instance', 'api#1', '--force'], io())).toBe(0);
+    expect(fake.calls.map((x) => x.input)).toEqual([
+      { name: 'api', all_at_once: true },
+      { name: 'api', instance: 2 },
+      { name: 'api', force: true, instance: 1 },
+    ]);
+  });
+
+  it.each([
+    [
+      ['api', '--instance', 'x'],
+      '--instance takes an instance\'s index (0, 1, ...) or its id (api#0), not "x"',
+    ],
+    [['api', '--instance', 'db#1'], 'not "db#1"'],
+    [['api', '--instance', '-1'], "Option '--instance' argument is ambiguous"],
+    [['api', '--instance=-1'], 'not "-1"'],
+    [
+      ['api', '--instance', '1', '--all-at-once'],
+      '--all-at-once and --instance do not go together',
+    ],
+  ])('%j is a usage error', async (argv, message) => {
+    const out = io();
+    expect(await commands().restartCommand(argv, out)).toBe(2);
+    expect(out.err()).toContain(message);
+    expect(fake.calls).toEqual([]);
+  });
+
+  it('an instance that is not there, or of a plain service: exit 1 with the API message', async () => {
+    replicateApi(2);
+    const gone = io();
+    expect(await commands().restartCommand(['api', '--instance', '5'], gone)).toBe(1);
+    expect(gone.err()).toBe('vigil: api has no instance 5\n  hint: instances: 0, 1\n');
+    const plain = io();
+    expect(await commands().restartCommand(['db', '--instance', '0'], plain)).toBe(1);
+    expect(plain.err()).toContain('vigil: db is not replicated');
+  });
+});
+
+describe('logs of a replicated service', () => {
+  it('prefixes each line with its instance, dimmed on a TTY like the other prefixes', async () => {
+    replicateApi(2);
+    fake.log('api', 'listening', 'stdout', 'api#0');
+    fake.log('api', 'boom', 'stderr', 'api#1');
+    fake.log('api', 'untagged');
+    const out = io();
+    expect(await commands().logsCommand(['api'], out)).toBe(0);
+    expect(out.out()).toBe('[api#0] listening\n[api#1] boom\nuntagged\n');
+    const tty = io(true);
+    await commands().logsCommand(['api'], tty);
+    expect(tty.out().split('\n')[0]).toBe('\x1b[2m[api#0]\x1b[22m listening');
+    expect(tty.out().split('\n')[1]).toBe('\x1b[2m[api#1]\x1b[22m \x1b[31mboom\x1b[39m');
+    const json = io();
+    await commands().logsCommand(['api', '--json'], json);
+    expect(JSON.parse(json.out().split('\n')[1]!)).toMatchObject({
+      line: 'boom',
+      instance: 'api#1',
+    });
+  });
+
+  it('--instance keeps one instance, in follow mode too', async () => {
+    replicateApi(2);
+    fake.log('api', 'zero old', 'stdout', 'api#0');
+    fake.log('api', 'one old', 'stdout', 'api#1');
+    const ac = new AbortController();
+    const out = io();
+    const running = commands({ signal: ac.signal }).logsCommand(
+      ['api', '-f', '--instance', 'api#1'],
+      out,
+    );
+    const deadline = Date.now() + 5_000;
+    while (!out.out().includes('one old') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 5));
+    fake.log('api', 'zero new', 'stdout', 'api#0');
+    fake.log('api', 'one new', 'stdout', 'api#1');
+    while (!out.out().includes('one new') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 5));
+    ac.abort();
+    expect(await running).toBe(0);
+    expect(out.out()).toBe('[api#1] one old\n[api#1] one new\n');
+    const inputs = fake.calls.filter((c) => c.command === 'getLogs').map((c) => c.input);
+    expect(inputs.length).toBeGreaterThan(1);
+    for (const input of inputs) expect(input).toMatchObject({ name: 'api', instance: 1 });
+  });
+
+  it('--instance of a plain service: exit 1 with the API message; a bad one: exit 2', async () => {
+    const plain = io();
+    expect(await commands().logsCommand(['db', '--instance', '0'], plain)).toBe(1);
+    expect(plain.err()).toContain('vigil: db is not replicated');
+    const bad = io();
+    expect(await commands().logsCommand(['api', '--instance', 'first'], bad)).toBe(2);
+    expect(bad.err()).toContain('--instance takes an instance');
+  });
+});
+
+describe('vigil help and dispatch', () => {
+  it('lists scale and failover, and the new options of ps, restart and logs', async () => {
+    const out = io();
+    expect(await run(['help'], out)).toBe(0);
+    const help = out.out();
+    expect(help).toMatch(/vigil scale NAME N\s+run N instances of a replicated service/);
+    expect(help).toMatch(/vigil failover NAME \[--back\]\s/);
+    expect(help).toContain('vigil ps [--json] [-i|--instances]');
+    expect(help).toContain('vigil restart NAME [--force] [--all-at-once] [--instance N]');
+    expect(help).toContain('vigil logs NAME [-f] [--tail N] [--instance N]');
+  });
+
+  it('dispatches scale and failover to their commands', async () => {
+    const a = io();
+    expect(await run(['scale', 'api', 'lots'], a)).toBe(2);
+    expect(a.err()).toContain('the number of instances must be a whole number');
+    const b = io();
+    expect(await run(['failover', '--help'], b)).toBe(0);
+    expect(b.out()).toContain('Usage: vigil failover NAME [--back]');
   });
 });

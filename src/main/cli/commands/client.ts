@@ -1,10 +1,11 @@
 /**
- * Over 500 lines: nine small commands sharing one lookup of the running instance and one error
+ * Over 500 lines: thirteen small commands sharing one lookup of the running instance and one error
  * printer; each is a few dozen lines.
  *
  * The commands that talk to a running Vigil over its REST API: `ps`, `restart`, `start`, `stop`,
- * `quarantine`, `release`, `deregister`, `watch`, `logs`, `report`, `down`. The instance is found through the data
- * directory's lock file (its API address) and `api-token` (unless `--token` / VIGIL_TOKEN).
+ * `quarantine`, `release`, `deregister`, `watch`, `scale`, `failover`, `logs`, `report`, `down`.
+ * The instance is found through the data directory's lock file (its API address) and `api-token`
+ * (unless `--token` / VIGIL_TOKEN).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,13 +15,27 @@ import type { VigilClient } from '../../../shared/contract.js';
 import { formatDuration } from '../../../shared/duration.js';
 import { notReadyText, startedWithoutText } from '../../../shared/notes.js';
 import { VigilError } from '../../../shared/errors.js';
-import type { DisplayStatus } from '../../../shared/model.js';
-import type { ActionResponse, LogLine, ServiceView } from '../../../shared/views.js';
+import { MAX_INSTANCES, type DisplayStatus } from '../../../shared/model.js';
+import type {
+  ActionResponse,
+  LogLine,
+  ReplicaActionResponse,
+  ReplicasView,
+  ServiceView,
+} from '../../../shared/views.js';
 import { createHttpClient, type FetchLike } from '../../../shared/client/http.js';
 import { defaultDataDir, readToken } from '../../host/data-dir.js';
 import { readInstance } from '../../host/lock.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIO, type CommandFn } from '../io.js';
 import { findChromium, htmlToPdf } from '../pdf.js';
+import {
+  instCell,
+  instanceNote,
+  instanceProblem,
+  parseInstance,
+  replicaNote,
+  replicasArg,
+} from './replicas.js';
 
 export interface ClientCommandDeps {
   readInstance(
@@ -57,12 +72,25 @@ interface Spec {
   readonly extraHelp?: string;
   /** Number of positional arguments (a service name, then a value) the command takes. */
   readonly positionals: 0 | 1 | 2;
+  /**
+   * Checks the arguments before the running instance is looked up: a message makes it a usage
+   * error (exit 2) whether or not a Vigil runs.
+   */
+  readonly check?: (values: Values, positionals: readonly string[]) => string | null;
+}
+
+type Values = Record<string, string | boolean | undefined>;
+
+/** `--instance N` once checked: the 0-based index, or undefined when not given. */
+function instanceOf(ctx: Ctx): number | undefined {
+  const raw = ctx.values['instance'];
+  return typeof raw === 'string' ? (parseInstance(ctx.name, raw) ?? undefined) : undefined;
 }
 
 interface Ctx {
   readonly io: CliIO;
   readonly client: VigilClient;
-  readonly values: Record<string, string | boolean | undefined>;
+  readonly values: Values;
   readonly name: string;
   /** Every positional argument (the name is the first). */
   readonly args: readonly string[];
@@ -161,7 +189,7 @@ function watchCell(s: ServiceView): string {
   }
 }
 
-function uptime(s: ServiceView, now: number): string {
+function uptime(s: Pick<ServiceView, 'started_at' | 'lifecycle'>, now: number): string {
   if (!s.started_at || s.lifecycle !== 'running') return '-';
   return formatDuration(Math.max(0, now - Date.parse(s.started_at)));
 }
@@ -224,6 +252,8 @@ export function createClientCommands(deps: ClientCommandDeps): {
   releaseCommand: CommandFn;
   deregisterCommand: CommandFn;
   watchCommand: CommandFn;
+  scaleCommand: CommandFn;
+  failoverCommand: CommandFn;
   logsCommand: CommandFn;
   reportCommand: CommandFn;
   downCommand: CommandFn;
@@ -257,6 +287,11 @@ export function createClientCommands(deps: ClientCommandDeps): {
               ? 'one service name'
               : 'no arguments';
         io.stderr.write(`vigil: expected ${what}\n\n${usageText(spec)}`);
+        return EXIT_USAGE;
+      }
+      const problem = spec.check?.(values, positionals) ?? null;
+      if (problem !== null) {
+        io.stderr.write(`vigil: ${problem}\n`);
         return EXIT_USAGE;
       }
       const dataDirArg = values['data-dir'];
@@ -323,8 +358,29 @@ export function createClientCommands(deps: ClientCommandDeps): {
     return EXIT_OK;
   };
 
+  /** The instances of a replicated service, one indented line each. */
+  const printInstances = (ctx: Ctx, r: ReplicasView): void => {
+    const rows = r.instances.map((i) => [
+      i.id,
+      paintStatus(ctx.c, i.status),
+      i.lifecycle,
+      i.port === null ? '-' : `port ${i.port}`,
+      i.draining ? 'draining' : '',
+    ]);
+    if (rows.length === 0) return;
+    const table = formatTable(['', '', '', '', ''], rows).split('\n').slice(1, -1);
+    ctx.io.stdout.write(table.map((l) => `  ${l}\n`).join(''));
+  };
+
   const psCommand = command(
-    { usage: 'ps [--json]', about: 'Lists the services of the running stack.', positionals: 0 },
+    {
+      usage: 'ps [--json] [-i|--instances]',
+      about:
+        'Lists the services of the running stack. INST is ready/desired instances of a replicated service.',
+      options: { instances: { type: 'boolean', short: 'i' } },
+      extraHelp: '  -i, --instances  one more row per instance of a replicated service',
+      positionals: 0,
+    },
     async (ctx) => {
       const status = await ctx.client.getStatus({});
       if (ctx.json) {
@@ -340,18 +396,40 @@ export function createClientCommands(deps: ClientCommandDeps): {
       ctx.io.stdout.write(
         `${sys.name}: ${sysState}, ${status.services.length} services, up ${formatDuration(sys.uptime_ms)}\n\n`,
       );
-      const rows = status.services.map((s) => [
-        c.bold(s.name),
-        paintStatus(c, s.status),
-        s.lifecycle,
-        s.health,
-        s.pid === null ? '-' : String(s.pid),
-        String(s.restart_count),
-        uptime(s, now),
-        s.port === null ? '-' : String(s.port),
-        watchCell(s),
-        note(s, now),
-      ]);
+      const withInstances = ctx.values['instances'] === true;
+      const rows: string[][] = [];
+      for (const s of status.services) {
+        const notes = [note(s, now), replicaNote(s.replicas)].filter((n) => n !== '');
+        rows.push([
+          c.bold(s.name),
+          paintStatus(c, s.status),
+          s.lifecycle,
+          s.health,
+          s.pid === null ? '-' : String(s.pid),
+          String(s.restart_count),
+          uptime(s, now),
+          s.port === null ? '-' : String(s.port),
+          watchCell(s),
+          instCell(s),
+          notes.join('; '),
+        ]);
+        if (!withInstances || !s.replicas) continue;
+        for (const i of s.replicas.instances) {
+          rows.push([
+            `  ${i.id}`,
+            paintStatus(c, i.status),
+            i.lifecycle,
+            i.health,
+            i.pid === null ? '-' : String(i.pid),
+            String(i.restart_count),
+            uptime(i, now),
+            i.port === null ? '-' : String(i.port),
+            '',
+            '',
+            instanceNote(i),
+          ]);
+        }
+      }
       ctx.io.stdout.write(
         formatTable(
           [
@@ -364,6 +442,7 @@ export function createClientCommands(deps: ClientCommandDeps): {
             'UPTIME',
             'PORT',
             'WATCH',
+            'INST',
             'NOTE',
           ],
           rows,
@@ -375,20 +454,36 @@ export function createClientCommands(deps: ClientCommandDeps): {
 
   const restartCommand = command(
     {
-      usage: 'restart NAME [--force]',
-      about: 'Restarts a service. --force also restarts a quarantined one (and releases it).',
-      options: { force: { type: 'boolean' } },
-      extraHelp: '  --force          override quarantine',
+      usage: 'restart NAME [--force] [--all-at-once] [--instance N]',
+      about:
+        'Restarts a service. --force also restarts a quarantined one (and releases it). A replicated service is replaced one instance at a time, each new one ready before an old one stops.',
+      options: {
+        force: { type: 'boolean' },
+        'all-at-once': { type: 'boolean' },
+        instance: { type: 'string' },
+      },
+      extraHelp:
+        '  --force          override quarantine\n  --all-at-once    stop every instance of a replicated service first, then start them\n  --instance N     restart only instance N (0-based index, or its id: NAME#N)',
       positionals: 1,
+      check: (values, positionals) =>
+        instanceProblem(values, positionals) ??
+        (values['all-at-once'] === true && values['instance'] !== undefined
+          ? '--all-at-once and --instance do not go together'
+          : null),
     },
-    async (ctx) =>
-      printAction(
+    async (ctx) => {
+      const instance = instanceOf(ctx);
+      const allAtOnce = ctx.values['all-at-once'] === true;
+      return printAction(
         ctx,
         await ctx.client.restartService({
           name: ctx.name,
           ...(ctx.values['force'] ? { force: true } : {}),
+          ...(allAtOnce ? { all_at_once: true } : {}),
+          ...(instance !== undefined ? { instance } : {}),
         }),
-      ),
+      );
+    },
   );
 
   const startCommand = command(
@@ -453,6 +548,60 @@ export function createClientCommands(deps: ClientCommandDeps): {
     },
   );
 
+  const printReplicaAction = (
+    ctx: Ctx,
+    res: ReplicaActionResponse,
+    more?: (r: ReplicasView) => string,
+  ): number => {
+    if (ctx.json) {
+      ctx.io.stdout.write(JSON.stringify(res) + '\n');
+      return EXIT_OK;
+    }
+    ctx.io.stdout.write(`${res.message} (${paintStatus(ctx.c, res.status)}, ${res.lifecycle})\n`);
+    if (more) ctx.io.stdout.write(more(res.replicas));
+    printInstances(ctx, res.replicas);
+    return EXIT_OK;
+  };
+
+  const scaleCommand = command(
+    {
+      usage: 'scale NAME N',
+      about:
+        'Sets how many instances of a replicated service run: new ones are started, surplus ones drained and stopped.',
+      positionals: 2,
+      check: (_values, positionals) =>
+        replicasArg(positionals[1]) === null
+          ? `the number of instances must be a whole number from 1 to ${MAX_INSTANCES}, not ${JSON.stringify(positionals[1])}`
+          : null,
+    },
+    async (ctx) => {
+      const n = replicasArg(ctx.args[1])!;
+      return printReplicaAction(
+        ctx,
+        await ctx.client.scaleService({ name: ctx.name, replicas: n }),
+        (r) => `${r.ready}/${r.desired} instances ready\n`,
+      );
+    },
+  );
+
+  const failoverCommand = command(
+    {
+      usage: 'failover NAME [--back]',
+      about:
+        "Sends a replicated service's traffic to its failover backup and holds it there; --back returns it to the service's own instances.",
+      options: { back: { type: 'boolean' } },
+      extraHelp: "  --back           fail back: traffic goes to the service's own instances again",
+      positionals: 1,
+    },
+    async (ctx) => {
+      const back = ctx.values['back'] === true;
+      return printReplicaAction(
+        ctx,
+        await ctx.client.failoverService({ name: ctx.name, ...(back ? { back: true } : {}) }),
+      );
+    },
+  );
+
   const releaseCommand = command(
     {
       usage: 'release NAME',
@@ -478,14 +627,22 @@ export function createClientCommands(deps: ClientCommandDeps): {
 
   const logsCommand = command(
     {
-      usage: 'logs NAME [-f] [--tail N]',
-      about: 'Prints the recent log lines of a service; -f keeps printing new ones.',
-      options: { follow: { type: 'boolean', short: 'f' }, tail: { type: 'string', short: 'n' } },
+      usage: 'logs NAME [-f] [--tail N] [--instance N]',
+      about:
+        "Prints the recent log lines of a service; -f keeps printing new ones. A replicated service's lines start with the instance that wrote them ([api#1]).",
+      options: {
+        follow: { type: 'boolean', short: 'f' },
+        tail: { type: 'string', short: 'n' },
+        instance: { type: 'string' },
+      },
       extraHelp:
-        '  -f, --follow     keep printing new lines until Ctrl-C\n  -n, --tail N     how many recent lines (default 200)',
+        '  -f, --follow     keep printing new lines until Ctrl-C\n  -n, --tail N     how many recent lines (default 200)\n  --instance N     only the lines of instance N (0-based index, or its id: NAME#N)',
       positionals: 1,
+      check: instanceProblem,
     },
     async (ctx) => {
+      const instance = instanceOf(ctx);
+      const only = instance !== undefined ? { instance } : {};
       const tailArg = ctx.values['tail'];
       let tail: number | undefined;
       if (typeof tailArg === 'string') {
@@ -498,12 +655,17 @@ export function createClientCommands(deps: ClientCommandDeps): {
       const print = (lines: readonly LogLine[]): void => {
         for (const l of lines) {
           if (ctx.json) ctx.io.stdout.write(JSON.stringify(l) + '\n');
-          else ctx.io.stdout.write((l.stream === 'stderr' ? ctx.c.red(l.line) : l.line) + '\n');
+          else {
+            const text = l.stream === 'stderr' ? ctx.c.red(l.line) : l.line;
+            const who = l.instance !== undefined ? ctx.c.dim(`[${l.instance}]`) + ' ' : '';
+            ctx.io.stdout.write(who + text + '\n');
+          }
         }
       };
       const first = await ctx.client.getLogs({
         name: ctx.name,
         ...(tail !== undefined ? { tail } : {}),
+        ...only,
       });
       print(first.lines);
       if (!ctx.values['follow']) return EXIT_OK;
@@ -519,7 +681,7 @@ export function createClientCommands(deps: ClientCommandDeps): {
           if (signal.aborted) break;
           let next;
           try {
-            next = await ctx.client.getLogs({ name: ctx.name, since });
+            next = await ctx.client.getLogs({ name: ctx.name, since, ...only });
           } catch (err) {
             if (err instanceof VigilError && err.code === 'NOT_RUNNING') {
               ctx.io.stderr.write('vigil: lost the connection to Vigil (it stopped?)\n');
@@ -633,6 +795,8 @@ export function createClientCommands(deps: ClientCommandDeps): {
     releaseCommand,
     deregisterCommand,
     watchCommand,
+    scaleCommand,
+    failoverCommand,
     logsCommand,
     reportCommand,
     downCommand,
@@ -648,6 +812,8 @@ export const {
   releaseCommand,
   deregisterCommand,
   watchCommand,
+  scaleCommand,
+  failoverCommand,
   logsCommand,
   reportCommand,
   downCommand,

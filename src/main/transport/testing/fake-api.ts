@@ -249,8 +249,10 @@ export class FakeVigil implements EventSource {
     for (const l of [...this.listeners]) l(ev);
   }
 
-  /** Adds a log line (kept for getLogs) and emits it. */
-  /** `instance` (`api#1`): the instance of a replicated service that wrote the line. */
+  /**
+   * Adds a log line (kept for getLogs) and emits it; `instance` (`api#1`) marks a line of a
+   * replicated service's instance.
+   */
   log(
     service: string,
     line: string,
@@ -259,11 +261,34 @@ export class FakeVigil implements EventSource {
   ): LogEvent {
     this.logSeq += 1;
     const ts = FAKE_START + this.logSeq;
-    const from = instance !== undefined ? { instance } : {};
-    this.logs.get(service)?.push({ seq: this.logSeq, ts, stream, line, ...from });
-    const ev: LogEvent = { type: 'log', ts, service, ...from, stream, line, seq: this.logSeq };
+    const tag = instance !== undefined ? { instance } : {};
+    this.logs.get(service)?.push({ seq: this.logSeq, ts, stream, line, ...tag });
+    const ev: LogEvent = { type: 'log', ts, service, stream, line, seq: this.logSeq, ...tag };
     this.emit(ev);
     return ev;
+  }
+
+  /** The id of instance `index` of a replicated service, refused as the supervisor does. */
+  instanceId(name: string, index: number): string {
+    const r = this.service(name).replicas;
+    if (!r) {
+      throw new VigilError(
+        'CONFLICT',
+        `${name} is not replicated: it runs one process with no balancer`,
+        {
+          field: 'name',
+          hint: 'give it `replicas: N` (or `scale:`) in the stack file and reload',
+        },
+      );
+    }
+    const found = r.instances.find((i) => i.index === index);
+    if (!found) {
+      throw new VigilError('UNKNOWN_SERVICE', `${name} has no instance ${index}`, {
+        field: 'instance',
+        hint: `instances: ${r.instances.map((i) => i.index).join(', ')}`,
+      });
+    }
+    return found.id;
   }
 
   healthEvent(service: string, ok = true): HealthEvent {
@@ -558,6 +583,10 @@ export class FakeVigil implements EventSource {
       restartService: async (input, ctx) => {
         record('restartService', input, ctx);
         const s = this.service(input.name);
+        if (input.instance !== undefined) {
+          const id = this.instanceId(input.name, input.instance);
+          return this.action(s, `Instance '${id}' restarted`);
+        }
         if (s.lifecycle === 'quarantined' && !input.force) {
           throw new VigilError('QUARANTINED', `${input.name} is quarantined`, {
             hint: 'release it, or restart with force',
@@ -660,15 +689,12 @@ export class FakeVigil implements EventSource {
       },
       getLogs: async (input, ctx) => {
         record('getLogs', input, ctx);
-        const s = this.service(input.name);
-        if (input.instance !== undefined && !s.replicas) {
-          throw new VigilError('CONFLICT', `${input.name} is not replicated`, { field: 'name' });
-        }
-        const only = input.instance !== undefined ? `${input.name}#${input.instance}` : null;
-        const all = (this.logs.get(input.name) ?? []).filter(
-          (l) => only === null || l.instance === only,
-        );
-        const newer = input.since !== undefined ? all.filter((l) => l.seq > input.since!) : all;
+        this.service(input.name);
+        const only =
+          input.instance !== undefined ? this.instanceId(input.name, input.instance) : null;
+        const all = this.logs.get(input.name) ?? [];
+        const mine = only !== null ? all.filter((l) => l.instance === only) : all;
+        const newer = input.since !== undefined ? mine.filter((l) => l.seq > input.since!) : mine;
         const lines = input.tail !== undefined ? newer.slice(-input.tail) : newer;
         return {
           success: true,
