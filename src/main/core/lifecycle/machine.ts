@@ -1,4 +1,7 @@
 /**
+ * Over 500 lines: one `step` over every (state, event) pair of the lifecycle, kept in one place so
+ * that the whole table can be read, walked and checked at once.
+ *
  * The lifecycle of one instance (a service's process, or one replica's) as a pure machine:
  * `step(state, event, now)` answers the next state and the effects the runner carries out. No
  * I/O, no clock, no randomness: time comes in as `now`, outcomes of the world (a process spawned,
