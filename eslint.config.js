@@ -55,6 +55,22 @@ const EXPORT = {
     'the stack-file export is a feature on top of the core: only the CLI and the shell import it',
 };
 
+const API = {
+  group: ['**/main/api/**', '../api/**', '../../api/**', './api/**'],
+  message:
+    'the API facade (src/main/api) sits on top of the core and the report: the core never imports it',
+};
+const REPORT = {
+  group: ['**/main/report/**', '../report/**', '../../report/**'],
+  message: 'the healing report reads the history: the core never imports it',
+};
+
+const STACKFILE = {
+  group: ['**/main/stackfile/**', '../stackfile/**', '../../stackfile/**'],
+  message:
+    'stack-file import and discovery (src/main/stackfile) write stack files for the CLI: the core never imports them',
+};
+
 const TESTS = ['**/*.test.ts', '**/*.test.tsx', '**/testing/**'];
 
 /**
@@ -100,7 +116,7 @@ export default tseslint.config(
   {
     // Type-aware rules for the application code: a switch over a union names every member (or
     // says `default` on purpose), and no promise is dropped on the floor (`void` when intended).
-    files: ['src/**/*.ts', 'src/**/*.tsx'],
+    files: ['src/**/*.ts', 'src/**/*.tsx', 'reliability/**/*.ts'],
     ignores: ['**/*.test.ts', '**/*.test.tsx'],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
@@ -121,6 +137,21 @@ export default tseslint.config(
   ),
   ...zone(
     ['src/main/core/**'],
+    [ELECTRON, REACT, RENDERER, TRANSPORT, CLI, APP, HOST, EXPORT, API, REPORT, STACKFILE],
+    [ELECTRON, REACT, RENDERER],
+  ),
+  ...zone(
+    ['src/main/stackfile/**'],
+    [ELECTRON, REACT, RENDERER, TRANSPORT, CLI, APP, HOST, EXPORT, API, REPORT],
+    [ELECTRON, REACT, RENDERER],
+  ),
+  ...zone(
+    ['src/main/report/**'],
+    [ELECTRON, REACT, RENDERER, TRANSPORT, CLI, APP, HOST, EXPORT, API],
+    [ELECTRON, REACT, RENDERER],
+  ),
+  ...zone(
+    ['src/main/api/**'],
     [ELECTRON, REACT, RENDERER, TRANSPORT, CLI, APP, HOST, EXPORT],
     [ELECTRON, REACT, RENDERER],
   ),
@@ -145,7 +176,7 @@ export default tseslint.config(
   ),
   ...zone(['src/preload/index.ts'], [REACT, RENDERER, MAIN], []),
   ...zone(['src/renderer/**'], [NODE_BUILTINS, ELECTRON, MAIN, PRELOAD], [ELECTRON, MAIN]),
-  ...zone(['src/reliability/**'], [ELECTRON, REACT], [ELECTRON, REACT]),
+  ...zone(['reliability/**'], [ELECTRON, REACT], [ELECTRON, REACT]),
   {
     // The renderer runs in a page: browser globals, in its tests too.
     files: ['src/renderer/**'],

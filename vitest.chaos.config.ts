@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 // other; each file keeps its own bounded timeouts.
 export default defineConfig({
   test: {
-    include: ['src/**/*.chaos.test.ts'],
+    include: ['src/**/*.chaos.test.ts', 'reliability/**/*.chaos.test.ts'],
     exclude: ['**/node_modules/**'],
     pool: 'forks',
     fileParallelism: false,

@@ -18,7 +18,12 @@ export default defineConfig({
         test: {
           ...shared,
           name: 'unit',
-          include: ['src/**/*.test.ts', 'src/**/*.test.tsx', 'scripts/**/*.test.ts'],
+          include: [
+            'src/**/*.test.ts',
+            'src/**/*.test.tsx',
+            'scripts/**/*.test.ts',
+            'reliability/**/*.test.ts',
+          ],
           exclude: ['**/node_modules/**', '**/*.int.test.ts', '**/*.chaos.test.ts', 'e2e/**'],
         },
       },
@@ -26,7 +31,12 @@ export default defineConfig({
         test: {
           ...shared,
           name: 'integration',
-          include: ['src/**/*.int.test.ts', 'scripts/**/*.int.test.ts', 'bin/**/*.test.mjs'],
+          include: [
+            'src/**/*.int.test.ts',
+            'scripts/**/*.int.test.ts',
+            'reliability/**/*.int.test.ts',
+            'bin/**/*.test.mjs',
+          ],
           exclude: ['**/node_modules/**', '**/*.chaos.test.ts', 'e2e/**'],
         },
       },

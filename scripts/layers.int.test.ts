@@ -53,6 +53,26 @@ const PROBES: readonly Probe[] = [
     expect: { rule: 'no-restricted-imports', message: 'the stack-file export is a feature' },
   },
   {
+    file: `src/main/core/layer-probe-api-${tag}.ts`,
+    text: "import { createApi } from '../api/api.js';\nexport const x = createApi;\n",
+    expect: { rule: 'no-restricted-imports', message: 'the core never imports it' },
+  },
+  {
+    file: `src/main/core/store/layer-probe-report-${tag}.ts`,
+    text: "import { buildReport } from '../../report/index.js';\nexport const x = buildReport;\n",
+    expect: { rule: 'no-restricted-imports', message: 'the healing report reads the history' },
+  },
+  {
+    file: `src/main/core/layer-probe-stackfile-${tag}.ts`,
+    text: "import { importStack } from '../stackfile/import/index.js';\nexport const x = importStack;\n",
+    expect: { rule: 'no-restricted-imports', message: 'the core never imports them' },
+  },
+  {
+    file: `src/main/report/layer-probe-${tag}.ts`,
+    text: "import { createApi } from '../api/api.js';\nexport const x = createApi;\n",
+    expect: { rule: 'no-restricted-imports', message: 'the API facade' },
+  },
+  {
     file: `src/renderer/layer-probe-${tag}.ts`,
     text: "import { buildBridge } from '../preload/bridge.js';\nexport const x = buildBridge;\n",
     expect: { rule: 'no-restricted-imports', message: 'must not import the preload' },

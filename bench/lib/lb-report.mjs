@@ -3,6 +3,7 @@
 
 export const LB_SYSTEMS = [
   'direct',
+  'vigil-up',
   'vigil',
   'vigil-worker',
   'vigil-tcp',
@@ -12,6 +13,7 @@ export const LB_SYSTEMS = [
 ];
 export const LB_LABELS = {
   direct: 'one instance, direct',
+  'vigil-up': 'Vigil, `vigil up` with `replicas: 3` and `port:` (the product path)',
   vigil: "Vigil (on the supervisor's event loop)",
   'vigil-worker': 'Vigil (worker thread)',
   'vigil-tcp': 'Vigil, tcp mode (connections, not requests)',
@@ -27,6 +29,39 @@ const median = (xs) => {
 };
 export const fmt = (x, d = 2) =>
   x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d);
+
+const pct = (sorted, p) =>
+  sorted.length === 0
+    ? null
+    : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+
+/**
+ * Punctuality of a supervisor's own probes, from their results: `rows` are {name, ts, latencyMs}
+ * ordered by instance then time, `ts` when the probe ended (epoch ms). A probe's next one is due
+ * `intervalMs` after it ended, so the next one's lateness is the gap between the two ends minus
+ * the interval and minus the next probe's own round trip (never below 0; `ts` has 1 ms steps).
+ */
+export function probeLateness(rows, intervalMs) {
+  const late = [];
+  const trips = [];
+  let prev = null;
+  for (const r of rows) {
+    trips.push(r.latencyMs);
+    if (prev && prev.name === r.name)
+      late.push(Math.max(0, r.ts - prev.ts - intervalMs - r.latencyMs));
+    prev = r;
+  }
+  late.sort((a, b) => a - b);
+  trips.sort((a, b) => a - b);
+  return {
+    ticks: late.length,
+    latenessP50: pct(late, 50),
+    latenessP99: pct(late, 99),
+    latenessMax: late.length ? late[late.length - 1] : null,
+    probeP50: pct(trips, 50),
+    probeP99: pct(trips, 99),
+  };
+}
 
 /** Medians over rounds, ratios and goals (pure). */
 export function summarizeLb({
@@ -59,8 +94,8 @@ export function summarizeLb({
     r.addedP99 = direct && r.oneP99 !== null ? r.oneP99 - direct.oneP99 : null;
   }
   const punct = {};
-  for (const k of ['vigil', 'vigil-worker', 'vigil-tcp']) {
-    const xs = punctuality[k].filter(Boolean);
+  for (const k of ['vigil', 'vigil-worker', 'vigil-tcp', 'vigil-up']) {
+    const xs = (punctuality[k] ?? []).filter(Boolean);
     if (xs.length === 0) continue;
     punct[k] = {
       latenessP50: median(xs.map((x) => x.latenessP50)),
@@ -89,6 +124,24 @@ export function summarizeLb({
       goal: "probes on time while the balancer carries the load on the supervisor's event loop: lateness p99 under 100 ms",
       value: punct.vigil.latenessP99,
       met: punct.vigil.latenessP99 < 100,
+    });
+  if (rows['vigil-up'] && rows.nginx)
+    goals.push({
+      goal: 'through `vigil up` (the product path): throughput at least 0.7x nginx',
+      value: rows['vigil-up'].vsNginx,
+      met: rows['vigil-up'].vsNginx >= 0.7,
+    });
+  if (rows['vigil-up'] && direct)
+    goals.push({
+      goal: 'through `vigil up`: added p50 under 0.3 ms (one request at a time)',
+      value: rows['vigil-up'].addedP50,
+      met: rows['vigil-up'].addedP50 < 0.3,
+    });
+  if (punct['vigil-up'])
+    goals.push({
+      goal: "`vigil up`'s own probes of its instances on time while its balancer carries the load: lateness p99 under 100 ms",
+      value: punct['vigil-up'].latenessP99,
+      met: punct['vigil-up'].latenessP99 < 100,
     });
   return {
     rows,
@@ -127,7 +180,7 @@ export function lbMarkdown(res, machine) {
     lines.push('', `${LB_LABELS[k]} was skipped: ${why}.`);
   lines.push(
     '',
-    'Probe punctuality of the supervisor process (a probe due every 100 ms on its main thread; lateness = how long after its due time the timer fired), with the CPU of that process over the window:',
+    'Probe punctuality of the supervisor process (a probe due every 100 ms on its main thread; lateness = how long after its due time the timer fired; for `vigil up`, its own probes of its instances, each due 100 ms after the previous one ended, read from its history), with the CPU of that process over the window:',
     '',
     '| balancer | lateness p50 / p99 / max (ms) | probe round trip p50 / p99 (ms) | CPU, % of one core |',
     '|---|---|---|---|',
@@ -140,6 +193,12 @@ export function lbMarkdown(res, machine) {
   lines.push(row("under load, on the supervisor's event loop", res.punct.vigil));
   lines.push(row('under load, on a worker thread', res.punct['vigil-worker']));
   lines.push(row('under load, tcp mode on the event loop', res.punct['vigil-tcp']));
+  lines.push(
+    row(
+      'under load, `vigil up`: its own probes of its 3 instances every 100 ms, from its history',
+      res.punct['vigil-up'],
+    ),
+  );
   lines.push('', 'Goals (issue of the balancer):', '');
   for (const g of res.goals)
     lines.push(`- ${g.met ? 'met' : '**not met**'}: ${g.goal} (${fmt(g.value, 3)})`);

@@ -1,6 +1,8 @@
 // The load-balancing section (`npm run bench -- --lb`): one small HTTP app, three instances, and
 // the same load through each way of spreading it: Vigil's balancer on the supervisor's event loop
-// and on a worker thread, nginx and HAProxy (round robin, keep-alive to the instances, one worker
+// and on a worker thread, a real `vigil up` running the app with `replicas: 3` behind its front
+// `port` (the product path: Vigil starts, probes and balances its own three instances), nginx and
+// HAProxy (round robin, keep-alive to the instances, one worker
 // each like Vigil's one thread), PM2 cluster mode (its own three processes sharing one port), and
 // straight to one instance (the floor). Figures: requests/s at 32 connections, and latency at one
 // connection (one request at a time), from which the added latency is read against the floor;
@@ -9,21 +11,34 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { trackDir, trackGroup, trackPid, untrackDir, untrackGroup, untrackPid } from './guard.mjs';
+import Database from 'better-sqlite3';
+import { VIGIL_BIN, vigilNodeFlags } from '../../bin/node-flags.mjs';
+import {
+  killTagged,
+  trackDir,
+  trackGroup,
+  trackPid,
+  untrackDir,
+  untrackGroup,
+  untrackPid,
+} from './guard.mjs';
 import { get, sleep } from './http.mjs';
 import { findFreeBlock } from './ports.mjs';
 import { CLK_TCK, descendants, processTable, readStat } from './procfs.mjs';
-import { cleanEnv, killGroup, run, start } from './spawn.mjs';
+import { cleanEnv, killGroup, run, start, waitExit } from './spawn.mjs';
 import { BENCH_DIR, REPO_ROOT } from './workload.mjs';
-import { LB_LABELS, LB_SYSTEMS, fmt, summarizeLb } from './lb-report.mjs';
+import { LB_LABELS, LB_SYSTEMS, fmt, probeLateness, summarizeLb } from './lb-report.mjs';
 
-export { LB_LABELS, LB_SYSTEMS, lbMarkdown, summarizeLb } from './lb-report.mjs';
+export { LB_LABELS, LB_SYSTEMS, lbMarkdown, probeLateness, summarizeLb } from './lb-report.mjs';
 
 const PM2_BIN = path.join(REPO_ROOT, 'node_modules', 'pm2', 'bin', 'pm2');
 const LOAD = path.join(BENCH_DIR, 'lb', 'load.mjs');
 const APP = path.join(BENCH_DIR, 'lb', 'app.mjs');
 const PATH = '/';
 const INSTANCES = 3;
+/** How often `vigil up` probes each of its instances: the same 100 ms as the probe loop of
+ * `vigil-lb.ts`, so that the punctuality rows compare. */
+export const UP_PROBE_MS = 100;
 
 function which(cmd) {
   for (const dir of ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin']) {
@@ -114,6 +129,35 @@ ${ports.map((p, i) => `  server s${i} 127.0.0.1:${p}`).join('\n')}
 `;
 }
 
+/** The stack `vigil up` runs: the same app, three instances behind the front port. */
+export function vigilUpStack(front, app = APP, node = process.execPath) {
+  return `version: 1
+services:
+  app:
+    command: [${JSON.stringify(node)}, ${JSON.stringify(app)}]
+    port: ${front}
+    replicas: ${INSTANCES}
+    health: { http: /health, interval: ${UP_PROBE_MS}ms }
+`;
+}
+
+/**
+ * The probes `vigil up` made of its instances between `from` and `to` (epoch ms), from its own
+ * history (read after it stopped, so every row is flushed): per instance, in order.
+ */
+function probeRows(dataDir, from, to) {
+  const db = new Database(path.join(dataDir, 'vigil.db'), { readonly: true });
+  try {
+    return db
+      .prepare(
+        'SELECT s.name AS name, p.ts AS ts, p.latency_ms AS latencyMs FROM probes p JOIN services s ON s.id = p.service_id WHERE p.ts BETWEEN ? AND ? ORDER BY s.name, p.ts',
+      )
+      .all(from, to);
+  } finally {
+    db.close();
+  }
+}
+
 export function pm2ClusterConfig(port, tag) {
   const app = {
     name: 'app',
@@ -175,6 +219,55 @@ async function startSystem(name, ctx) {
         handle: h,
         cpuPids: () => [h.pid],
         stop: () => stopHandle(h),
+      };
+    }
+    case 'vigil-up': {
+      // A fresh stack and data directory each round: the history holds only this round's probes.
+      ctx.upRuns = (ctx.upRuns ?? 0) + 1;
+      const upDir = path.join(dir, `vigil-up-${ctx.upRuns}`);
+      fs.mkdirSync(upDir);
+      const file = path.join(upDir, 'vigil.yaml');
+      fs.writeFileSync(file, vigilUpStack(front));
+      const dataDir = path.join(upDir, 'data');
+      // Its instances inherit the tag: whatever it would leave behind is found and killed.
+      const upTag = `${tag}-up-${ctx.upRuns}`;
+      const h = start(
+        process.execPath,
+        [...vigilNodeFlags(), VIGIL_BIN, 'up', '-f', file, '--port', '0', '--data-dir', dataDir],
+        { cwd: upDir, env: cleanEnv({ BENCH_TAG: upTag }) },
+      );
+      const stop = async () => {
+        try {
+          process.kill(h.pid, 'SIGTERM');
+        } catch {
+          // gone
+        }
+        await waitExit(h, 20_000);
+        killGroup(h.pid);
+        killTagged(upTag);
+      };
+      // Ready when the front port has answered from three different instances.
+      const pids = new Set();
+      const deadline = Date.now() + 30_000;
+      while (pids.size < INSTANCES && Date.now() < deadline) {
+        const a = await get(front, '/health', 500);
+        try {
+          if (a.status === 200) pids.add(JSON.parse(a.body).pid);
+        } catch {
+          // not the app's answer
+        }
+        if (a.status !== 200) await sleep(50);
+      }
+      if (pids.size < INSTANCES) {
+        await stop();
+        throw new Error(`vigil up: ${pids.size} of ${INSTANCES} instances answered: ${h.output()}`);
+      }
+      return {
+        port: front,
+        // The `vigil up` process: supervisor and balancer in one (its instances are the app).
+        cpuPids: () => [h.pid],
+        stop,
+        probes: (from, to) => probeLateness(probeRows(dataDir, from, to), UP_PROBE_MS),
       };
     }
     case 'nginx': {
@@ -335,7 +428,13 @@ export async function runLb({ quick, tag, log }) {
   const skipped = {};
   const failures = [];
   const raw = Object.fromEntries(LB_SYSTEMS.map((s) => [s, []]));
-  const punctuality = { idle: null, vigil: [], 'vigil-worker': [], 'vigil-tcp': [] };
+  const punctuality = {
+    idle: null,
+    vigil: [],
+    'vigil-worker': [],
+    'vigil-tcp': [],
+    'vigil-up': [],
+  };
   try {
     for (const p of ports)
       if (!(await waitAnswer(p, 15_000))) throw new Error(`instance ${p} did not start`);
@@ -367,10 +466,13 @@ export async function runLb({ quick, tag, log }) {
           log(`${LB_LABELS[name]}: skipped (${s.skip})`);
           continue;
         }
+        let stopped = false;
         try {
           if (s.handle) signal(s.handle, 'SIGHUP');
           const pids = s.cpuPids?.() ?? [];
           const cpu0 = cpuTicks(pids);
+          const wall0 = Date.now();
+          const perf0 = performance.now();
           const thr = await load(s.port, connections, seconds, warmup);
           const cpu1 = cpuTicks(pids);
           // CPU of the balancer itself per request answered (warm-up included on both sides)
@@ -384,6 +486,15 @@ export async function runLb({ quick, tag, log }) {
             await Promise.race([s.handle.exited, sleep(5000)]);
             punctuality[name].push(s.handle.result ?? null);
           }
+          if (s.probes) {
+            // `vigil up`: its CPU over both loads, its probes from its history once it stopped.
+            const cpuPercent =
+              (((cpuTicks(pids) - cpu0) / CLK_TCK) * 1000 * 100) / (performance.now() - perf0);
+            const wall1 = Date.now();
+            await s.stop();
+            stopped = true;
+            punctuality[name].push({ ...s.probes(wall0, wall1), cpuPercent });
+          }
           raw[name].push({ thr, lat });
           log(
             `round ${round + 1}/${rounds} ${LB_LABELS[name]}: ${Math.round(thr.rps)} req/s, ${fmt(thr.cpuUsPerRequest, 0)} µs CPU each (p50 ${fmt(thr.p50)} ms, p99 ${fmt(thr.p99)} ms, ${thr.errors} errors); one at a time p50 ${fmt(lat.p50)} ms, p99 ${fmt(lat.p99)} ms`,
@@ -392,7 +503,7 @@ export async function runLb({ quick, tag, log }) {
           failures.push(`round ${round + 1} ${LB_LABELS[name]}: ${err.message}`);
           log(`round ${round + 1}/${rounds} ${LB_LABELS[name]}: FAILED: ${err.message}`);
         } finally {
-          await s.stop();
+          if (!stopped) await s.stop();
         }
         await sleep(500);
       }

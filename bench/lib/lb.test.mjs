@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { haproxyConfig, lbMarkdown, nginxConfig, pm2ClusterConfig, summarizeLb } from './lb.mjs';
+import {
+  haproxyConfig,
+  lbMarkdown,
+  nginxConfig,
+  pm2ClusterConfig,
+  probeLateness,
+  summarizeLb,
+  vigilUpStack,
+} from './lb.mjs';
 
 describe('load-balancing section: configurations', () => {
   it('nginx: one worker, no daemon, its own temp paths, keep-alive to every instance', () => {
@@ -21,11 +29,41 @@ describe('load-balancing section: configurations', () => {
     expect(c).toContain('server s1 127.0.0.1:9002');
   });
 
+  it('vigil up: the same app as three replicas behind the front port, probed every 100 ms', () => {
+    const c = vigilUpStack(9000, '/x/app.mjs', '/usr/bin/node');
+    expect(c).toContain('command: ["/usr/bin/node", "/x/app.mjs"]');
+    expect(c).toContain('port: 9000');
+    expect(c).toContain('replicas: 3');
+    expect(c).toContain('health: { http: /health, interval: 100ms }');
+  });
+
   it('PM2: cluster mode with three instances on one port, tagged for cleanup', () => {
     const c = pm2ClusterConfig(9000, 'tag-1');
     const apps = JSON.parse(c.slice('module.exports = '.length, -2)).apps;
     expect(apps[0]).toMatchObject({ exec_mode: 'cluster', instances: 3 });
     expect(apps[0].env).toEqual({ PORT: '9000', BENCH_TAG: 'tag-1' });
+  });
+});
+
+describe('load-balancing section: punctuality of vigil up from its probe history', () => {
+  it('reads each probe as due one interval after the previous one of the same instance ended', () => {
+    const rows = [
+      { name: 'app#0', ts: 1000, latencyMs: 2 },
+      { name: 'app#0', ts: 1102, latencyMs: 2 }, // on time: 1000 + 100 + 2
+      { name: 'app#0', ts: 1232, latencyMs: 2 }, // 28 ms late
+      { name: 'app#1', ts: 1005, latencyMs: 5 }, // another instance: no gap across names
+      { name: 'app#1', ts: 1109, latencyMs: 5 }, // 99.x: the 1 ms steps of ts read as on time
+    ];
+    const p = probeLateness(rows, 100);
+    expect(p.ticks).toBe(3);
+    expect(p.latenessP50).toBe(0);
+    expect(p.latenessMax).toBe(28);
+    expect(p.probeP50).toBe(2);
+    expect(p.probeP99).toBe(5);
+  });
+
+  it('has no figures without probes', () => {
+    expect(probeLateness([], 100)).toMatchObject({ ticks: 0, latenessP99: null, probeP50: null });
   });
 });
 
@@ -38,6 +76,7 @@ describe('load-balancing section: summary', () => {
     raw: {
       direct: [run(10_000, 1, 0.05), run(12_000, 1, 0.07)],
       vigil: [run(7_000, 2, 0.2, 150), run(8_000, 2, 0.3, 170)],
+      'vigil-up': [run(5_000, 3, 0.3, 200), run(6_000, 3, 0.4, 220)],
       nginx: [run(10_000, 1.5, 0.1, 30), run(10_000, 1.5, 0.1, 32)],
     },
     punctuality: {
@@ -54,6 +93,16 @@ describe('load-balancing section: summary', () => {
       ],
       'vigil-worker': [],
       'vigil-tcp': [],
+      'vigil-up': [
+        {
+          latenessP50: 1,
+          latenessP99: 150,
+          latenessMax: 200,
+          probeP50: 2,
+          probeP99: 9,
+          cpuPercent: 60,
+        },
+      ],
     },
     skipped: { haproxy: 'haproxy is not installed' },
     rounds: 2,
@@ -75,6 +124,9 @@ describe('load-balancing section: summary', () => {
       ['throughput at least ', true],
       ['added p50 under 0.3 ', true],
       ['probes on time while', true],
+      ['through `vigil up` (', false],
+      ['through `vigil up`: ', true],
+      ["`vigil up`'s own pro", false],
     ]);
   });
 
@@ -83,5 +135,14 @@ describe('load-balancing section: summary', () => {
     expect(md).toContain("| Vigil (on the supervisor's event loop) | 7500 | 0.75x | 160 |");
     expect(md).toContain('HAProxy (1 thread) was skipped: haproxy is not installed.');
     expect(md).toContain('- met: throughput at least 0.7x nginx (0.750)');
+    expect(md).toContain(
+      '| Vigil, `vigil up` with `replicas: 3` and `port:` (the product path) | 5500 | 0.55x | 210 |',
+    );
+    expect(md).toContain(
+      '| under load, `vigil up`: its own probes of its 3 instances every 100 ms, from its history | 1.00 / 150.00 / 200.00 | 2.00 / 9.00 | 60 |',
+    );
+    expect(md).toContain(
+      '- **not met**: through `vigil up` (the product path): throughput at least 0.7x nginx (0.550)',
+    );
   });
 });

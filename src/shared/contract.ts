@@ -6,13 +6,21 @@
  */
 import { z } from 'zod';
 import { MAX_INSTANCES, SERVICE_NAME_MAX, SERVICE_NAME_RE, type Actor } from './model.js';
+import { actionResponse, okResponse, registerResponse, watchResponse } from './outputs.js';
 import {
-  actionResponse,
-  okResponse,
-  registerResponse,
+  checkNowResponse,
+  dependenciesResponse,
+  healingHistoryResponse,
+  healthStatusResponse,
+  logsResponse,
+  reloadResponse,
   replicaActionResponse,
-  watchResponse,
-} from './outputs.js';
+  serviceDetailView,
+  serviceHistoryResponse,
+  servicesResponse,
+  statsResponse,
+  statusResponse,
+} from './outputs-views.js';
 import type {
   ActionResponse,
   CheckNowResponse,
@@ -67,8 +75,8 @@ export interface AttachmentResponseKind {
 }
 
 /**
- * A JSON body (the default), with its output schema where one is declared (outputs.ts), or an
- * attachment.
+ * A JSON body (the default), with its output schema where one is declared (outputs.ts,
+ * outputs-views.ts), or an attachment.
  */
 export type ResponseKind =
   { readonly kind: 'json'; readonly schema?: z.ZodType } | AttachmentResponseKind;
@@ -104,6 +112,7 @@ export const contract = {
     input: empty,
     summary: 'Whole system: services, health, composite status, uptime, recent healing',
     mutates: false,
+    response: { kind: 'json', schema: statusResponse },
   }),
   listServices: command<ServicesResponse>()({
     method: 'GET',
@@ -111,6 +120,7 @@ export const contract = {
     input: empty,
     summary: 'Every service with its status',
     mutates: false,
+    response: { kind: 'json', schema: servicesResponse },
   }),
   getService: command<ServiceDetailView>()({
     method: 'GET',
@@ -119,6 +129,7 @@ export const contract = {
     summary:
       'One service: spec, states, health history (last 100), dependencies, dependents, phase, breaker, metrics',
     mutates: false,
+    response: { kind: 'json', schema: serviceDetailView },
   }),
   getServiceHistory: command<ServiceHistoryResponse>()({
     method: 'GET',
@@ -134,6 +145,7 @@ export const contract = {
     summary:
       'Health and resource history of one service, downsampled for charts, with restart markers',
     mutates: false,
+    response: { kind: 'json', schema: serviceHistoryResponse },
   }),
   getHealthStatus: command<HealthStatusResponse>()({
     method: 'GET',
@@ -141,6 +153,7 @@ export const contract = {
     input: empty,
     summary: 'System health metrics',
     mutates: false,
+    response: { kind: 'json', schema: healthStatusResponse },
   }),
   getDependencies: command<DependenciesResponse>()({
     method: 'GET',
@@ -148,6 +161,7 @@ export const contract = {
     input: empty,
     summary: 'Nodes, edges, phases, startup and shutdown order, text rendering',
     mutates: false,
+    response: { kind: 'json', schema: dependenciesResponse },
   }),
   getHealingHistory: command<HealingHistoryResponse>()({
     method: 'GET',
@@ -162,6 +176,7 @@ export const contract = {
       .strict(),
     summary: 'Healing events, newest first',
     mutates: false,
+    response: { kind: 'json', schema: healingHistoryResponse },
   }),
   restartService: command<ActionResponse>()({
     method: 'POST',
@@ -233,6 +248,7 @@ export const contract = {
     input: empty,
     summary: 'Probe every service now and return the results',
     mutates: true,
+    response: { kind: 'json', schema: checkNowResponse },
   }),
   getStats: command<StatsResponse>()({
     method: 'GET',
@@ -240,6 +256,7 @@ export const contract = {
     input: empty,
     summary: 'Counters, restarts, MTTR, uptime % over 1 h / 24 h / 7 d',
     mutates: false,
+    response: { kind: 'json', schema: statsResponse },
   }),
   getLogs: command<LogsResponse>()({
     method: 'GET',
@@ -255,6 +272,7 @@ export const contract = {
     summary:
       "Recent log lines of a service (`since` = last seen sequence number); a replicated service's lines carry their instance, `instance` keeps one",
     mutates: false,
+    response: { kind: 'json', schema: logsResponse },
   }),
   getReport: command<ReportResponse>()({
     method: 'GET',
@@ -286,6 +304,7 @@ export const contract = {
     input: empty,
     summary: 'Re-read the stack file and apply the difference',
     mutates: true,
+    response: { kind: 'json', schema: reloadResponse },
   }),
   register: command<RegisterResponse>()({
     method: 'POST',

@@ -10,7 +10,7 @@ import { BrowserWindow, Menu, Notification, app, dialog, ipcMain, shell } from '
 import { VigilError } from '../../shared/errors.js';
 import type { VigilEvent } from '../../shared/events.js';
 import type { SystemState } from '../../shared/model.js';
-import { importStackAsync } from '../core/import/index.js';
+import { importStackAsync } from '../stackfile/import/index.js';
 import { defaultDataDir } from '../host/data-dir.js';
 import { trustedSenderCheck } from '../transport/ipc.js';
 import type {

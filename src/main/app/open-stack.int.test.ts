@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { removeTempDirs, tempDir } from '../core/testing/temp.js';
-import { importStackAsync } from '../core/import/index.js';
+import { importStackAsync } from '../stackfile/import/index.js';
 import { loadStack } from '../core/config/index.js';
 import { openChosenFile, writeStackText, type Question } from './open-stack.js';
 

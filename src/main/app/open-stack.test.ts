@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { VigilError } from '../../shared/errors.js';
-import type { ImportResult } from '../core/import/index.js';
+import type { ImportResult } from '../stackfile/import/index.js';
 import {
   importQuestion,
   openChosenFile,

@@ -14,7 +14,7 @@ import {
   isDockerComposeName,
   isImportableName,
   type ImportResult,
-} from '../core/import/index.js';
+} from '../stackfile/import/index.js';
 
 export type OpenPlan =
   /** A Vigil stack file (or anything else: the loader says what is wrong with it). */

@@ -8,11 +8,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildReport } from '../core/report/build.js';
-import { COLORS } from '../core/report/charts.js';
-import { renderReport } from '../core/report/render.js';
-import { fakeSource, shopScenario } from '../core/report/testing/support.js';
-import type { ReportData } from '../core/report/types.js';
+import { buildReport } from '../report/build.js';
+import { COLORS } from '../report/charts.js';
+import { renderReport } from '../report/render.js';
+import { fakeSource, shopScenario } from '../report/testing/support.js';
+import type { ReportData } from '../report/types.js';
 import { CHROMIUM_ENV, chromiumCandidates, findChromium, htmlToPdf } from './pdf.js';
 
 describe('findChromium', () => {

@@ -5,20 +5,13 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HealthEvent, ServiceEvent, VigilEvent } from '../../shared/events.js';
-import { loadStack } from './config/index.js';
 import { Supervisor } from './supervisor.js';
-import { serviceView, statusSnapshot } from './views.js';
-import { EventLog, freePorts, tempStack, type TempStack } from './testing/fixtures.js';
+import { serviceView, statusSnapshot } from '../api/views.js';
+import { freePorts, type EventLog, type TempStack } from './testing/fixtures.js';
+import { stackLab } from './testing/stacks.js';
 
-let stacks: TempStack[] = [];
-let sups: Supervisor[] = [];
-
-afterEach(async () => {
-  for (const s of sups) await s.shutdown('stopped', 'SIGKILL').catch(() => undefined);
-  for (const s of stacks) s.cleanup();
-  stacks = [];
-  sups = [];
-});
+const lab = stackLab();
+afterEach(() => lab.cleanup());
 
 /** A service that crashes (exit 3) on its first start only, then serves /health. */
 const CRASH_ONCE = `
@@ -42,21 +35,7 @@ async function launch(
   yaml: string,
   files: Record<string, string> = {},
 ): Promise<{ sup: Supervisor; log: EventLog; stack: TempStack }> {
-  const stack = tempStack(yaml, files);
-  stacks.push(stack);
-  const loaded = loadStack(stack.file, { env: process.env });
-  if (!loaded.ok)
-    throw new Error(loaded.errors.map((e) => `${e.line}:${e.col} ${e.message}`).join('\n'));
-  const sup = new Supervisor({
-    config: loaded.config,
-    dataDir: stack.dataDir,
-    sampleIntervalMs: 0,
-  });
-  sups.push(sup);
-  const log = new EventLog();
-  sup.subscribe(log.push);
-  void sup.start();
-  return { sup, log, stack };
+  return lab.launch(yaml, files);
 }
 
 const ready = (ev: VigilEvent): boolean =>

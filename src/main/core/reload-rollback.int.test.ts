@@ -10,7 +10,7 @@ import { loadStack } from './config/index.js';
 import { silentLogger } from './logger.js';
 import { createReloader, type Reloader } from './reload.js';
 import { Supervisor } from './supervisor.js';
-import { statusSnapshot } from './views.js';
+import { statusSnapshot } from '../api/views.js';
 import { EventLog, freePorts, pidAlive, tempStack, type TempStack } from './testing/fixtures.js';
 
 let stacks: TempStack[] = [];

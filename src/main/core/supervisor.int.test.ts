@@ -4,54 +4,37 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ServiceEvent, VigilEvent } from '../../shared/events.js';
-import { loadStack } from './config/index.js';
 import { Supervisor } from './supervisor.js';
 import type { ServiceRunner } from './runtime/runner.js';
-import { statusSnapshot } from './views.js';
+import { statusSnapshot } from '../api/views.js';
 import {
-  EventLog,
   freePorts,
   pgidOf,
   pidAlive,
   pidsWithMarker,
   portOpen,
-  tempStack,
+  type EventLog,
   type TempStack,
 } from './testing/fixtures.js';
+import { stackLab } from './testing/stacks.js';
 
-let stacks: TempStack[] = [];
-let sups: Supervisor[] = [];
+const lab = stackLab();
 
 afterEach(async () => {
   if (process.env.VIGIL_TEST_DEBUG) process.stderr.write(`afterEach at ${Date.now()}\n`);
-  for (const s of sups) await s.shutdown('stopped', 'SIGKILL').catch(() => undefined);
-  for (const s of stacks) s.cleanup();
-  stacks = [];
-  sups = [];
+  await lab.cleanup();
 });
 
 function start(
   yaml: string,
   files: Record<string, string> = {},
 ): { sup: Supervisor; log: EventLog; stack: TempStack } {
-  const stack = tempStack(yaml, files);
-  stacks.push(stack);
-  const loaded = loadStack(stack.file, { env: process.env });
-  if (!loaded.ok)
-    throw new Error(loaded.errors.map((e) => `${e.line}:${e.col} ${e.message}`).join('\n'));
-  const sup = new Supervisor({
-    config: loaded.config,
-    dataDir: stack.dataDir,
-    sampleIntervalMs: 0,
-  });
-  sups.push(sup);
-  const log = new EventLog();
-  sup.subscribe(log.push);
+  const s = lab.open(yaml, files);
   if (process.env.VIGIL_TEST_DEBUG)
-    sup.subscribe(
+    s.sup.subscribe(
       (e) => e.type !== 'log' && process.stderr.write(JSON.stringify(e).slice(0, 250) + '\n'),
     );
-  return { sup, log, stack };
+  return s;
 }
 
 const isReady = (ev: VigilEvent): boolean =>

@@ -26,6 +26,7 @@ import { assessSystem, type ServiceFacts, type SystemAssessment } from './lifecy
 import { holdsPhase, serialSettled, type LaunchFacts } from './lifecycle/launch.js';
 import { Gate } from './runtime/gate.js';
 import { ServiceRunner, type RunnerContext } from './runtime/runner.js';
+import { ExternalRunner } from './runtime/external-runner.js';
 import { ReplicaSet, isReplicated, instanceReady } from './replicas/index.js';
 import { ProcessLedger, killMarkedShared, sweepOrphans } from './process/index.js';
 import { sampleTrees, CpuMeter } from './resources/index.js';
@@ -49,7 +50,7 @@ export interface SupervisorOptions {
 export type Listener = (ev: VigilEvent) => void;
 
 /** One service at run time: a runner, or a replicated service's set of instance runners. */
-export type ServiceUnit = ServiceRunner | ReplicaSet;
+export type ServiceUnit = ServiceRunner | ExternalRunner | ReplicaSet;
 
 export class Supervisor {
   config: StackConfig;
@@ -196,6 +197,12 @@ export class Supervisor {
       changed: (name) => this.changed(name),
       restartDependency: (name, reason) => this.runners.get(name)?.restartForRecovery(reason),
       restartStack: (reason) => void this.restartStack(reason),
+      drainBackup: async (name, timeoutMs) => {
+        const sets = [...this.runners.values()].filter(
+          (u): u is ReplicaSet => u instanceof ReplicaSet && u.spec.failover?.backup === name,
+        );
+        await Promise.all(sets.map((set) => set.drainBackup(name, timeoutMs)));
+      },
       recordProcess: (entry) => {
         try {
           if ('forget' in entry) this.ledger.forget(entry.forget);
@@ -646,7 +653,9 @@ export class Supervisor {
   /** One pass over /proc for every service tree. */
   sample(): void {
     const live = [...this.runners.values()]
-      .flatMap((u) => (u instanceof ReplicaSet ? u.instanceRunners() : [u]))
+      .flatMap((u) =>
+        u instanceof ReplicaSet ? u.instanceRunners() : u instanceof ServiceRunner ? [u] : [],
+      )
       .filter((r) => r.pid !== null);
     if (live.length === 0) return;
     const samples = sampleTrees(live.map((r) => r.pid!));
@@ -801,7 +810,7 @@ export class Supervisor {
   addExternal(
     spec: ServiceSpec,
     ext: { url: string; healthPath: string | null; intervalMs: number },
-  ): ServiceRunner {
+  ): ExternalRunner {
     const existing = this.runners.get(spec.name);
     if (existing && (existing instanceof ReplicaSet || !existing.external)) {
       throw new VigilError(
@@ -826,7 +835,10 @@ export class Supervisor {
     if (existing) {
       // re-registration: the runner restarts its watch below
     }
-    const runner = existing ?? new ServiceRunner(spec, 0, this.context());
+    const runner =
+      existing instanceof ExternalRunner
+        ? existing
+        : new ExternalRunner(spec, 0, this.context(), ext);
     this.runners.set(spec.name, runner);
     runner.updateSpec(spec, this.graph.nodes.get(spec.name)?.phase ?? 0);
     runner.setExternal(ext);
@@ -842,7 +854,7 @@ export class Supervisor {
    */
   removeExternal(name: string, reason: Reason): void {
     const r = this.runner(name);
-    if (r instanceof ReplicaSet || !r.external || !this.externals.has(name)) {
+    if (!(r instanceof ExternalRunner) || !this.externals.has(name)) {
       throw new VigilError(
         'CONFLICT',
         `${name} is defined in the stack file, not registered over the API; remove it from the stack file and reload instead`,

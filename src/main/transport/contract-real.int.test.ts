@@ -8,7 +8,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   COMMAND_NAMES,
-  responseKindOf,
   type CommandName,
   type OutputOf,
   type VigilClient,
@@ -17,11 +16,11 @@ import { VigilError } from '../../shared/errors.js';
 import { createHttpClient } from '../../shared/client/http.js';
 import { buildBridge } from '../../preload/bridge.js';
 import { loadStack } from '../core/config/index.js';
-import { createApi, eventSource } from '../core/api.js';
+import { createApi, eventSource } from '../api/api.js';
 import { instanceReady } from '../core/replicas/index.js';
-import { registry } from '../core/registry.js';
+import { registry } from '../api/registry.js';
 import { silentLogger } from '../core/logger.js';
-import { prometheusMetrics } from '../core/metrics.js';
+import { prometheusMetrics } from '../api/metrics.js';
 import { createReloader, type Reloader } from '../core/reload.js';
 import { HistoryStore } from '../core/store/index.js';
 import { Supervisor } from '../core/supervisor.js';
@@ -30,6 +29,7 @@ import { startHttpServer, type HttpServerHandle } from './http.js';
 import { createInProcessClient } from './inprocess.js';
 import { registerIpcHandlers } from './ipc.js';
 import { fakeIpcPair } from './testing/fake-ipc.js';
+import { outputProblems } from './testing/outputs.js';
 
 const TOKEN = 'contract-real-token-0123456789abcdef';
 
@@ -441,12 +441,35 @@ describe.each(['in-process', 'http', 'ipc'] as const)('%s transport, real API', 
     it('answers the happy path and acts on the supervisor', async () => {
       const out = await call(running.client, name, c.input);
       await (c.check as (o: unknown, w: World) => void | Promise<void>)(out, running.world);
-      // Where the contract declares an output schema, the real answer fits it.
-      const kind = responseKindOf(name);
-      if (kind.kind === 'json' && kind.schema) {
-        const fit = kind.schema.safeParse(out);
-        expect(fit.success, JSON.stringify(fit.error?.issues)).toBe(true);
-      }
+      // The real answer fits the output schema the contract declares, with no undeclared field.
+      expect(outputProblems(name, out)).toEqual([]);
     });
+  });
+
+  it('after the actions, the read views with restarts and replica events in them still fit', async () => {
+    const client = running.client;
+    const history = await client.getHealingHistory({ limit: 1000 });
+    expect(outputProblems('getHealingHistory', history)).toEqual([]);
+    expect(history.events.some((e) => e.action === 'restart' && e.service === 'worker')).toBe(true);
+    // Scaling pool to 3 told which instance joined.
+    expect(history.events.some((e) => e.action === 'instance_added' && e.replica?.instance)).toBe(
+      true,
+    );
+    const status = await client.getStatus({});
+    expect(outputProblems('getStatus', status)).toEqual([]);
+    expect(status.last_status_event).not.toBeNull();
+    const worker = await client.getService({ name: 'worker' });
+    expect(outputProblems('getService', worker)).toEqual([]);
+    expect(worker.last_restart_reason).not.toBeNull();
+    const pool = await client.getService({ name: 'pool' });
+    expect(outputProblems('getService', pool)).toEqual([]);
+    expect(pool.replicas?.instances).toHaveLength(3);
+    const chart = await client.getServiceHistory({ name: 'worker', since: '1h' });
+    expect(outputProblems('getServiceHistory', chart)).toEqual([]);
+    expect(chart.restarts.length).toBeGreaterThan(0);
+    const logs = await client.getLogs({ name: 'pool', instance: 0 });
+    expect(outputProblems('getLogs', logs)).toEqual([]);
+    expect(logs.lines.length).toBeGreaterThan(0);
+    expect(logs.lines.every((l) => l.instance === 'pool#0')).toBe(true);
   });
 });

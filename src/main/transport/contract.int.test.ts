@@ -17,7 +17,8 @@ import { createHttpClient } from '../../shared/client/http.js';
 import { createInProcessClient } from './inprocess.js';
 import { silentLogger } from '../core/logger.js';
 import { buildBridge } from '../../preload/bridge.js';
-import { FakeVigil, fakeReplicasView, fakeWatchView } from './testing/fake-api.js';
+import { FAKE_START, FakeVigil, fakeReplicasView, fakeWatchView } from './testing/fake-api.js';
+import { outputProblems } from './testing/outputs.js';
 import { fakeIpcPair } from './testing/fake-ipc.js';
 import { startHttpServer, type HttpServerHandle } from './http.js';
 import { registerIpcHandlers } from './ipc.js';
@@ -40,7 +41,15 @@ const ghost = { name: 'ghost' };
 const CASES: Table = {
   getStatus: {
     input: {},
-    check: (out) => expect(out.services.map((s) => s.name)).toEqual(['api', 'db']),
+    check: (out) => {
+      expect(out.services.map((s) => s.name)).toEqual(['api', 'db']);
+      expect(out.recent_healing.map((e) => e.action)).toEqual([
+        'instance_added',
+        'scaling_executed',
+        'restart',
+      ]);
+      expect(out.last_status_event?.event).toBe('system-ready');
+    },
     bad: { input: { verbose: true }, field: 'verbose' },
   },
   listServices: {
@@ -53,15 +62,18 @@ const CASES: Table = {
     check: (out) => {
       expect(out.name).toBe('api');
       expect(out.spec).toEqual({ name: 'api' });
+      expect(out.health_history).toEqual([PROBE]);
+      expect(out.replicas?.instances.map((i) => i.id)).toEqual(['api#0', 'api#1']);
     },
     bad: { input: { name: 'Not A Name' }, field: 'name' },
     unknown: ghost,
   },
   getServiceHistory: {
-    input: { name: 'db', points: 50 },
+    input: { name: 'api', points: 50 },
     check: (out, fake) => {
-      expect(out.service).toBe('db');
-      expect(fake.calls.at(-1)?.input).toEqual({ name: 'db', points: 50 });
+      expect(out.service).toBe('api');
+      expect(out.restarts).toEqual([{ ts: FAKE_START + 1, reason: CRASH, action: 'restart' }]);
+      expect(fake.calls.at(-1)?.input).toEqual({ name: 'api', points: 50 });
     },
     bad: { input: { name: 'db', points: 0 }, field: 'points' },
     unknown: ghost,
@@ -79,7 +91,12 @@ const CASES: Table = {
   getHealingHistory: {
     input: { limit: 5, service: 'api' },
     check: (out, fake) => {
-      expect(out.events).toEqual([]);
+      expect(out.events.map((e) => e.action)).toEqual([
+        'instance_added',
+        'scaling_executed',
+        'restart',
+      ]);
+      expect(out.events[0]?.replica).toEqual({ instance: 'api#1', from: 1, to: 2, pool: POOL });
       // Query strings arrive as text; the contract coerces them back to numbers.
       expect(fake.calls.at(-1)?.input).toEqual({ limit: 5, service: 'api' });
     },
@@ -89,7 +106,7 @@ const CASES: Table = {
   restartService: {
     input: { name: 'api', force: true },
     check: (out, fake) => {
-      expect(out.restart_count).toBe(1);
+      expect(out.restart_count).toBe(2);
       expect(fake.calls.at(-1)?.input).toEqual({ name: 'api', force: true });
     },
     bad: { input: { name: 'api', force: 'yes' }, field: 'force' },
@@ -149,7 +166,9 @@ const CASES: Table = {
   getLogs: {
     input: { name: 'api', tail: 1 },
     check: (out) => {
-      expect(out.lines.map((l) => l.line)).toEqual(['second']);
+      expect(out.lines).toEqual([
+        { seq: 2, ts: FAKE_START + 2, stream: 'stderr', line: 'second', instance: 'api#1' },
+      ]);
       expect(out.last_seq).toBe(2);
     },
     bad: { input: { name: 'api', tail: 0 }, field: 'tail' },
@@ -277,14 +296,58 @@ afterAll(async () => {
   await server.close();
 });
 
+const PROBE = {
+  ok: true,
+  timedOut: false,
+  latencyMs: 2.5,
+  probe: 'http',
+  detail: '200',
+  ts: FAKE_START,
+} as const;
+const CRASH = {
+  kind: 'exit',
+  message: 'exited with code 1',
+  exitCode: 1,
+  signal: null,
+} as const;
+const POOL = ['api#0', 'api#1'];
+
+/**
+ * `api` is replicated, watched, probed and restarted once, with replica events in its history, so
+ * that the answers' nested views are there for the output schemas to check.
+ */
 beforeEach(() => {
   current = new FakeVigil();
   current.setService('api', {
     watch: fakeWatchView(),
     replicas: fakeReplicasView('api', 2, { failover: 'db' }),
+    last_check: PROBE,
+    last_restart: new Date(FAKE_START).toISOString(),
+    last_restart_reason: CRASH,
+    restart_count: 1,
+    dependencies: {
+      required: ['db'],
+      optional: [],
+      conditions: { db: 'healthy' },
+      dependents: [],
+      layer: 1,
+    },
   });
-  current.log('api', 'first');
-  current.log('api', 'second');
+  current.healingEvent('api', 'restart', { reason: CRASH, rung: 1, delayMs: 1000 });
+  current.healingEvent('api', 'scaling_executed', {
+    replica: { from: 1, to: 2, metric: { name: 'cpu', value: 91.5, target: 70 } },
+  });
+  current.healingEvent('api', 'instance_added', {
+    replica: { instance: 'api#1', from: 1, to: 2, pool: POOL },
+  });
+  current.statusEvent({
+    event: 'system-ready',
+    message: 'ready in 1.2s',
+    readyInMs: 1200,
+    criticalChain: [{ service: 'db', atMs: 400, tookMs: 400 }],
+  });
+  current.log('api', 'first', 'stdout', 'api#0');
+  current.log('api', 'second', 'stderr', 'api#1');
 });
 
 const TRANSPORTS: readonly Transport[] = [
@@ -318,9 +381,10 @@ describe.each(TRANSPORTS)('$name transport', (transport) => {
   describe.each(COMMAND_NAMES)('%s', (name) => {
     const c = CASES[name] as Case<CommandName>;
 
-    it('answers the happy path and records who called', async () => {
+    it('answers the happy path, fitting its output schema, and records who called', async () => {
       const out = await call(transport.client(), name, c.input);
       (c.check as (o: unknown, f: FakeVigil) => void)(out, current);
+      expect(outputProblems(name, out)).toEqual([]);
       const last = current.calls.at(-1);
       expect(last?.command).toBe(name);
       expect(last?.actor).toBe(transport.actor);

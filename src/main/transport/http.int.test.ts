@@ -13,11 +13,13 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { WebSocket } from 'ws';
+import type { z } from 'zod';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { COMMAND_NAMES, MAX_BODY_BYTES, contract } from '../../shared/contract.js';
+import { COMMAND_NAMES, MAX_BODY_BYTES, contract, responseKindOf } from '../../shared/contract.js';
 import type { StreamMessage } from '../../shared/events.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { FakeVigil } from './testing/fake-api.js';
+import { WITHOUT_OUTPUT_SCHEMA } from './testing/outputs.js';
 import { startHttpServer, type HttpServerHandle, type HttpServerOptions } from './http.js';
 import { ROUTES } from './routes.js';
 
@@ -553,6 +555,39 @@ describe('OpenAPI document', () => {
     expect(doc.paths['/orchestrator/restart/{name}']!['post']!.requestBody).toMatchObject({
       content: { 'application/json': { schema: { properties: { force: { type: 'boolean' } } } } },
     });
+  });
+
+  it("documents every JSON command's answer with its schema, never a bare object", async () => {
+    type Schema = { $ref?: string; type?: string; properties?: Record<string, unknown> };
+    const doc = (await fetchDoc()) as unknown as {
+      paths: Record<
+        string,
+        Record<
+          string,
+          { responses: Record<string, { content?: Record<string, { schema: Schema }> }> }
+        >
+      >;
+      components: { schemas: Record<string, Schema> };
+    };
+    let documented = 0;
+    for (const name of COMMAND_NAMES) {
+      const kind = responseKindOf(name);
+      if (kind.kind !== 'json' || WITHOUT_OUTPUT_SCHEMA.has(name)) continue;
+      const { path: p, method } = contract[name];
+      const op = doc.paths[p.replace(/:([a-z_]+)/g, '{$1}')]![method.toLowerCase()]!;
+      const schema = op.responses['200']!.content!['application/json']!.schema;
+      expect(schema, name).not.toEqual({ type: 'object' });
+      const ref = schema.$ref ?? '';
+      expect(ref, name).toMatch(/^#\/components\/schemas\/\w+$/);
+      const body = doc.components.schemas[ref.split('/').pop()!];
+      expect(body?.type, name).toBe('object');
+      // The fields of the declared output schema, every one of them.
+      expect(Object.keys(body?.properties ?? {}), name).toEqual(
+        Object.keys((kind.schema as z.ZodObject).shape),
+      );
+      documented += 1;
+    }
+    expect(documented).toBe(COMMAND_NAMES.length - 1 - WITHOUT_OUTPUT_SCHEMA.size);
   });
 });
 

@@ -118,7 +118,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
   const url = `http://${hostForUrl(opts.host)}:${port}`;
   const hosts = allowedHosts(opts.host, port);
   const uiCsp = uiContentSecurityPolicy(port);
-  const openapi = JSON.stringify(buildOpenApiDocument({ serverUrl: url }));
+  /** Built on the first request for it: rendering every output schema takes tens of ms. */
+  let openapi: string | null = null;
   if (!isLoopbackHost(opts.host)) {
     logger.warn(
       `the API listens on ${opts.host || 'every interface'}:${port} and is reachable from the network; anyone with the token can control your services`,
@@ -155,6 +156,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
         sendJson(res, 200, { ok: true });
         return;
       case 'openapi':
+        openapi ??= JSON.stringify(buildOpenApiDocument({ serverUrl: url }));
         res.writeHead(200, {
           'Content-Type': JSON_CONTENT_TYPE,
           'Content-Length': Buffer.byteLength(openapi),

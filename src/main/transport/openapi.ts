@@ -1,10 +1,19 @@
 /**
  * The OpenAPI 3.1 document, generated from the route table: input schemas come from the contract's
- * zod schemas (path parameters, query parameters for GET, a JSON body for POST).
+ * zod schemas (path parameters, query parameters for GET, a JSON body for POST), response schemas
+ * from its output schemas, kept once each under `components.schemas` and referred to.
  */
 import { z } from 'zod';
-import { EXTRA_ROUTES, MAX_BODY_BYTES, contract, responseKindOf } from '../../shared/contract.js';
+import {
+  COMMAND_NAMES,
+  EXTRA_ROUTES,
+  MAX_BODY_BYTES,
+  contract,
+  responseKindOf,
+  type CommandName,
+} from '../../shared/contract.js';
 import { ERROR_CODES } from '../../shared/errors.js';
+import { NAMED_OUTPUT_SCHEMAS } from '../../shared/outputs-views.js';
 import { EVENT_TYPES } from '../../shared/events.js';
 import { BATCHED_EVENT_TYPES } from '../../shared/client/stream.js';
 import { ROUTES, type Route } from './routes.js';
@@ -35,6 +44,53 @@ function inputSchema(route: Route): { properties: Record<string, Json>; required
   };
 }
 
+const SCHEMA_REF = '#/components/schemas/';
+
+interface OutputSchemas {
+  /** JSON Schema per name, for `components.schemas`. */
+  readonly components: Record<string, Json>;
+  /** The component name of each command's declared output schema. */
+  readonly byCommand: ReadonlyMap<CommandName, string>;
+}
+
+/**
+ * Every declared output schema as a JSON Schema component: the named ones (and the pieces they
+ * share, which become `$ref`s), then any other under its command's name (`getFooResponse` ->
+ * `GetFooResponse`).
+ */
+function outputSchemas(): OutputSchemas {
+  const registry = z.registry<{ id: string }>();
+  const names = new Map<z.ZodType, string>();
+  for (const [id, schema] of Object.entries(NAMED_OUTPUT_SCHEMAS)) {
+    registry.add(schema, { id });
+    names.set(schema, id);
+  }
+  const byCommand = new Map<CommandName, string>();
+  for (const name of COMMAND_NAMES) {
+    const kind = responseKindOf(name);
+    if (kind.kind !== 'json' || !kind.schema) continue;
+    let id = names.get(kind.schema);
+    if (id === undefined) {
+      id = `${name[0]!.toUpperCase()}${name.slice(1)}Response`;
+      registry.add(kind.schema, { id });
+      names.set(kind.schema, id);
+    }
+    byCommand.set(name, id);
+  }
+  const { schemas } = z.toJSONSchema(registry, {
+    io: 'output',
+    unrepresentable: 'any',
+    uri: (id) => `${SCHEMA_REF}${id}`,
+  });
+  const components: Record<string, Json> = {};
+  for (const [id, schema] of Object.entries(schemas)) {
+    // Components of an OpenAPI document, not documents of their own.
+    const { $id: _id, $schema: _schema, ...rest } = schema as Json;
+    components[id] = rest;
+  }
+  return { components, byCommand };
+}
+
 const errorResponse = (description: string): Json => ({
   description,
   content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
@@ -60,7 +116,7 @@ const STREAM_DESCRIPTION = [
   'when a `seq` is skipped. A client that does not read fast enough is closed with code 4008 ("too slow").',
 ].join('\n');
 
-function operation(route: Route): Json {
+function operation(route: Route, outputs: OutputSchemas): Json {
   const { properties, required } = inputSchema(route);
   const parameters: Json[] = route.params.map((name) => ({
     name,
@@ -107,8 +163,8 @@ function operation(route: Route): Json {
           description: 'OK',
           content: {
             'application/json': {
-              schema: kind.schema
-                ? (z.toJSONSchema(kind.schema, { io: 'output', unrepresentable: 'any' }) as Json)
+              schema: outputs.byCommand.has(t.name)
+                ? { $ref: `${SCHEMA_REF}${outputs.byCommand.get(t.name)!}` }
                 : { type: 'object' },
             },
           },
@@ -197,10 +253,11 @@ function operation(route: Route): Json {
 }
 
 export function buildOpenApiDocument(opts: OpenApiOptions = {}): Json {
+  const outputs = outputSchemas();
   const paths: Record<string, Record<string, Json>> = {};
   for (const route of ROUTES) {
     const key = openApiPath(route.path);
-    (paths[key] ??= {})[route.method.toLowerCase()] = operation(route);
+    (paths[key] ??= {})[route.method.toLowerCase()] = operation(route, outputs);
   }
   return {
     openapi: '3.1.0',
@@ -227,6 +284,7 @@ export function buildOpenApiDocument(opts: OpenApiOptions = {}): Json {
         cookie: { type: 'apiKey', in: 'cookie', name: TOKEN_COOKIE },
       },
       schemas: {
+        ...outputs.components,
         Error: {
           type: 'object',
           required: ['error'],

@@ -4,17 +4,19 @@ import { VigilError } from '../../shared/errors.js';
 import type { StreamCallbacks, Transport } from '../api/transport.js';
 import { LogStore } from '../logs/ring.js';
 import { createVigilStore } from '../state/store.js';
-import { T0, healing, serviceEvent, snapshot, view } from '../testing/support.js';
-import { createController, type Scheduler } from './controller.js';
+import { T0, healing, replicas, serviceEvent, snapshot, view } from '../testing/support.js';
+import { REPLICA_REFRESH_MS, createController, type Scheduler } from './controller.js';
 
 function fakeScheduler() {
   const frames: (() => void)[] = [];
   const timers = new Map<number, () => void>();
+  const delays = new Map<number, number>();
   let id = 0;
   const sched: Scheduler = {
     frame: (fn) => void frames.push(fn),
-    setTimeout: (fn) => {
+    setTimeout: (fn, ms) => {
       timers.set(++id, fn);
+      delays.set(id, ms);
       return id;
     },
     clearTimeout: (h) => void timers.delete(h as number),
@@ -22,6 +24,15 @@ function fakeScheduler() {
   return {
     sched,
     runFrames: () => frames.splice(0).forEach((f) => f()),
+    /** Runs (and removes) the timers set for `ms`. */
+    fire: (ms: number) => {
+      for (const [k, fn] of [...timers]) {
+        if (delays.get(k) !== ms) continue;
+        timers.delete(k);
+        fn();
+      }
+    },
+    pendingFor: (ms: number) => [...timers.keys()].filter((k) => delays.get(k) === ms).length,
     frames,
     timers,
   };
@@ -296,5 +307,94 @@ describe('store ui slice', () => {
     store.getState().openPanel('api');
     store.getState().snapshot(snapshot([view('db')]));
     expect(store.getState()).toMatchObject({ selected: null, panelOpen: false });
+  });
+});
+
+describe('replicated services', () => {
+  const apiView = (n: number) => ({ ...view('api'), replicas: replicas('api', n) });
+
+  function setup(failoverService = vi.fn(async (): Promise<never> => ({}) as never)) {
+    let n = 3;
+    const client = {
+      ...baseClient(),
+      getStatus: vi.fn(async () => snapshot([apiView(3), view('db')])),
+      getService: vi.fn(async ({ name }: { name: string }) => ({
+        ...(name === 'api' ? apiView(n) : view(name)),
+        spec: {},
+        health_history: [],
+        log_file: null,
+      })),
+      restartService: vi.fn(async () => ({}) as never),
+      scaleService: vi.fn(async () => ({}) as never),
+      failoverService,
+    };
+    const { transport, stream } = fakeTransport(client);
+    const store = createVigilStore({ theme: 'light' });
+    const s = fakeScheduler();
+    const ctl = createController({ transport, store, logs: new LogStore(), scheduler: s.sched });
+    return { client, stream, store, s, ctl, setInstances: (k: number) => (n = k) };
+  }
+
+  it("re-reads the service's view once for a burst of its instances' events", async () => {
+    const { client, stream, store, s, ctl, setInstances } = setup();
+    await ctl.start();
+    client.getService.mockClear();
+    stream().onEvent(serviceEvent('api#0', 'running', 'backoff'));
+    stream().onEvent(serviceEvent('api#1', 'running', 'backoff'));
+    stream().onEvent(healing('api#1', 'restart', T0 + 2));
+    stream().onEvent(healing('api', 'instance_added', T0 + 3));
+    expect(s.pendingFor(REPLICA_REFRESH_MS)).toBe(1);
+    expect(client.getService).not.toHaveBeenCalled();
+    setInstances(4);
+    s.fire(REPLICA_REFRESH_MS);
+    await vi.waitFor(() => expect(client.getService).toHaveBeenCalledTimes(1));
+    expect(client.getService).toHaveBeenCalledWith({ name: 'api' });
+    await vi.waitFor(() =>
+      expect(store.getState().services['api']!.replicas!.instances).toHaveLength(4),
+    );
+    // the next event waits for its own turn
+    stream().onEvent(serviceEvent('api#2', 'running', 'stopping'));
+    expect(s.pendingFor(REPLICA_REFRESH_MS)).toBe(1);
+    // a plain service's events re-read nothing
+    s.fire(REPLICA_REFRESH_MS);
+    stream().onEvent(serviceEvent('db', 'running', 'backoff'));
+    expect(s.pendingFor(REPLICA_REFRESH_MS)).toBe(0);
+    ctl.stop();
+  });
+
+  it('sends each replica action as its command, then re-reads the service', async () => {
+    const { client, store, ctl } = setup();
+    await ctl.start();
+    client.getService.mockClear();
+    expect(await ctl.runReplicaAction('api', { kind: 'restart_instance', index: 2 })).toBe(true);
+    expect(await ctl.runReplicaAction('api', { kind: 'restart_all_at_once' })).toBe(true);
+    expect(client.restartService.mock.calls).toEqual([
+      [{ name: 'api', instance: 2 }],
+      [{ name: 'api', all_at_once: true }],
+    ]);
+    expect(await ctl.runReplicaAction('api', { kind: 'scale', replicas: 5 })).toBe(true);
+    expect(client.scaleService).toHaveBeenCalledWith({ name: 'api', replicas: 5 });
+    expect(await ctl.runReplicaAction('api', { kind: 'failover' })).toBe(true);
+    expect(await ctl.runReplicaAction('api', { kind: 'failback' })).toBe(true);
+    expect(client.failoverService.mock.calls).toEqual([
+      [{ name: 'api' }],
+      [{ name: 'api', back: true }],
+    ]);
+    expect(client.getService).toHaveBeenCalledTimes(5);
+    expect(store.getState().busy).toBeNull();
+  });
+
+  it("shows the API's refusal on the service", async () => {
+    const { store, ctl } = setup(
+      vi.fn(async (): Promise<never> => {
+        throw new VigilError('CONFLICT', 'api has no "failover:" in the stack file');
+      }),
+    );
+    await ctl.start();
+    expect(await ctl.runReplicaAction('api', { kind: 'failover' })).toBe(false);
+    expect(store.getState().actionError).toEqual({
+      service: 'api',
+      message: 'api has no "failover:" in the stack file (CONFLICT)',
+    });
   });
 });

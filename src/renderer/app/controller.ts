@@ -10,7 +10,9 @@ import type { VigilEvent } from '../../shared/events.js';
 import type { ReloadResponse, StatusResponse } from '../../shared/views.js';
 import type { Transport } from '../api/transport.js';
 import type { ServiceAction } from '../features/services/actions.js';
+import type { ReplicaAction } from '../features/services/replicas.js';
 import type { LogStore } from '../logs/ring.js';
+import { staleReplicaView } from '../state/reducers.js';
 import type { VigilStore } from '../state/store.js';
 
 export interface Scheduler {
@@ -33,6 +35,11 @@ export const browserScheduler: Scheduler = {
 export const RECONCILE_AFTER_EVENTS_MS = 1_000;
 /** And when nothing happens. */
 export const RECONCILE_IDLE_MS = 15_000;
+/**
+ * A replicated service's view is re-read at most this often while its instances' events come
+ * (they name `api#1`, whose figures only the parent's view carries).
+ */
+export const REPLICA_REFRESH_MS = 500;
 /** Healing history loaded at start for the timeline. */
 export const HEALING_HISTORY_LIMIT = 500;
 
@@ -41,6 +48,8 @@ export interface Controller {
   start(): Promise<void>;
   stop(): void;
   runAction(service: string, action: ServiceAction): Promise<boolean>;
+  /** An action on a replicated service: one instance's restart, scale, failover, failback. */
+  runReplicaAction(service: string, action: ReplicaAction): Promise<boolean>;
   /** Turns a service's file watch on or off (on also resumes a watch paused by a loop). */
   setWatch(service: string, enabled: boolean): Promise<boolean>;
   /** Fetches a service's recent log lines into its ring (once per service). */
@@ -78,6 +87,8 @@ export function createController(opts: {
   let reconcileDue = 0;
   let stopped = false;
   const logsLoaded = new Set<string>();
+  /** Replicated services whose view is due to be re-read, and the timer that will. */
+  const replicaTimers = new Map<string, unknown>();
 
   const flush = (): void => {
     frameQueued = false;
@@ -99,11 +110,32 @@ export function createController(opts: {
     }, ms);
   };
 
+  const refreshService = async (service: string): Promise<void> => {
+    try {
+      store.getState().mergeDetail(await client.getService({ name: service }));
+    } catch {
+      // the stream and the next reconcile catch up
+    }
+  };
+
+  const scheduleReplicaRefresh = (service: string): void => {
+    if (stopped || replicaTimers.has(service)) return;
+    replicaTimers.set(
+      service,
+      sched.setTimeout(() => {
+        replicaTimers.delete(service);
+        void refreshService(service);
+      }, REPLICA_REFRESH_MS),
+    );
+  };
+
   const onEvent = (ev: VigilEvent): void => {
     if (ev.type === 'log') {
       logs.push(ev);
       return;
     }
+    const stale = staleReplicaView(store.getState(), ev);
+    if (stale !== null) scheduleReplicaRefresh(stale);
     pending.push(ev);
     if (!frameQueued) {
       frameQueued = true;
@@ -135,6 +167,27 @@ export function createController(opts: {
       st.addHealingHistory(status.recent_healing);
     } catch {
       // the connection state tells the user; the next reconcile tries again
+    }
+  }
+
+  /**
+   * Runs one command on a service: its buttons are disabled meanwhile, its view is re-read after,
+   * and an error from the API is shown on it.
+   */
+  async function act(service: string, run: () => Promise<void>): Promise<boolean> {
+    const st = store.getState();
+    st.setBusy(service);
+    st.setActionError(null);
+    try {
+      await run();
+      await refreshService(service);
+      return true;
+    } catch (err) {
+      const e = errorText(err);
+      store.getState().setActionError({ service, message: `${e.message} (${e.code})` });
+      return false;
+    } finally {
+      store.getState().setBusy(null);
     }
   }
 
@@ -174,12 +227,11 @@ export function createController(opts: {
       stream = null;
       if (reconcileTimer !== null) sched.clearTimeout(reconcileTimer);
       reconcileTimer = null;
+      for (const t of replicaTimers.values()) sched.clearTimeout(t);
+      replicaTimers.clear();
     },
-    async runAction(service, action) {
-      const st = store.getState();
-      st.setBusy(service);
-      st.setActionError(null);
-      try {
+    runAction: (service, action) =>
+      act(service, async () => {
         switch (action) {
           case 'start':
             await client.startService({ name: service });
@@ -200,40 +252,31 @@ export function createController(opts: {
             await client.releaseService({ name: service });
             break;
         }
-        try {
-          store.getState().mergeDetail(await client.getService({ name: service }));
-        } catch {
-          // the stream and the next reconcile catch up
+      }),
+    runReplicaAction: (service, action) =>
+      act(service, async () => {
+        switch (action.kind) {
+          case 'restart_instance':
+            await client.restartService({ name: service, instance: action.index });
+            break;
+          case 'restart_all_at_once':
+            await client.restartService({ name: service, all_at_once: true });
+            break;
+          case 'scale':
+            await client.scaleService({ name: service, replicas: action.replicas });
+            break;
+          case 'failover':
+            await client.failoverService({ name: service });
+            break;
+          case 'failback':
+            await client.failoverService({ name: service, back: true });
+            break;
         }
-        return true;
-      } catch (err) {
-        const e = errorText(err);
-        store.getState().setActionError({ service, message: `${e.message} (${e.code})` });
-        return false;
-      } finally {
-        store.getState().setBusy(null);
-      }
-    },
-    async setWatch(service, enabled) {
-      const st = store.getState();
-      st.setBusy(service);
-      st.setActionError(null);
-      try {
+      }),
+    setWatch: (service, enabled) =>
+      act(service, async () => {
         await client.setWatch({ name: service, enabled });
-        try {
-          store.getState().mergeDetail(await client.getService({ name: service }));
-        } catch {
-          // the next reconcile catches up
-        }
-        return true;
-      } catch (err) {
-        const e = errorText(err);
-        store.getState().setActionError({ service, message: `${e.message} (${e.code})` });
-        return false;
-      } finally {
-        store.getState().setBusy(null);
-      }
-    },
+      }),
     async loadLogs(service) {
       if (logsLoaded.has(service)) return;
       logsLoaded.add(service);

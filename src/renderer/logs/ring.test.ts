@@ -119,4 +119,37 @@ describe('LogStore and searchRing', () => {
     expect(matches.map((e) => e.line)).toEqual(['warning 6', 'warning 9']);
     expect(searchRing(r, 'warning').map((e) => e.seq)).toEqual([9]);
   });
+
+  it("keeps each line's instance and narrows the list to one instance", () => {
+    const store = new LogStore(20);
+    for (let seq = 1; seq <= 9; seq++) {
+      store.push({
+        type: 'log',
+        ts: seq,
+        service: 'api',
+        instance: `api#${seq % 3}`,
+        stream: 'stdout',
+        line: seq === 4 ? 'ready on 3002' : `tick ${seq}`,
+        seq,
+      });
+    }
+    store.seed('api', [{ seq: 0, ts: 0, stream: 'stdout', line: 'boot', instance: 'api#1' }]);
+    const r = store.ring('api');
+    expect(r.toArray().map((e) => e.instance)).toEqual([
+      'api#1',
+      'api#1',
+      'api#2',
+      'api#0',
+      'api#1',
+      'api#2',
+      'api#0',
+      'api#1',
+      'api#2',
+      'api#0',
+    ]);
+    expect(searchRing(r, '', 'api#1').map((e) => e.seq)).toEqual([0, 1, 4, 7]);
+    expect(searchRing(r, 'ready', 'api#1').map((e) => e.seq)).toEqual([4]);
+    expect(searchRing(r, 'ready', 'api#0')).toEqual([]);
+    expect(searchRing(r, '', null)).toHaveLength(10);
+  });
 });

@@ -17,6 +17,8 @@ export interface LogEntry {
   readonly ts: number;
   readonly stream: 'stdout' | 'stderr';
   readonly line: string;
+  /** The instance that wrote it (`api#1`), for a replicated service. */
+  readonly instance?: string;
 }
 
 function clip(line: string): string {
@@ -159,7 +161,11 @@ export class LogStore {
   }
 
   push(ev: LogEvent): void {
-    this.ring(ev.service).push({ seq: ev.seq, ts: ev.ts, stream: ev.stream, line: ev.line });
+    this.ring(ev.service).push(
+      ev.instance !== undefined
+        ? { seq: ev.seq, ts: ev.ts, stream: ev.stream, line: ev.line, instance: ev.instance }
+        : { seq: ev.seq, ts: ev.ts, stream: ev.stream, line: ev.line },
+    );
   }
 
   seed(service: string, lines: readonly LogLine[]): void {
@@ -176,15 +182,21 @@ export class LogStore {
 const ANSI_SGR = /\u001b\[[0-9;]*m/g;
 
 /**
- * The kept lines containing `query`, case-insensitively, oldest first. Entries, not ring
- * positions: positions shift with every push once the ring is full (and when history is seeded
- * in front), so a match list kept between refreshes must hold the lines themselves.
+ * The kept lines containing `query`, case-insensitively, oldest first; with `instance`, only
+ * that instance's lines (`api#1`). Entries, not ring positions: positions shift with every push
+ * once the ring is full (and when history is seeded in front), so a match list kept between
+ * refreshes must hold the lines themselves.
  */
-export function searchRing(ring: LogRing, query: string): LogEntry[] {
+export function searchRing(
+  ring: LogRing,
+  query: string,
+  instance: string | null = null,
+): LogEntry[] {
   const q = query.trim().toLowerCase();
   const out: LogEntry[] = [];
   for (let i = 0; i < ring.size; i++) {
     const e = ring.at(i)!;
+    if (instance !== null && e.instance !== instance) continue;
     if (q === '' || e.line.replace(ANSI_SGR, '').toLowerCase().includes(q)) out.push(e);
   }
   return out;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HealthEvent, StatusEvent } from '../../shared/events.js';
-import { T0, healing, serviceEvent, snapshot, view } from '../testing/support.js';
+import { T0, healing, replicas, serviceEvent, snapshot, view } from '../testing/support.js';
 import {
   EMPTY_DATA,
   HEALING_CAP,
@@ -10,7 +10,9 @@ import {
   countByStatus,
   mergeHealing,
   mergeServiceDetail,
+  parseInstanceId,
   reconcileServices,
+  staleReplicaView,
 } from './reducers.js';
 
 const start = () =>
@@ -311,5 +313,129 @@ describe('mergeServiceDetail', () => {
     const s = mergeServiceDetail(start(), detail);
     expect(s.services['api']!.not_ready).toEqual(detail.not_ready);
     expect(s.services['api']!.started_without).toEqual(detail.started_without);
+  });
+});
+
+describe('a replicated service', () => {
+  const withApi = () =>
+    applySnapshot(
+      EMPTY_DATA,
+      snapshot([{ ...view('api'), replicas: replicas('api', 3) }, view('db')]),
+      T0,
+    );
+
+  it('reads instance ids: `api#1` belongs to api', () => {
+    expect(parseInstanceId('api#1')).toEqual({ service: 'api', index: 1 });
+    expect(parseInstanceId('my-api#12')).toEqual({ service: 'my-api', index: 12 });
+    expect(parseInstanceId('api')).toBeNull();
+    expect(parseInstanceId('#1')).toBeNull();
+    expect(parseInstanceId('api#x')).toBeNull();
+  });
+
+  it("an instance's events make its service's view stale; a plain service's do not", () => {
+    const s = withApi();
+    expect(staleReplicaView(s, serviceEvent('api#0', 'running', 'backoff'))).toBe('api');
+    expect(staleReplicaView(s, healing('api#2', 'restart'))).toBe('api');
+    expect(
+      staleReplicaView(s, {
+        type: 'health_update',
+        ts: T0,
+        service: 'api#1',
+        generation: 1,
+        result: { ok: false, timedOut: false, latencyMs: 3, probe: 'http', detail: '503', ts: T0 },
+        from: 'healthy',
+        to: 'unhealthy',
+        consecutiveFailures: 1,
+        consecutiveSuccesses: 0,
+      }),
+    ).toBe('api');
+    // replica events name the service itself
+    expect(staleReplicaView(s, healing('api', 'instance_added'))).toBe('api');
+    expect(staleReplicaView(s, healing('api', 'topology_updated'))).toBe('api');
+    // not about instances
+    expect(staleReplicaView(s, healing('api', 'restart'))).toBeNull();
+    expect(staleReplicaView(s, serviceEvent('db', 'running', 'backoff'))).toBeNull();
+    expect(staleReplicaView(s, serviceEvent('db#0', 'running', 'backoff'))).toBeNull();
+    expect(staleReplicaView(s, serviceEvent('gone#0', 'running', 'backoff'))).toBeNull();
+    expect(
+      staleReplicaView(s, {
+        type: 'log',
+        ts: T0,
+        service: 'api',
+        instance: 'api#0',
+        stream: 'stdout',
+        line: 'x',
+        seq: 1,
+      }),
+    ).toBeNull();
+  });
+
+  it("an instance's lifecycle and health move its row before the view is re-read", () => {
+    const crashed = applyEvent(
+      withApi(),
+      serviceEvent('api#1', 'running', 'backoff', { status: 'unhealthy' }),
+    );
+    const i = crashed.services['api']!.replicas!.instances;
+    expect(i[1]).toMatchObject({
+      lifecycle: 'backoff',
+      status: 'unhealthy',
+      pid: null,
+      in_pool: false,
+      health: 'unknown',
+    });
+    expect(i[0]!.lifecycle).toBe('running');
+    // the service itself is untouched (its own aggregate event moves it)
+    expect(crashed.services['api']!.lifecycle).toBe('running');
+    const probed = applyEvent(withApi(), {
+      type: 'health_update',
+      ts: T0,
+      service: 'api#2',
+      generation: 1,
+      result: {
+        ok: false,
+        timedOut: true,
+        latencyMs: 900,
+        probe: 'http',
+        detail: 'timeout',
+        ts: T0,
+      },
+      from: 'healthy',
+      to: 'timeout',
+      consecutiveFailures: 1,
+      consecutiveSuccesses: 0,
+    });
+    expect(probed.services['api']!.replicas!.instances[2]).toMatchObject({
+      health: 'timeout',
+      status: 'timeout',
+    });
+    // an instance the view does not list yet changes nothing
+    const s = withApi();
+    expect(applyEvent(s, serviceEvent('api#7', 'pending', 'starting'))).toBe(s);
+  });
+
+  it('replica events go on the timeline and are not restarts; an instance restart is its own', () => {
+    let s = withApi();
+    for (const action of [
+      'instance_added',
+      'instance_lost',
+      'scaling_executed',
+      'failover_completed',
+      'failback_completed',
+      'topology_updated',
+    ] as const) {
+      s = applyEvent(s, healing('api', action, T0 + s.healing.length + 1));
+    }
+    s = applyEvent(s, healing('api#1', 'restart', T0 + 100));
+    expect(s.healing).toHaveLength(7);
+    expect(s.healing[0]!.service).toBe('api#1');
+    expect(s.services['api']!.restart_count).toBe(0);
+    expect(s.services['api']!.last_restart).toBeNull();
+  });
+
+  it('a detail with new instances replaces the view; the same ones keep it', () => {
+    const s = withApi();
+    expect(mergeServiceDetail(s, { ...view('api'), replicas: replicas('api', 3) })).toBe(s);
+    const scaled = mergeServiceDetail(s, { ...view('api'), replicas: replicas('api', 5) });
+    expect(scaled.services['api']!.replicas!.instances).toHaveLength(5);
   });
 });

@@ -17,7 +17,7 @@ import type {
   StatusEvent,
   VigilEvent,
 } from '../../shared/events.js';
-import type { ServiceView, StatusResponse, SystemView } from '../../shared/views.js';
+import type { InstanceView, ServiceView, StatusResponse, SystemView } from '../../shared/views.js';
 import { isRestartAction } from '../../shared/lifecycle.js';
 
 /** Healing events kept in memory (newest first). */
@@ -96,10 +96,77 @@ function patchService(
   return { ...state, services: { ...state.services, [name]: patch(current) } };
 }
 
+/** Healing actions about a replicated service's instances, scale, pool and failover. */
+export const REPLICA_ACTIONS: ReadonlySet<HealingEvent['action']> = new Set<HealingEvent['action']>(
+  [
+    'instance_added',
+    'instance_lost',
+    'scaling_executed',
+    'failover_completed',
+    'failback_completed',
+    'topology_updated',
+  ],
+);
+
+/** `api#1` -> { service: 'api', index: 1 }; null for a service name (no `#`). */
+export function parseInstanceId(id: string): { service: string; index: number } | null {
+  const at = id.lastIndexOf('#');
+  if (at <= 0) return null;
+  const index = Number(id.slice(at + 1));
+  if (!Number.isInteger(index) || index < 0) return null;
+  return { service: id.slice(0, at), index };
+}
+
+/**
+ * The replicated service whose view an event makes stale, or null. Instance events carry
+ * `api#0` (no view of their own: the parent's instance list shows them); replica events
+ * (instances joining or leaving, scaling, failover, pool changes) carry the service itself.
+ * Events do not carry the figures of the instance list, so the caller re-reads the parent's view.
+ */
+export function staleReplicaView(state: DataState, ev: VigilEvent): string | null {
+  if (ev.type === 'log' || ev.type === 'status_update') return null;
+  const inst = parseInstanceId(ev.service);
+  if (inst) return state.services[inst.service]?.replicas ? inst.service : null;
+  if (ev.type === 'healing_event' && REPLICA_ACTIONS.has(ev.action)) {
+    return state.services[ev.service] ? ev.service : null;
+  }
+  return null;
+}
+
+/** Patches one instance of a replicated service (`api#1`), when the service lists it. */
+function patchInstance(
+  state: DataState,
+  id: string,
+  patch: (i: InstanceView) => InstanceView,
+): DataState {
+  const inst = parseInstanceId(id);
+  const r = inst ? state.services[inst.service]?.replicas : null;
+  const at = r ? r.instances.findIndex((i) => i.id === id) : -1;
+  if (!inst || !r || at < 0) return state;
+  return patchService(state, inst.service, (s) => {
+    const instances = r.instances.slice();
+    instances[at] = patch(instances[at]!);
+    return { ...s, replicas: { ...r, instances } };
+  });
+}
+
 const iso = (ms: number | undefined | null): string | null =>
   ms === undefined || ms === null ? null : new Date(ms).toISOString();
 
 function onServiceEvent(state: DataState, ev: ServiceEvent): DataState {
+  if (parseInstanceId(ev.service)) {
+    // Until the parent's view is re-read: the instance's state, so that its cell moves now.
+    return patchInstance(state, ev.service, (i) => ({
+      ...i,
+      lifecycle: ev.to,
+      status: ev.status,
+      health: ev.pid === null ? 'unknown' : i.health,
+      pid: ev.pid,
+      generation: ev.generation,
+      since: new Date(ev.ts).toISOString(),
+      in_pool: ev.to === 'running' ? i.in_pool : false,
+    }));
+  }
   return patchService(state, ev.service, (s) => {
     const to: Lifecycle = ev.to;
     return {
@@ -137,6 +204,14 @@ function onServiceEvent(state: DataState, ev: ServiceEvent): DataState {
 }
 
 function onHealthEvent(state: DataState, ev: HealthEvent): DataState {
+  if (parseInstanceId(ev.service)) {
+    return patchInstance(state, ev.service, (i) => ({
+      ...i,
+      health: ev.to,
+      status: displayStatus(i.lifecycle, ev.to),
+      last_check: ev.result,
+    }));
+  }
   return patchService(state, ev.service, (s) => ({
     ...s,
     health: ev.to,
@@ -297,6 +372,7 @@ const VIEW_KEY_SET: { readonly [K in keyof ServiceView]-?: true } = {
   not_ready: true,
   started_without: true,
   watch: true,
+  replicas: true,
 };
 const VIEW_KEYS = Object.keys(VIEW_KEY_SET) as (keyof ServiceView)[];
 

@@ -106,6 +106,14 @@ export interface UiSlice {
   /** Bumped when the canvas should bring the selected node into view. */
   readonly reveal: number;
   readonly panelTab: 'overview' | 'logs';
+  /**
+   * The instance whose lines the log view keeps (`api#1`), or null for all of them. It names its
+   * service, so a panel of another service ignores it.
+   */
+  readonly logInstance: string | null;
+  setLogInstance(id: string | null): void;
+  /** Opens the logs of one instance of the selected service. */
+  showInstanceLogs(id: string): void;
   /** Phases flow left to right, or top to bottom. */
   readonly direction: Direction;
   setDirection(d: Direction): void;
@@ -210,6 +218,9 @@ export function createVigilStore(opts: StoreOptions): VigilStore {
       direction: 'LR',
       setDirection: (direction) => set({ direction }),
       setPanelTab: (panelTab) => set({ panelTab }),
+      logInstance: null,
+      setLogInstance: (logInstance) => set({ logInstance }),
+      showInstanceLogs: (id) => set({ logInstance: id, panelTab: 'logs' }),
       positions: new Map(),
       reveal: 0,
       setPositions: (positions) => set({ positions }),

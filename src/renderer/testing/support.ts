@@ -1,7 +1,13 @@
 /** Builders for renderer tests: service views and events with sensible defaults. */
 import { displayStatus, type Health, type Lifecycle } from '../../shared/model.js';
 import type { HealingEvent, ServiceEvent } from '../../shared/events.js';
-import type { ServiceView, StatusResponse, SystemView } from '../../shared/views.js';
+import type {
+  InstanceView,
+  ReplicasView,
+  ServiceView,
+  StatusResponse,
+  SystemView,
+} from '../../shared/views.js';
 
 export const T0 = Date.UTC(2026, 0, 1, 10, 0, 0);
 
@@ -69,6 +75,7 @@ export function view(
     not_ready: null,
     started_without: [],
     watch: null,
+    replicas: null,
   };
 }
 
@@ -136,5 +143,101 @@ export function serviceEvent(
     pid: to === 'running' || to === 'starting' ? 5151 : null,
     reason: { kind: 'exit', message: 'exited with code 1', exitCode: 1 },
     ...extra,
+  };
+}
+
+/** One instance of a replicated service, ready and in the pool unless told otherwise. */
+export function instance(service: string, index: number, extra: Partial<InstanceView> = {}) {
+  const i: InstanceView = {
+    id: `${service}#${index}`,
+    index,
+    status: 'healthy',
+    lifecycle: 'running',
+    health: 'healthy',
+    pid: 7000 + index,
+    port: 3001 + index,
+    generation: 1,
+    restart_count: 0,
+    last_error: null,
+    since: new Date(T0).toISOString(),
+    started_at: new Date(T0).toISOString(),
+    last_check: null,
+    breaker: { state: 'closed', failures: 0, reason: null, nextTrialAt: null, trips: 0 },
+    in_pool: true,
+    draining: false,
+    ejected: false,
+    active: 0,
+    requests: 100 * (index + 1),
+    errors: 0,
+    latency_p50_ms: 2,
+    latency_p95_ms: 5,
+    cpu_percent: 1,
+    rss_bytes: 20_000_000,
+    ...extra,
+  };
+  return i;
+}
+
+/**
+ * A replicated service's instances, balancer (front port 3000), scale and, with `backup`, failover.
+ * `sick` changes some instances; `ready` counts the healthy ones.
+ */
+export function replicas(
+  service: string,
+  n: number,
+  opts: {
+    sick?: Record<number, Partial<InstanceView>>;
+    backup?: string;
+    scale?: Partial<ReplicasView['scale']>;
+    failover?: Partial<NonNullable<ReplicasView['failover']>>;
+    balancer?: boolean;
+  } = {},
+): ReplicasView {
+  const instances = Array.from({ length: n }, (_, i) => instance(service, i, opts.sick?.[i]));
+  const total = instances.reduce((a, x) => a + x.requests, 0);
+  return {
+    desired: n,
+    ready: instances.filter((i) => i.status === 'healthy').length,
+    min_ready: 1,
+    instances,
+    balancer:
+      opts.balancer === false
+        ? null
+        : {
+            host: '127.0.0.1',
+            port: 3000,
+            listening: true,
+            mode: 'http',
+            strategy: 'round_robin',
+            weights: null,
+            split: instances.map((x) => ({
+              id: x.id,
+              pool: 'primary' as const,
+              requests: x.requests,
+              share: total > 0 ? x.requests / total : 0,
+            })),
+            error: null,
+          },
+    failover: opts.backup
+      ? {
+          backup: opts.backup,
+          route: 'primary',
+          pinned: false,
+          failback_after_ms: 10_000,
+          last_change: null,
+          ...opts.failover,
+        }
+      : null,
+    scale: {
+      min: n,
+      max: n,
+      metric: null,
+      target: null,
+      cooldown_ms: null,
+      window_ms: null,
+      last_decision: null,
+      ...opts.scale,
+    },
+    rollout: null,
   };
 }

@@ -16,7 +16,7 @@ import {
   formatWarning,
   importStackAsync,
   type ImportWarning,
-} from '../../core/import/index.js';
+} from '../../stackfile/import/index.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIO, type CommandFn } from '../io.js';
 import { formatIssues, useColor } from './validate.js';
 

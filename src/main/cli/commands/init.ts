@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import pc from 'picocolors';
 import { VigilError } from '../../../shared/errors.js';
 import { displayPath } from '../../core/config/index.js';
-import { discoverStack, type Note } from '../../core/discover/index.js';
+import { discoverStack, type Note } from '../../stackfile/discover/index.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CommandFn } from '../io.js';
 import { printProblems, printWarnings, writeStackFile } from './import.js';
 import { useColor } from './validate.js';

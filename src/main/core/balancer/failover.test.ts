@@ -61,6 +61,7 @@ describe('automatic failover and failback', () => {
   it('fails back only after the primary has been ready for failback_after, without a gap', () => {
     const clock = new FakeClock();
     const d = new Driver(clock);
+    d.step('observe', 2, 1); // the primary was ready once
     d.step('observe', 0, 1);
     clock.advance(1000);
     d.step('observe', 1, 1); // primary ready again at t=1000
@@ -78,6 +79,31 @@ describe('automatic failover and failback', () => {
     d.step('observe', 2, 1);
     expect(d.state.route).toBe('primary');
     expect(d.events).toEqual(['failover_completed', 'failback_completed']);
+  });
+
+  it('at launch, gives the traffic to the primary as soon as it is ready for the first time', () => {
+    const clock = new FakeClock();
+    const d = new Driver(clock);
+    d.step('observe', 0, 0); // nothing ready yet
+    d.step('observe', 0, 1); // the backup is ready first: it takes the traffic meanwhile
+    expect(d.state.route).toBe('backup');
+    clock.advance(500);
+    const first = d.step('observe', 1, 1);
+    expect(d.state.route).toBe('primary');
+    expect(first.events).toEqual([
+      {
+        type: 'failback_completed',
+        manual: false,
+        reason: 'the service is ready for the first time',
+      },
+    ]);
+    // Once it has been ready, a later failover waits failback_after again.
+    d.step('observe', 0, 1);
+    clock.advance(100);
+    d.step('observe', 1, 1);
+    expect(d.state.route).toBe('backup');
+    expect(d.last?.wakeAt).toBe(clock.now() + 10_000);
+    expect(d.events).toEqual(['failover_completed', 'failback_completed', 'failover_completed']);
   });
 
   it('fails back at once when the backup has nothing ready and the primary has', () => {

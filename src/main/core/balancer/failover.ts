@@ -7,6 +7,9 @@
  * - Automatic failback: the primary has been ready (at least one instance, without a gap) for
  *   `failbackAfterMs`.
  * - Failback at once when the backup has no ready instance left and the primary has one.
+ * - Failback at once when the primary becomes ready for the first time: at launch the backup may
+ *   be ready before any instance of the service, and takes the traffic meanwhile; a primary that
+ *   was never ready cannot be flapping, so it does not wait `failbackAfterMs` to take it back.
  * - Manual failover pins the traffic to the backup (no automatic failback) until a manual
  *   failback; manual failback needs a ready primary instance.
  */
@@ -19,12 +22,15 @@ export interface FailoverState {
   readonly pinned: boolean;
   /** Since when (monotonic ms) the primary has had a ready instance without a gap; null if not. */
   readonly primaryReadySince: number | null;
+  /** Whether the primary has had a ready instance at all since the balancer started. */
+  readonly primaryEverReady: boolean;
 }
 
 export const INITIAL_FAILOVER_STATE: FailoverState = {
   route: 'primary',
   pinned: false,
   primaryReadySince: null,
+  primaryEverReady: false,
 };
 
 export type FailoverInput =
@@ -67,7 +73,11 @@ export function stepFailover(
   now: number,
 ): FailoverDecision {
   const readySince = input.primaryReady > 0 ? (state.primaryReadySince ?? now) : null;
-  const base: FailoverState = { ...state, primaryReadySince: readySince };
+  const base: FailoverState = {
+    ...state,
+    primaryReadySince: readySince,
+    primaryEverReady: state.primaryEverReady || readySince !== null,
+  };
   const decision = (
     s: FailoverState,
     events: readonly FailoverEvent[] = [],
@@ -104,6 +114,14 @@ export function stepFailover(
       if (input.backupReady === 0)
         return decision({ ...base, route: 'primary' }, [
           { type: 'failback_completed', manual: false, reason: 'the backup has no ready instance' },
+        ]);
+      if (!state.primaryEverReady)
+        return decision({ ...base, route: 'primary' }, [
+          {
+            type: 'failback_completed',
+            manual: false,
+            reason: 'the service is ready for the first time',
+          },
         ]);
       const readyFor = now - readySince;
       if (readyFor >= policy.failbackAfterMs)

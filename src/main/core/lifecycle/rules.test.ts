@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   assessSystem,
   blockedBy,
-  canTransition,
   conditionMet,
   isDown,
   missingOptional,
@@ -127,16 +126,6 @@ describe('system assessment', () => {
     const a = assessSystem([facts({ name: 'api', lifecycle: 'starting', health: 'unknown' })]);
     expect(a.state).toBe('degraded');
     expect(a.ready).toBe(false);
-  });
-});
-
-describe('transitions', () => {
-  it('allows the documented paths and refuses nonsense', () => {
-    expect(canTransition('pending', 'waiting')).toBe(true);
-    expect(canTransition('starting', 'running')).toBe(true);
-    expect(canTransition('running', 'backoff')).toBe(true);
-    expect(canTransition('quarantined', 'running')).toBe(false);
-    expect(canTransition('completed', 'running')).toBe(false);
   });
 });
 

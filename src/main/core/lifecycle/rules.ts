@@ -1,16 +1,7 @@
 /**
- * Pure rules of the service lifecycle: which transitions exist, when a dependency condition is
- * met, what blocks a service, and what the whole system's state is. No I/O, no time sources:
- * everything here is a function of the states passed in.
- *
- * Lifecycle of one service (one "generation" per spawned process):
- *
- *   pending ─► waiting ─► starting ─► running ─► stopping ─► stopped
- *      │          ▲          │           │                     ▲
- *      │          └──────────┴──► backoff ◄┘ (crash/unhealthy)  │
- *      │                            │                          │
- *      └──────────────► failed ◄────┤──► quarantined ──────────┘ (release / force restart)
- *                                   └──► completed (oneshot exited 0)
+ * Pure rules about services' lifecycles: when a dependency condition is met, what blocks a
+ * service, and what the whole system's state is. No I/O, no time sources: everything here is a
+ * function of the states passed in. How one instance moves between lifecycles is `machine.ts`.
  *
  * `starting` means spawned and not yet ready (no successful probe in this generation);
  * `running` means it has been ready in this generation (its health may degrade later).
@@ -48,23 +39,6 @@ export interface ServiceFacts {
 /** What the dependency rules read about a dependency. */
 export type DependencyFacts = Pick<ServiceFacts, 'lifecycle' | 'health'> &
   Partial<Pick<ServiceFacts, 'overdue' | 'failedSinceUp' | 'lastError'>>;
-
-const TRANSITIONS: Readonly<Record<Lifecycle, readonly Lifecycle[]>> = {
-  pending: ['waiting', 'starting', 'stopped', 'failed', 'quarantined', 'backoff'],
-  waiting: ['starting', 'stopped', 'failed', 'quarantined', 'backoff', 'waiting', 'stopping'],
-  starting: ['running', 'backoff', 'stopping', 'stopped', 'failed', 'completed', 'quarantined'],
-  running: ['backoff', 'stopping', 'stopped', 'failed', 'completed', 'quarantined'],
-  backoff: ['waiting', 'starting', 'stopped', 'failed', 'quarantined', 'stopping', 'backoff'],
-  stopping: ['stopped', 'backoff', 'quarantined', 'failed', 'waiting', 'starting', 'completed'],
-  stopped: ['waiting', 'starting', 'quarantined', 'stopped', 'pending'],
-  completed: ['waiting', 'starting', 'stopped', 'quarantined', 'stopping'],
-  failed: ['waiting', 'starting', 'stopped', 'quarantined', 'backoff', 'stopping', 'failed'],
-  quarantined: ['waiting', 'starting', 'stopped', 'stopping', 'quarantined'],
-};
-
-export function canTransition(from: Lifecycle, to: Lifecycle): boolean {
-  return TRANSITIONS[from].includes(to);
-}
 
 /** Is the dependency's condition met by its current state? */
 export function conditionMet(

@@ -27,6 +27,7 @@ export {
 } from './limits.js';
 export { pidsCgroupsAvailable, usePidsCgroups, type PidsCgroup } from './cgroup.js';
 export { isPortInUse, findPortHolder } from './ports.js';
+export { realLauncher, type Launcher, type LaunchedProcess, type OutputSink } from './launcher.js';
 export {
   ProcessLedger,
   sweepOrphans,

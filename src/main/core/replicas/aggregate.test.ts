@@ -69,6 +69,9 @@ describe('aggregate', () => {
     expect(up([i('waiting'), i('waiting')]).lifecycle).toBe('waiting');
     expect(up([i('starting', 'unhealthy'), i('starting', 'timeout')]).health).toBe('timeout');
     expect(up([]).lifecycle).toBe('pending');
+    // Instances asked up a moment ago are on their way: starting, not waiting on nothing.
+    expect(up([i('pending'), i('pending')]).lifecycle).toBe('starting');
+    expect(up([i('waiting'), i('pending')]).lifecycle).toBe('starting');
     // Running below min_ready, nothing on its way up: running and unhealthy.
     expect(up([i('running', 'unhealthy')])).toMatchObject({
       lifecycle: 'running',

@@ -65,7 +65,9 @@ export function aggregate(a: AggregateInput): Aggregate {
       ? 'unhealthy'
       : 'unknown';
   if (a.instances.length === 0) return { lifecycle: 'pending', health: 'unknown', ready };
-  if (some('starting', 'stopping')) return { lifecycle: 'starting', health: worst, ready };
+  // `pending`: asked up a moment ago, not yet spawned (or waiting for a launch slot).
+  if (some('starting', 'stopping', 'pending'))
+    return { lifecycle: 'starting', health: worst, ready };
   if (some('backoff')) return { lifecycle: 'backoff', health: worst, ready };
   // Running, but fewer than min_ready serve: up and not healthy enough.
   if (some('running'))

@@ -97,17 +97,16 @@ export class ReplicaSet {
   private waiters: (() => void)[] = [];
   private lastPool = '';
   private failoverChangedAt: number | null = null;
-  /**
-   * The backup takes traffic only once the service has been up, or has failed, in this run: a
-   * service that is simply starting is not failed over (503 while starting, like any service).
-   */
-  private backupArmed = false;
   private lastDecision: { at: number; from: number; to: number; reason: string } | null = null;
   private samples: ScaleSample[] = [];
   private lastScaleAtMono: number | null = null;
   private autoscaleTimer: TimerHandle | null = null;
   private disposed = false;
   private readonly ictx: RunnerContext;
+  /** Generations of the instances that left (see `generation`). */
+  private retiredGenerations = 0;
+  /** Why the set was last asked to move (launch, a person, a reload), for its lifecycle events. */
+  private lastAsk: Reason = { kind: 'launch', message: 'stack launch' };
 
   constructor(
     spec: ServiceSpec,
@@ -166,8 +165,12 @@ export class ReplicaSet {
     return null;
   }
 
+  /**
+   * Every process the set ever spawned, counted: it only grows (instances that left keep their
+   * share), as a runner's generation does, so history and views can order the set's events by it.
+   */
   get generation(): number {
-    return this.instances().reduce((m, s) => Math.max(m, s.runner.generation), 0);
+    return this.retiredGenerations + this.instances().reduce((m, s) => m + s.runner.generation, 0);
   }
 
   get restartCount(): number {
@@ -384,6 +387,7 @@ export class ReplicaSet {
         service: this.name,
         index,
         logs: this.logs,
+        drain: (timeoutMs) => this.balancer?.drain(id, timeoutMs) ?? Promise.resolve(),
       });
       const slot: Slot = { index, id, port, runner, state: 'active', told: null, wasReady: false };
       this.slots.set(index, slot);
@@ -416,6 +420,7 @@ export class ReplicaSet {
     if (this.balancer) await this.balancer.drain(slot.id, this.spec.stop.timeoutMs);
     await slot.runner.stop(reason, { byUser: false });
     this.balancer?.remove(slot.id);
+    this.retiredGenerations += slot.runner.generation;
     slot.runner.dispose();
     this.slots.delete(slot.index);
     this.replicaEvent('instance_lost', reason, `${slot.id} left: ${why}`, { instance: slot.id });
@@ -460,19 +465,36 @@ export class ReplicaSet {
       setFailed: this.setError !== null && this.balancer === null && this.needsBalancer(),
     });
     const from = this.lifecycle;
-    const healthChanged = a.health !== this.aggregateHealth;
+    const prevHealth = this.aggregateHealth;
+    const healthChanged = a.health !== prevHealth;
     this.aggregateHealth = a.health;
+    if (healthChanged) {
+      // Like a runner: the health first, then the lifecycle it leads to (history reads them so).
+      const probe = this.lastProbe;
+      const ts = this.ctx.clock.wallNow();
+      this.ctx.emit({
+        type: 'health_update',
+        ts,
+        service: this.name,
+        generation: this.generation,
+        result: {
+          ok: a.health === 'healthy' || a.health === 'degraded',
+          timedOut: a.health === 'timeout',
+          latencyMs: probe?.latencyMs ?? 0,
+          probe: probe?.probe ?? 'process',
+          detail: `${a.ready} of ${this.wanted} instance${this.wanted === 1 ? '' : 's'} ready`,
+          ts,
+        },
+        from: prevHealth,
+        to: a.health,
+        consecutiveFailures: this.counters.consecutiveFailures,
+        consecutiveSuccesses: 0,
+      });
+    }
     if (a.lifecycle === 'running' && this.readyAtMono === null)
       this.readyAtMono = this.ctx.clock.now();
     if (a.lifecycle !== 'running' && a.lifecycle !== 'stopping' && from === 'running')
       this.readyAtMono = null;
-    if (
-      !this.backupArmed &&
-      (a.lifecycle === 'running' || a.lifecycle === 'failed' || a.lifecycle === 'backoff')
-    ) {
-      this.backupArmed = true;
-      queueMicrotask(() => this.syncBackup());
-    }
     if (a.lifecycle !== from) {
       this.lifecycle = a.lifecycle;
       this.sinceWall = this.ctx.clock.wallNow();
@@ -487,16 +509,31 @@ export class ReplicaSet {
         status: displayStatus(a.lifecycle, a.health),
         generation: this.generation,
         pid: null,
-        reason: {
-          kind: 'probe',
-          message: `${a.ready} of ${this.wanted} instance${this.wanted === 1 ? '' : 's'} ready (min_ready ${this.minReady})`,
-        },
+        reason: this.lifecycleReason(from, a.lifecycle, a.ready),
         ...(a.lifecycle === 'waiting' ? { blockedBy: this.blocked } : {}),
       });
       this.ctx.changed(this.name);
     } else if (healthChanged) {
       this.ctx.changed(this.name);
     }
+  }
+
+  /**
+   * Why the service's lifecycle moved: falling below `min_ready` is a failure of its instances
+   * (history counts an outage); getting there, and every move a person, the launch or a reload
+   * asked for, is not.
+   */
+  private lifecycleReason(from: Lifecycle, to: Lifecycle, ready: number): Reason {
+    const count = `${ready} of ${this.wanted} instance${this.wanted === 1 ? '' : 's'} ready (min_ready ${this.minReady})`;
+    const fell =
+      this.desired === 'up' &&
+      (to === 'backoff' || to === 'failed' || (from === 'running' && to !== 'running'));
+    if (fell) {
+      const why = this.lastError;
+      return { kind: 'probe', message: why ? `${count}: ${why}` : count };
+    }
+    if (to === 'running') return { kind: 'probe', message: `ready: ${count}` };
+    return { ...this.lastAsk, message: `${this.lastAsk.message}: ${count}` };
   }
 
   /** topology_updated when the instances taking traffic change. */
@@ -656,11 +693,16 @@ export class ReplicaSet {
     if (b) await b.close();
   }
 
+  /** The plain service `id`, this set's backup, is about to be stopped: let its requests finish. */
+  async drainBackup(id: string, timeoutMs: number): Promise<void> {
+    await this.balancer?.drain(id, timeoutMs);
+  }
+
   /** The backup service changed: its endpoints and readiness go to the balancer's backup pool. */
   syncBackup(): void {
     const backup = this.spec.failover?.backup;
     if (!backup || !this.balancer) return;
-    const eps = this.backupArmed ? this.host.backupEndpoints(backup) : [];
+    const eps = this.host.backupEndpoints(backup);
     const list: InstanceSpec[] = eps.map((e) => ({ id: e.id, host: '127.0.0.1', port: e.port }));
     this.balancer.setBackupInstances(list);
     for (const e of eps) {
@@ -674,6 +716,7 @@ export class ReplicaSet {
   /** The launch or a person wants it up: the balancer listens and `wanted` instances come up. */
   requestUp(reason: Reason): void {
     if (this.disposed) return;
+    this.lastAsk = reason;
     this.desired = 'up';
     this.stoppedByUser = false;
     if (this.upRequestedAtMono === null) this.upRequestedAtMono = this.ctx.clock.now();
@@ -712,8 +755,11 @@ export class ReplicaSet {
     opts: { byUser?: boolean; signal?: NodeJS.Signals; onSlow?: (ms: number) => void } = {},
   ): Promise<void> {
     this.desired = 'down';
+    this.lastAsk = reason;
     if (opts.byUser !== false) this.stoppedByUser = true;
     this.stopAutoscale();
+    // A rolling restart waiting for a replacement gives way now instead of at its timeout.
+    this.onInstanceChanged();
     return this.ops.run(async () => {
       await this.stopInstances(reason, opts);
       await this.closeBalancer();
@@ -754,6 +800,7 @@ export class ReplicaSet {
     }
     this.beginUpCycle();
     this.desired = 'up';
+    this.lastAsk = reason;
     this.stoppedByUser = false;
     for (const s of this.active()) s.runner.stoppedByUser = false;
     return this.ops.run(() => this.bringUp(reason));
@@ -787,6 +834,7 @@ export class ReplicaSet {
         );
       }
       this.setRestarts += 1;
+      this.lastAsk = reason;
       this.lastSetRestart = { ts: this.ctx.clock.wallNow(), reason };
       this.desired = 'up';
       this.stoppedByUser = false;
@@ -794,7 +842,8 @@ export class ReplicaSet {
       if (!(await this.ensureBalancer()))
         throw new VigilError('PORT_IN_USE', this.setError ?? 'the balancer could not start');
       const old = this.active();
-      if (opts.allAtOnce || old.length === 0) {
+      // Nothing serving: there is no traffic to keep, a rolling restart would only be slower.
+      if (opts.allAtOnce || !old.some((s) => instanceReady(s.runner))) {
         await Promise.all(old.map((s) => this.removeInstance(s, reason, 'restarted all at once')));
         await this.addInstances(this.wanted, reason);
         this.startAutoscale();
@@ -818,10 +867,12 @@ export class ReplicaSet {
         const [next] = await this.addInstances(1, reason);
         const ready = await this.waitFor(
           () =>
+            this.desired !== 'up' ||
             instanceReady(next!.runner) ||
             ['failed', 'quarantined', 'backoff'].includes(next!.runner.lifecycle),
           this.spec.startupTimeoutMs + 1_000,
         );
+        if (this.desired !== 'up') return; // stopped meanwhile: the stop takes it from here
         if (!ready || !instanceReady(next!.runner)) {
           const why =
             next!.runner.lastError ??
@@ -969,6 +1020,7 @@ export class ReplicaSet {
   quarantine(reason: Reason): Promise<void> {
     return this.ops.run(async () => {
       this.quarantineReason = reason.message;
+      this.lastAsk = reason;
       this.desired = 'down';
       this.stopAutoscale();
       await this.stopInstances(reason, { byUser: false });

@@ -9,23 +9,19 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HealingEvent } from '../../../shared/events.js';
 import { loadStack } from '../config/index.js';
-import { Supervisor } from '../supervisor.js';
-import { serviceView } from '../views.js';
-import { EventLog, freePorts, tempStack, type TempStack } from '../testing/fixtures.js';
+import { serviceView } from '../../api/views.js';
+import { EventLog, freePorts } from '../testing/fixtures.js';
+import { stackLab } from '../testing/stacks.js';
 import { ServiceRunner } from '../runtime/runner.js';
 import { ReplicaSet } from './replica-set.js';
 import { instanceReady } from './aggregate.js';
 
-let stacks: TempStack[] = [];
-let sups: Supervisor[] = [];
+const lab = stackLab();
 const servers: net.Server[] = [];
 
 afterEach(async () => {
-  for (const s of sups) await s.shutdown('stopped', 'SIGKILL').catch(() => undefined);
-  for (const s of stacks) s.cleanup();
+  await lab.cleanup();
   for (const s of servers.splice(0)) s.close();
-  stacks = [];
-  sups = [];
 });
 
 /** Answers with its instance and env; `/slow` holds the answer for SLOW_MS; /health is 200. */
@@ -42,23 +38,11 @@ server.listen(port, '127.0.0.1', () => console.log('listening ' + port));
 process.on('SIGTERM', () => { server.close(); setTimeout(() => process.exit(0), 20); });
 `;
 
-async function launch(yaml: string, files: Record<string, string> = {}) {
-  const stack = tempStack(yaml, { 'echo.mjs': ECHO, ...files });
-  stacks.push(stack);
-  const loaded = loadStack(stack.file, { env: process.env });
-  if (!loaded.ok)
-    throw new Error(loaded.errors.map((e) => `${e.line}:${e.col} ${e.message}`).join('\n'));
-  const sup = new Supervisor({
-    config: loaded.config,
-    dataDir: stack.dataDir,
-    sampleIntervalMs: 0,
-  });
-  sups.push(sup);
-  const log = new EventLog();
-  sup.subscribe(log.push);
-  void sup.start();
-  return { sup, log, stack, config: loaded.config };
-}
+const launch = async (
+  yaml: string,
+  files: Record<string, string> = {},
+  opts: { history?: boolean } = {},
+) => lab.launch(yaml, { 'echo.mjs': ECHO, ...files }, opts);
 
 async function until(what: string, cond: () => boolean, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
@@ -244,6 +228,36 @@ services:
     expect((await get(front!)).status).toBe(200);
   });
 
+  it('stops while a rolling restart waits for a replacement, without waiting for its startup timeout', async () => {
+    const [front] = await freePorts(1);
+    const { sup } = await launch(
+      `version: 1
+services:
+  api:
+    command: node gate.mjs
+    port: ${front}
+    replicas: 2
+    startup_timeout: 60s
+    health: { http: /health, interval: 300ms }
+`,
+      {
+        // The first two instances serve; any later one never listens.
+        'gate.mjs': `import fs from 'node:fs';
+const n = fs.existsSync('started') ? Number(fs.readFileSync('started', 'utf8')) : 0;
+fs.writeFileSync('started', String(n + 1));
+if (n < 2) await import('./echo.mjs'); else setInterval(() => {}, 1000);`,
+      },
+    );
+    const set = sup.replicaSet('api');
+    await until('2 ready', () => readyCount(set) === 2);
+    const rolling = set.restart({ kind: 'manual', message: 'roll', by: 'cli' });
+    await until('a replacement starting', () => set.instances().length === 3);
+    await set.stop({ kind: 'manual', message: 'stop', by: 'cli' });
+    await rolling.catch(() => undefined);
+    expect(set.lifecycle).toBe('stopped');
+    expect(set.instances().every((s) => s.runner.pid === null)).toBe(true);
+  }, 20_000);
+
   it('scales up and down, draining before stopping, and leaves no process or port behind', async () => {
     const [front] = await freePorts(1);
     const { sup, log } = await launch(`version: 1
@@ -322,19 +336,29 @@ http.createServer((req, res) => {
       () => readyCount(set) === 2 && sup.runner('stub').lifecycle === 'running',
     );
     expect((await get(front!)).instance).toMatch(/^api#/);
-    // Starting up is not a failure: no failover at launch.
-    expect(healing(log, 'failover_completed')).toEqual([]);
+    // At launch the backup may answer first; the service takes its traffic back as soon as it
+    // is ready for the first time (it cannot be flapping), not failback_after later.
+    expect(
+      healing(log, 'failback_completed').every((e) =>
+        /ready for the first time/.test(e.reason.message),
+      ),
+    ).toBe(true);
+    const launchEvents = healing(log, 'failover_completed').length;
     const fs = await import('node:fs');
     const path = await import('node:path');
     fs.writeFileSync(path.join(stack.dir, 'down'), '');
-    await until('failover', () => healing(log, 'failover_completed').length === 1);
+    await until('failover', () => healing(log, 'failover_completed').length === launchEvents + 1);
     expect((await get(front!)).instance).toBe('stub');
     expect(serviceView(sup, set).replicas?.failover).toMatchObject({
       route: 'backup',
       backup: 'stub',
     });
     fs.rmSync(path.join(stack.dir, 'down'));
-    await until('failback', () => healing(log, 'failback_completed').length === 1, 20_000);
+    await until(
+      'failback',
+      () => healing(log, 'failback_completed').length === launchEvents + 1,
+      20_000,
+    );
     expect((await get(front!)).instance).toMatch(/^api#/);
     // Manual failover holds the backup until a manual failback.
     expect(set.manualFailover(false, { kind: 'manual', message: 'x', by: 'cli' })).toMatch(
@@ -417,6 +441,45 @@ ${otherKeys}`;
     expect(sup.runner('other')).toBeInstanceOf(ReplicaSet);
     await until('other replicated', () => readyCount(sup.replicaSet('other')) === 2);
     expect((await get(other!)).instance).toMatch(/^other#/);
+  });
+
+  it('keeps a history in which the service is up while min_ready instances serve, and down below', async () => {
+    const [front] = await freePorts(1);
+    const { sup } = await launch(
+      `version: 1
+services:
+  api:
+    command: node echo.mjs
+    port: ${front}
+    replicas: 2
+    health: { http: /health, interval: 300ms }
+    restart: { backoff: 1s }
+`,
+      {},
+      { history: true },
+    );
+    const set = sup.replicaSet('api');
+    await until('2 ready', () => readyCount(set) === 2);
+    const t0 = Date.now();
+    await new Promise((r) => setTimeout(r, 600));
+    const store = sup.store!;
+    expect(store.uptimePct('api', { since: t0, until: Date.now() })).toBe(100);
+    // One instance lost: degraded, still up.
+    process.kill(set.instances()[0]!.runner.pid!, 'SIGKILL');
+    await until('1 ready', () => readyCount(set) === 1);
+    expect(set.health).toBe('degraded');
+    expect(store.uptimePct('api', { since: t0, until: Date.now() })).toBe(100);
+    // Both lost: below min_ready, an outage.
+    await until('2 ready again', () => readyCount(set) === 2, 10_000);
+    for (const s of set.instances()) process.kill(s.runner.pid!, 'SIGKILL');
+    await until('down', () => set.lifecycle !== 'running');
+    await until('back', () => set.lifecycle === 'running', 10_000);
+    const stats = store.serviceStats('api', { since: t0, until: Date.now() });
+    expect(stats.uptimePct).toBeLessThan(100);
+    expect(stats.outages).toBe(1);
+    // Its chart is its instances' probes.
+    const series = store.healthSeries('api#0', { since: t0, until: Date.now(), points: 1 });
+    expect(series[0]!.count).toBeGreaterThan(0);
   });
 
   it('keeps the lines of every instance in the service log, tagged with the instance', async () => {

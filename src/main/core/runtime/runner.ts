@@ -1,14 +1,20 @@
 /**
- * Over 500 lines: it is being split (launch, stop, healing effects) on its own branch; until then
- * one class holds one service's imperative shell.
+ * Over 500 lines: one instance's imperative shell (its process, probes, healing engine, logs and
+ * operations) in one class; what decides is elsewhere.
  *
- * One service at run time: the imperative shell around the pure rules. It spawns and stops the
- * process, runs its health monitor, feeds exits and probe results to the healing engine and
- * carries out its decisions. Every change of lifecycle or health is an event.
+ * One service (or one instance of a replicated one) at run time: the imperative shell around the
+ * pure rules. Its lifecycle is the step machine's (`lifecycle/machine.ts`): every lifecycle
+ * change, timer (startup, backoff) and spawn/stop/reap decision is an effect the machine answers
+ * to an event, and this class carries the effects out through the launcher (`ctx.launcher`).
+ * What stays here: the health monitor and counters, the healing engine's state (its decisions go
+ * to the machine), the launch gate, the port pre-flight and reset command, the sweeps of escaped
+ * descendants, logs, resource samples and the operations' queue. Every change of lifecycle or
+ * health is an event.
  *
  * Concurrency rules:
- * - Each spawned process is a generation; callbacks from an older generation are ignored, so a
- *   stale exit never touches the new instance.
+ * - Each spawned process is a generation; events from an older generation are ignored by the
+ *   machine, so a stale exit never touches the new instance.
+ * - Events raised while the machine's effects are carried out wait their turn (`dispatch`).
  * - Operations (start, stop, restart, quarantine, release) run one at a time through a queue;
  *   a restart requested while one is already queued joins it.
  * - A service only leaves `waiting` when every dependency meets its condition.
@@ -50,24 +56,26 @@ import { initialCounters, nextHealth, type HealthCounters } from '../health/trac
 import { HealthMonitor } from '../health/monitor.js';
 import { createProbeRunner } from '../health/probes.js';
 import { createLogMatcher, type LogMatcher } from '../health/log-matcher.js';
-import {
-  ServiceLogs,
-  findPortHolder,
-  groupMembers,
-  isPortInUse,
-  killMarked,
-  killMarkedShared,
-  spawnService,
-  stopService,
-  type ServiceProcess,
-} from '../process/index.js';
+import { ServiceLogs, findPortHolder, isPortInUse } from '../process/index.js';
+import { realLauncher, type LaunchedProcess, type Launcher } from '../process/launcher.js';
 import {
   blockedBy,
-  canTransition,
   missingOptional,
   type MissingDependency,
   type ServiceFacts,
 } from '../lifecycle/rules.js';
+import {
+  initialInstanceState,
+  step,
+  type Effect,
+  type InstanceEvent,
+  type InstanceState,
+  type RestartDecision,
+  type StackRestartDecision,
+  type StopParams,
+} from '../lifecycle/machine.js';
+import { Readiness } from './readiness.js';
+import { Sweeper } from './sweeper.js';
 import type { Gate } from './gate.js';
 import { SerialQueue } from './gate.js';
 import { judgeSample } from './limits.js';
@@ -97,19 +105,26 @@ export interface RunnerContext {
   restartDependency(name: string, reason: Reason): void;
   /** Recovery strategy `stack_restart`. */
   restartStack(reason: Reason): void;
+  /**
+   * A plain service that is another service's failover backup is about to be stopped for
+   * failing: the balancers that send it traffic drain it (resolves at once when none does).
+   */
+  drainBackup?(name: string, timeoutMs: number): Promise<void>;
   /** A process was spawned or ended: keep the orphan ledger current. */
   recordProcess(
     entry:
       | { service: string; pid: number; startTime: string | null; command: string; marker: string }
       | { forget: number },
   ): void;
+  /** How processes are started, stopped, reaped and swept (default: the operating system's). */
+  readonly launcher?: Launcher;
 }
 
+/** The machine's timers (startup, backoff) and the healing engine's stable-run check. */
 interface Timers {
   backoff: TimerHandle | null;
   startup: TimerHandle | null;
   stable: TimerHandle | null;
-  overdue: TimerHandle | null;
 }
 
 /**
@@ -124,25 +139,30 @@ export interface InstanceIdentity {
   readonly index: number;
   /** The service's log: every instance writes there, each line tagged with its id. */
   readonly logs: ServiceLogs;
+  /**
+   * Behind a balancer: stops new traffic to the instance and resolves once its requests in flight
+   * are done, or after `timeoutMs`. Called before the instance is stopped for failing.
+   */
+  readonly drain?: (timeoutMs: number) => Promise<unknown>;
 }
 
-const NO_TIMERS = (): Timers => ({ backoff: null, startup: null, stable: null, overdue: null });
+const NO_TIMERS = (): Timers => ({ backoff: null, startup: null, stable: null });
 
 function commandText(spec: ServiceSpec): string {
   return spec.command.kind === 'shell' ? spec.command.script : spec.command.argv.join(' ');
 }
 
-/** SIGKILL what is left of an instance's group; resolves when the group is empty (bounded). */
-async function reapGroup(proc: ServiceProcess): Promise<void> {
-  proc.signalGroup('SIGKILL');
-  const deadline = performance.now() + 2_000;
-  while (groupMembers(proc.pid).length > 0 && performance.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 5));
-  }
+function isCleanExit(f: Failure): boolean {
+  return f.kind === 'exit' && f.code === 0 && !f.signal;
 }
 
-/** The longest a dead instance's escaped descendants live when no restart comes first. */
-const SWEEP_DEFER_MS = 50;
+function blockedReason(blocking: readonly string[]): Reason {
+  return {
+    kind: 'dependency',
+    message: `blocked by ${blocking.join(', ')}`,
+    dependency: blocking[0]!,
+  };
+}
 
 function exitReason(code: number | null, signal: string | null, error?: string): Reason {
   if (error) return { kind: 'spawn_error', message: `could not start: ${error}`, detail: error };
@@ -155,31 +175,24 @@ export class ServiceRunner {
   phase: number;
   private policy: HealingPolicy;
   private ctx: RunnerContext;
+  private readonly launcher: Launcher;
 
-  lifecycle: Lifecycle = 'pending';
+  /** The lifecycle machine's state: lifecycle, wanted up or down, generation, timers' deadlines. */
+  private m: InstanceState = initialInstanceState;
   counters: HealthCounters = initialCounters;
   healing: HealingState = initialHealingState;
-  generation = 0;
-  proc: ServiceProcess | null = null;
-  /** Wanted up (started by the launch or a person) or down (stopped, quarantined). */
-  desired: 'up' | 'down' = 'down';
-  stoppedByUser = false;
-  blocked: string[] = [];
+  proc: LaunchedProcess | null = null;
   restartCount = 0;
   lastRestart: { ts: number; reason: Reason } | null = null;
   lastError: string | null = null;
   lastProbe: ProbeResult | null = null;
   sinceWall: number;
   startedAtWall: number | null = null;
-  nextAttemptAtMono: number | null = null;
   /** Monotonic time the service was first asked to come up in this up-cycle (critical chain). */
   upRequestedAtMono: number | null = null;
   /** Monotonic time the current generation was spawned and became ready. */
   spawnedAtMono: number | null = null;
   readyAtMono: number | null = null;
-  /** Since when the service has been wanted up but not ready (for "down past startup timeout"). */
-  notReadySinceMono: number | null = null;
-  overdue = false;
   /** Failed (crash, failed start, unhealthy) since last asked up: an optional dependency no longer waited for. */
   failedSinceUp = false;
   /** Optional dependencies the current instance was started without. */
@@ -191,29 +204,39 @@ export class ServiceRunner {
   };
   cpuOverSince: number | null = null;
 
-  /** Set for services that registered themselves over the API: Vigil does not run their process. */
-  external: {
-    url: string;
-    healthPath: string | null;
-    intervalMs: number;
-    lastBeatMono: number;
-  } | null = null;
+  /** Registered services have their own runner (`external-runner.ts`): never one of these. */
+  readonly external = null;
 
   readonly logs: ServiceLogs;
   private monitor: HealthMonitor | null = null;
   private matcher: LogMatcher | null;
   private probeRunner;
   private timers: Timers = NO_TIMERS();
+  private readonly readiness: Readiness;
+  private readonly sweeper: Sweeper;
   private releaseGate: (() => void) | null = null;
   private readonly ops = new SerialQueue();
   private queuedRestart: Promise<void> | null = null;
-  /** Generation whose exit is expected because Vigil is stopping it. */
-  private stoppingGen = -1;
   /** The decision waiting for dependencies (rung 3) or a free slot. */
-  private pending: Extract<Decision, { do: 'restart' }> | null = null;
+  private pending: RestartDecision | null = null;
   private disposed = false;
   /** Set when this runner is one instance of a replicated service. */
   readonly instance: InstanceIdentity | null;
+  /** Events waiting for the machine while the effects of an earlier one are carried out. */
+  private readonly queue: { ev: InstanceEvent; done: () => void }[] = [];
+  private stepping = false;
+  /** The last instance was ready (so it was serving its port) when it exited. */
+  private portWasOurs = false;
+  /** The exit of the current generation, waiting for its reap (the machine's `reap` effect). */
+  private lastExit: {
+    gen: number;
+    proc: LaunchedProcess;
+    code: number | null;
+    signal: string | null;
+    error?: string;
+  } | null = null;
+  /** Told when a stop of the running operation takes long (`stop(…, { onSlow })`). */
+  private onSlow: ((ms: number) => void) | undefined;
 
   constructor(
     spec: ServiceSpec,
@@ -225,12 +248,15 @@ export class ServiceRunner {
     this.phase = phase;
     this.ctx = ctx;
     this.instance = instance;
+    this.launcher = ctx.launcher ?? realLauncher;
     this.policy = policyFor(spec, ctx.settings);
     this.sinceWall = ctx.clock.wallNow();
     this.logs = instance?.logs ?? new ServiceLogs({ name: spec.name, logsDir: ctx.logsDir });
     this.matcher =
       spec.health.probe.type === 'log' ? createLogMatcher(spec.health.probe.pattern) : null;
     this.probeRunner = createProbeRunner(spec.health.probe);
+    this.readiness = new Readiness(ctx.clock, () => this.ctx.changed(this.name));
+    this.sweeper = new Sweeper(ctx.clock, this.launcher);
   }
 
   get name(): string {
@@ -244,6 +270,45 @@ export class ServiceRunner {
    */
   get marker(): string {
     return `${this.ctx.runMarker}:${this.name}/`;
+  }
+
+  get lifecycle(): Lifecycle {
+    return this.m.lifecycle;
+  }
+
+  /** Wanted up (started by the launch or a person) or down (stopped, quarantined). */
+  get desired(): 'up' | 'down' {
+    return this.m.desired;
+  }
+
+  get stoppedByUser(): boolean {
+    return this.m.stoppedByUser;
+  }
+
+  /** "Start all" clears it before the launch (the flag is the machine's; no lifecycle moves). */
+  set stoppedByUser(value: boolean) {
+    this.m = { ...this.m, stoppedByUser: value };
+  }
+
+  get blocked(): string[] {
+    return [...this.m.blocked];
+  }
+
+  get generation(): number {
+    return this.m.generation;
+  }
+
+  get nextAttemptAtMono(): number | null {
+    return this.m.backoff?.at ?? null;
+  }
+
+  /** Since when the service has been wanted up but not ready (for "down past startup timeout"). */
+  get notReadySinceMono(): number | null {
+    return this.readiness.notReadySinceMono;
+  }
+
+  get overdue(): boolean {
+    return this.readiness.overdue;
   }
 
   get health(): Health {
@@ -277,8 +342,8 @@ export class ServiceRunner {
 
   /** Wall-clock time the current boot's startup timeout runs out (null: none running). */
   startupDeadlineWall(): number | null {
-    if (this.external || this.spawnedAtMono === null || this.lifecycle !== 'starting') return null;
-    return monoToWall(this.ctx.clock, this.spawnedAtMono + this.spec.startupTimeoutMs);
+    const startup = this.m.startup;
+    return startup === null ? null : monoToWall(this.ctx.clock, startup.deadline);
   }
 
   breaker() {
@@ -310,38 +375,138 @@ export class ServiceRunner {
     }
   }
 
+  // ─── the machine ──────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Feeds an event to the lifecycle machine and carries out its effects, in order. An event raised
+   * while effects are carried out (a spawn's `spawned`, a failure's `decided`) waits until they
+   * are done. Resolves once the asynchronous effects it started (a stop, a start) are over.
+   */
+  private dispatch(ev: InstanceEvent): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.queue.push({ ev, done: resolve });
+      if (this.stepping) return;
+      this.stepping = true;
+      try {
+        for (let item = this.queue.shift(); item; item = this.queue.shift()) {
+          const waits: Promise<unknown>[] = [];
+          try {
+            this.apply(item.ev, waits);
+          } catch (err) {
+            this.ctx.logger.error(`${this.name}: ${item.ev.type}: ${String(err)}`);
+          }
+          const done = item.done;
+          void Promise.allSettled(waits).then(() => done());
+        }
+      } finally {
+        this.stepping = false;
+      }
+    });
+  }
+
+  private apply(ev: InstanceEvent, waits: Promise<unknown>[]): void {
+    const out = step(this.m, ev, this.ctx.clock.now());
+    this.m = out.state;
+    if (out.ignored !== undefined && ev.type !== 'deps_changed') {
+      this.ctx.logger.debug(`${this.name}: ${ev.type} changes nothing: ${out.ignored}`);
+    }
+    for (const effect of out.effects) {
+      const pending = this.carryOut(effect);
+      if (pending) waits.push(pending);
+    }
+  }
+
+  private carryOut(e: Effect): Promise<unknown> | undefined {
+    switch (e.do) {
+      case 'lifecycle':
+        this.announce(e);
+        return undefined;
+      case 'start':
+        return this.tryStart(e.launch, e.reason);
+      case 'spawn':
+        this.spawnProcess(e.generation, e.reason);
+        return undefined;
+      case 'stop':
+        return this.stopProcess(
+          e.generation,
+          { signal: e.signal, timeoutMs: e.timeoutMs },
+          e.recovery,
+        );
+      case 'reap':
+        this.reap(e.generation);
+        return undefined;
+      case 'fail':
+        this.judge(e.generation, e.failure, e.lastError);
+        return undefined;
+      case 'restart':
+        this.beginRestart(e.reason, e.decision);
+        return undefined;
+      case 'stack_restart':
+        this.stackRestart(e.reason, e.decision);
+        return undefined;
+      case 'healing':
+        this.healingEvent(e.action, e.reason, {
+          ...(e.attempt !== undefined ? { attempt: e.attempt } : {}),
+          ...(e.rung !== undefined ? { rung: e.rung } : {}),
+          ...(e.delayMs !== undefined ? { delayMs: e.delayMs } : {}),
+        });
+        return undefined;
+      case 'schedule': {
+        const { timer, at, generation } = e;
+        const fire: InstanceEvent =
+          timer === 'startup'
+            ? { type: 'startup_timeout', generation }
+            : { type: 'backoff_elapsed', at };
+        this.timers[timer]?.cancel();
+        this.timers[timer] = this.ctx.clock.setTimeout(
+          () => {
+            this.timers[timer] = null;
+            void this.dispatch(fire);
+          },
+          Math.max(0, at - this.ctx.clock.now()),
+        );
+        return undefined;
+      }
+      case 'cancel':
+        this.timers[e.timer]?.cancel();
+        this.timers[e.timer] = null;
+        return undefined;
+    }
+  }
+
+  private stopParams(signal?: NodeJS.Signals): StopParams {
+    return {
+      signal: signal ?? (this.spec.stop.signal as NodeJS.Signals),
+      timeoutMs: this.spec.stop.timeoutMs,
+    };
+  }
+
   // ─── state changes ────────────────────────────────────────────────────────────────────────
 
-  private setLifecycle(to: Lifecycle, reason: Reason, extra: { blockedBy?: string[] } = {}): void {
-    const from = this.lifecycle;
-    const blocked = extra.blockedBy ?? [];
-    const sameBlock = blocked.join(',') === this.blocked.join(',');
-    if (from === to && (to !== 'waiting' || sameBlock)) return;
-    if (from !== to && !canTransition(from, to)) {
-      this.ctx.logger.warn(
-        `${this.name}: unexpected lifecycle change ${from} -> ${to} (${reason.message})`,
-      );
+  /** A lifecycle change the machine made: its bookkeeping, then its event. */
+  private announce(e: Extract<Effect, { do: 'lifecycle' }>): void {
+    if (e.to === 'running') {
+      this.readyAtMono = this.ctx.clock.now();
+      this.lastError = null;
+      this.freeGate();
     }
-    this.lifecycle = to;
-    this.blocked = to === 'waiting' ? blocked : [];
     this.sinceWall = this.ctx.clock.wallNow();
-    if (to !== 'backoff') this.nextAttemptAtMono = null;
     this.trackReadiness();
     this.ctx.emit({
       type: 'service_event',
       ts: this.sinceWall,
       service: this.name,
-      from,
-      to,
-      status: displayStatus(to, this.counters.health),
+      from: e.from,
+      to: e.to,
+      status: displayStatus(e.to, this.counters.health),
       generation: this.generation,
       pid: this.pid,
-      reason,
-      ...(to === 'waiting' ? { blockedBy: this.blocked } : {}),
-      ...(to === 'backoff' && this.nextAttemptAtMono !== null
-        ? { nextAttemptAt: monoToWall(this.ctx.clock, this.nextAttemptAtMono) }
+      reason: e.reason,
+      ...(e.blockedBy !== undefined ? { blockedBy: [...e.blockedBy] } : {}),
+      ...(e.nextAttemptAt !== undefined
+        ? { nextAttemptAt: monoToWall(this.ctx.clock, e.nextAttemptAt) }
         : {}),
-      ...this.startingFields(to),
+      ...this.startingFields(e.to),
     });
     this.ctx.changed(this.name);
   }
@@ -390,25 +555,8 @@ export class ServiceRunner {
         this.counters.health !== 'timeout') ||
       this.lifecycle === 'completed';
     const wanted = this.desired === 'up' && !this.stoppedByUser;
-    if (ready || !wanted || this.lifecycle === 'quarantined' || this.lifecycle === 'failed') {
-      this.notReadySinceMono = null;
-      this.timers.overdue?.cancel();
-      this.timers.overdue = null;
-      const wasOverdue = this.overdue;
-      this.overdue = false;
-      if (wasOverdue) this.ctx.changed(this.name);
-      return;
-    }
-    if (this.notReadySinceMono !== null) return;
-    this.notReadySinceMono = this.ctx.clock.now();
-    const limit = this.spec.startupTimeoutMs;
-    this.timers.overdue?.cancel();
-    this.timers.overdue = this.ctx.clock.setTimeout(() => {
-      this.timers.overdue = null;
-      if (this.notReadySinceMono === null) return;
-      this.overdue = true;
-      this.ctx.changed(this.name);
-    }, limit);
+    const held = this.lifecycle === 'quarantined' || this.lifecycle === 'failed';
+    this.readiness.track(!ready && wanted && !held, this.spec.startupTimeoutMs);
   }
 
   // ─── starting ─────────────────────────────────────────────────────────────────────────────
@@ -416,78 +564,57 @@ export class ServiceRunner {
   /** The launch or a person wants it up. */
   requestUp(reason: Reason): void {
     if (this.disposed) return;
-    if (this.external) {
-      this.startExternal(reason);
-      return;
-    }
-    this.desired = 'up';
-    this.stoppedByUser = false;
     if (this.upRequestedAtMono === null) this.upRequestedAtMono = this.ctx.clock.now();
-    if (this.lifecycle === 'quarantined') return;
-    if (this.proc || this.lifecycle === 'backoff' || this.lifecycle === 'stopping') return;
-    void this.tryStart(reason);
+    void this.dispatch({ type: 'up_requested', reason });
   }
 
   /** A dependency changed: a waiting service may go now. */
   dependencyChanged(): void {
-    if (this.lifecycle === 'waiting' && this.desired === 'up' && !this.proc) {
-      void this.tryStart({ kind: 'dependency', message: 'dependencies ready' });
-    }
+    if (this.lifecycle === 'waiting') void this.dispatch({ type: 'deps_changed' });
   }
 
-  private tryStart(reason: Reason): Promise<void> {
+  /** The machine's `start` effect: dependencies first, then a launch slot and the port. */
+  private tryStart(launch: number, reason: Reason): Promise<void> {
     const blocking = blockedBy(this.spec.dependsOn, (n) => this.ctx.lookup(n));
     if (blocking.length > 0) {
-      this.setLifecycle(
-        'waiting',
-        {
-          kind: 'dependency',
-          message: `blocked by ${blocking.join(', ')}`,
-          dependency: blocking[0]!,
-        },
-        { blockedBy: blocking },
-      );
-      return Promise.resolve();
+      return this.dispatch({
+        type: 'deps_blocked',
+        launch,
+        blockedBy: blocking,
+        reason: blockedReason(blocking),
+      });
     }
-    return this.spawnNow(reason);
+    return this.spawnNow(launch, reason);
   }
 
-  private spawning = false;
-  /** The last instance was ready (so it was serving its port) when it exited. */
-  private portWasOurs = false;
-  /**
-   * Markers of dead instances whose escaped descendants (setsid, daemons) are still to be killed:
-   * they would hold ports, pile up with every crash and outlive a quarantine. Finding them means
-   * reading every process's environment, so the sweep runs right after the restart's spawn (a new
-   * instance has a new marker, the sweep cannot touch it) or after `SWEEP_DEFER_MS`, whichever
-   * comes first, instead of delaying the restart.
-   */
-  private readonly unswept = new Set<string>();
-  private sweepTimer: NodeJS.Timeout | null = null;
-  private sweeping: Promise<void> = Promise.resolve();
+  /** Is start number `launch` still the one the machine waits for? */
+  private stillLaunching(launch: number): boolean {
+    return this.m.launching && this.m.launch === launch && !this.disposed;
+  }
 
-  private async spawnNow(reason: Reason): Promise<void> {
-    if (this.spawning || this.proc) return;
-    this.spawning = true;
+  private async spawnNow(launch: number, reason: Reason): Promise<void> {
+    let answered = false;
+    const answer = (ev: InstanceEvent): Promise<void> => {
+      answered = true;
+      return this.dispatch(ev);
+    };
     try {
       const release = await this.ctx.gate.acquire();
-      if (this.desired !== 'up' || this.proc || this.disposed || this.lifecycle === 'quarantined') {
+      if (!this.stillLaunching(launch)) {
         release();
+        await answer({ type: 'start_abandoned', launch, why: 'superseded while waiting' });
         return;
       }
       // Dependencies may have gone down while this service waited for a slot.
       const blocking = blockedBy(this.spec.dependsOn, (n) => this.ctx.lookup(n));
       if (blocking.length > 0) {
         release();
-        this.setLifecycle(
-          'waiting',
-          {
-            kind: 'dependency',
-            message: `blocked by ${blocking.join(', ')}`,
-            dependency: blocking[0]!,
-          },
-          { blockedBy: blocking },
-        );
+        await answer({
+          type: 'deps_blocked',
+          launch,
+          blockedBy: blocking,
+          reason: blockedReason(blocking),
+        });
         return;
       }
       this.releaseGate = release;
@@ -514,24 +641,33 @@ export class ServiceRunner {
         this.lastError = message;
         this.ctx.logger.error(`${this.name}: ${message}`);
         // Not a crash loop: a held port will not free itself because Vigil retries.
-        this.setLifecycle('failed', { kind: 'port_in_use', message, detail: who });
+        await answer({
+          type: 'start_failed',
+          launch,
+          reason: { kind: 'port_in_use', message, detail: who },
+        });
         return;
       }
-      this.spawnProcess(reason);
+      const before = this.generation;
+      await answer({ type: 'launch_cleared', launch, reason });
+      // Superseded meanwhile (stopped, held): nothing was spawned, the slot goes back.
+      if (this.generation === before) this.freeGate();
     } catch (err) {
       // Never let a spawn problem escape as an unhandled rejection: it is this service's failure.
       this.freeGate();
       const message = `could not start: ${err instanceof Error ? err.message : String(err)}`;
-      this.lastError = message;
       this.ctx.logger.error(`${this.name}: ${message}`);
-      this.setLifecycle('failed', { kind: 'spawn_error', message });
+      if (!answered) {
+        this.lastError = message;
+        await answer({ type: 'start_failed', launch, reason: { kind: 'spawn_error', message } });
+      }
     } finally {
-      this.spawning = false;
+      if (!answered) void this.dispatch({ type: 'start_abandoned', launch, why: 'no outcome' });
     }
   }
 
-  private spawnProcess(reason: Reason): void {
-    const gen = ++this.generation;
+  /** The machine's `spawn` effect. */
+  private spawnProcess(gen: number, reason: Reason): void {
     const marker = `${this.marker}${gen}`;
     this.counters = initialCounters;
     this.matcher?.reset();
@@ -544,21 +680,35 @@ export class ServiceRunner {
     } else if (this.spec.port !== undefined && env.PORT === undefined) {
       env.PORT = String(this.spec.port);
     }
-    const proc = spawnService(
-      {
-        name: this.name,
-        command: this.spec.command,
-        cwd: this.spec.cwd,
-        env,
-        marker,
-        ...(this.spec.limits.processes !== undefined
-          ? { maxProcesses: this.spec.limits.processes }
-          : {}),
-      },
-      (stream, line) => this.onOutput(gen, stream, line),
-    );
+    let proc: LaunchedProcess;
+    try {
+      proc = this.launcher.spawn(
+        {
+          name: this.name,
+          command: this.spec.command,
+          cwd: this.spec.cwd,
+          env,
+          marker,
+          ...(this.spec.limits.processes !== undefined
+            ? { maxProcesses: this.spec.limits.processes }
+            : {}),
+        },
+        (stream, line) => this.onOutput(gen, stream, line),
+      );
+    } catch (err) {
+      this.freeGate();
+      const message = `could not start: ${err instanceof Error ? err.message : String(err)}`;
+      this.lastError = message;
+      this.ctx.logger.error(`${this.name}: ${message}`);
+      void this.dispatch({
+        type: 'start_failed',
+        launch: this.m.launch,
+        reason: { kind: 'spawn_error', message },
+      });
+      return;
+    }
     this.proc = proc;
-    void this.sweepNow();
+    void this.sweeper.now();
     this.spawnedAtMono = this.ctx.clock.now();
     this.readyAtMono = null;
     this.startedAtWall = this.ctx.clock.wallNow();
@@ -569,22 +719,17 @@ export class ServiceRunner {
       command: proc.commandLine ?? commandText(this.spec),
       marker,
     });
-    this.setLifecycle('starting', reason);
+    void this.dispatch({
+      type: 'spawned',
+      generation: gen,
+      reason,
+      startupTimeoutMs: this.spec.startupTimeoutMs,
+    });
     proc.exited.then(
       (info) => this.onExit(gen, proc, info.code, info.signal, info.error),
       (err: unknown) => this.onExit(gen, proc, null, null, String(err)),
     );
-    if (proc.exitInfo === null) {
-      this.startMonitor(gen);
-      this.timers.startup?.cancel();
-      this.timers.startup = this.ctx.clock.setTimeout(() => {
-        this.timers.startup = null;
-        if (gen !== this.generation || this.lifecycle !== 'starting') return;
-        const message = `not ready within the startup timeout of ${formatDuration(this.spec.startupTimeoutMs)}`;
-        this.lastError = message;
-        this.fail({ kind: 'start_failed', reason: { kind: 'startup_timeout', message } });
-      }, this.spec.startupTimeoutMs);
-    }
+    if (proc.exitInfo === null) this.startMonitor(gen);
   }
 
   private async runReset(): Promise<void> {
@@ -657,7 +802,7 @@ export class ServiceRunner {
   // ─── health ───────────────────────────────────────────────────────────────────────────────
 
   private onProbe(gen: number, result: ProbeResult): void {
-    if (gen !== this.generation || (!this.proc && !this.external)) return;
+    if (gen !== this.generation || !this.proc) return;
     this.lastProbe = result;
     const prev = this.counters;
     // Before its first success a starting service is only bounded by its startup timeout.
@@ -688,15 +833,10 @@ export class ServiceRunner {
       this.healing = onNotHealthy(this.policy, this.healing, this.ctx.clock.now());
     }
     if (this.lifecycle === 'starting' && next.health === 'healthy') {
-      this.timers.startup?.cancel();
-      this.timers.startup = null;
-      this.readyAtMono = this.ctx.clock.now();
-      this.lastError = null;
-      this.freeGate();
-      this.setLifecycle('running', {
-        kind: 'probe',
-        message: `ready: ${result.detail}`,
-        probe: result.probe,
+      void this.dispatch({
+        type: 'probe_ready',
+        generation: gen,
+        reason: { kind: 'probe', message: `ready: ${result.detail}`, probe: result.probe },
       });
       return;
     }
@@ -710,9 +850,9 @@ export class ServiceRunner {
       prev.health !== next.health
     ) {
       const message = `${result.probe} probe ${next.health === 'timeout' ? 'timed out' : 'failed'} ${next.consecutiveFailures === 1 ? 'once' : `${next.consecutiveFailures} times`}: ${result.detail}`;
-      this.lastError = message;
-      this.fail({
-        kind: 'unhealthy',
+      void this.dispatch({
+        type: 'probe_failed',
+        generation: gen,
         reason: { kind: 'probe', message, probe: result.probe, detail: result.detail },
       });
     }
@@ -720,8 +860,7 @@ export class ServiceRunner {
 
   private scheduleStableCheck(): void {
     const due = nextStableResetAt(this.policy, this.healing);
-    this.timers.stable?.cancel();
-    this.timers.stable = null;
+    this.cancelStable();
     if (due === null) return;
     this.timers.stable = this.ctx.clock.setTimeout(
       () => {
@@ -735,9 +874,14 @@ export class ServiceRunner {
     );
   }
 
+  private cancelStable(): void {
+    this.timers.stable?.cancel();
+    this.timers.stable = null;
+  }
+
   /** Probe now (API check-now); null when the service has no live process. */
   async checkNow(): Promise<ProbeResult | null> {
-    if (!this.monitor || (!this.proc && !this.external)) return null;
+    if (!this.monitor || !this.proc) return null;
     return this.monitor.checkNow();
   }
 
@@ -745,7 +889,7 @@ export class ServiceRunner {
 
   private onExit(
     gen: number,
-    proc: ServiceProcess,
+    proc: LaunchedProcess,
     code: number | null,
     signal: string | null,
     error?: string,
@@ -757,181 +901,126 @@ export class ServiceRunner {
     // Health is the health of a running instance: with none there is nothing to be healthy (the
     // next instance starts from unknown too).
     this.counters = initialCounters;
-    this.timers.startup?.cancel();
-    this.timers.startup = null;
     this.freeGate();
     this.ctx.recordProcess({ forget: proc.pid });
-    if (this.stoppingGen === gen) return; // the stop that asked for it handles the state
+    this.lastExit = { gen, proc, code, signal, ...(error !== undefined ? { error } : {}) };
+    void this.dispatch({ type: 'exited', generation: gen });
+  }
+
+  /**
+   * The machine's `reap` effect. Leftovers in the group (children of a crashed leader) would hold
+   * ports and pipes: they go before anything else happens, so a restart never races them for the
+   * port. Escaped descendants are swept soon after.
+   */
+  private reap(gen: number): void {
+    const exit = this.lastExit;
+    if (!exit || exit.gen !== gen) return;
+    this.lastExit = null;
     this.portWasOurs = this.readyAtMono !== null;
-    // Leftovers in the group (children of a crashed leader) would hold ports and pipes: they go
-    // before anything else happens, so a restart never races them for the port.
-    this.sweepLater(proc.marker);
-    void reapGroup(proc).then(() => this.afterExit(gen, code, signal, error, proc.processLimitHit));
+    this.sweeper.later(exit.proc.marker);
+    void this.launcher.reap(exit.proc).then(() => {
+      const { failure, lastError } = this.exitFailure(exit);
+      return this.dispatch({ type: 'reaped', generation: gen, failure, lastError });
+    });
   }
 
-  private sweepLater(marker: string): void {
-    this.unswept.add(marker);
-    this.sweepTimer ??= setTimeout(() => void this.sweepNow(), SWEEP_DEFER_MS);
-  }
-
-  /** Kills the escaped descendants of every dead instance not swept yet. */
-  private sweepNow(): Promise<void> {
-    if (this.sweepTimer) clearTimeout(this.sweepTimer);
-    this.sweepTimer = null;
-    if (this.unswept.size === 0) return this.sweeping;
-    const markers = new Set(this.unswept);
-    this.unswept.clear();
-    const sweep = killMarkedShared((m) => markers.has(m), 'SIGKILL').then(() => undefined);
-    this.sweeping = Promise.all([this.sweeping, sweep]).then(() => undefined);
-    return this.sweeping;
-  }
-
-  private afterExit(
-    gen: number,
-    code: number | null,
-    signal: string | null,
-    error?: string,
-    processLimitHit: number | null = null,
-  ): void {
-    if (gen !== this.generation || this.proc !== null) return;
+  /** What an exit was, for the healing engine and for people. */
+  private exitFailure(exit: NonNullable<ServiceRunner['lastExit']>): {
+    failure: Failure;
+    lastError: string | null;
+  } {
+    const { code, signal, error } = exit;
     // Killed by the process bound (spawn's watcher): say so rather than "killed by SIGKILL".
     const max = this.spec.limits.processes;
+    const hit = exit.proc.processLimitHit;
     const reason: Reason =
-      processLimitHit !== null && max !== undefined
+      hit !== null && max !== undefined
         ? {
             kind: 'process_limit',
-            message: `ended: ${processLimitHit} processes over the limit of ${max} processes (limits.processes)`,
+            message: `ended: ${hit} processes over the limit of ${max} processes (limits.processes)`,
             signal,
             exitCode: code,
           }
         : exitReason(code, signal, error);
-    this.lastError = error ?? (code === 0 && !signal ? null : reason.message);
-    const failure: Failure = error
-      ? { kind: 'start_failed', reason }
-      : { kind: 'exit', code, signal, reason };
-    this.fail(failure);
-  }
-
-  /** Feeds a failure of the current instance to the healing engine and carries out its decision. */
-  private fail(failure: Failure): void {
-    if (this.desired === 'down') return;
-    if (!(failure.kind === 'exit' && failure.code === 0 && !failure.signal)) {
-      this.failedSinceUp = true;
-    }
-    if (this.external) return; // Vigil does not own its process: health says it all
-    const outcome = onFailure(
-      this.policy,
-      this.healing,
-      failure,
-      this.ctx.clock.now(),
-      this.ctx.random,
-    );
-    this.healing = outcome.state;
-    this.timers.stable?.cancel();
-    this.timers.stable = null;
-    this.notes(outcome.notes, failure.reason);
-    void this.apply(outcome.decision, failure);
-  }
-
-  private async apply(decision: Decision, failure: Failure): Promise<void> {
-    const reason = failure.reason;
-    switch (decision.do) {
-      case 'complete':
-        this.setLifecycle('completed', reason);
-        return;
-      case 'none':
-        if (failure.kind === 'unhealthy') return; // keeps running unhealthy: policy says leave it
-        if (failure.kind === 'exit' && failure.code === 0 && !failure.signal) {
-          this.setLifecycle('stopped', reason);
-        } else {
-          this.setLifecycle('failed', { ...reason, detail: decision.why });
-        }
-        return;
-      case 'quarantine':
-      case 'give_up': {
-        // The end of the ladder: held down (quarantine) or left down (recovery `degraded`).
-        await this.killForRecovery('graceful', reason);
-        this.desired = 'down';
-        const why = { ...reason, message: decision.reason };
-        this.healingEvent(decision.do, why);
-        this.setLifecycle(decision.do === 'quarantine' ? 'quarantined' : 'failed', why);
-        return;
-      }
-      case 'stack_restart':
-      case 'restart': {
-        await this.killForRecovery(decision.do === 'restart' ? decision.mode : 'graceful', reason);
-        if (this.desired === 'down') return;
-        this.healingEvent('restart_scheduled', reason, {
-          attempt: decision.attempt,
-          ...(decision.do === 'restart' ? { rung: decision.rung } : {}),
-          delayMs: decision.delayMs,
-        });
-        this.nextAttemptAtMono = this.ctx.clock.now() + decision.delayMs;
-        this.setLifecycle('backoff', reason);
-        this.timers.backoff?.cancel();
-        this.timers.backoff = this.ctx.clock.setTimeout(() => {
-          this.timers.backoff = null;
-          if (this.desired !== 'up' || this.lifecycle !== 'backoff') return;
-          if (decision.do === 'stack_restart') {
-            this.healingEvent('stack_restart', reason, { attempt: decision.attempt });
-            this.ctx.restartStack({
-              kind: 'stack_restart',
-              message: `stack restart after ${this.name} failed: ${reason.message}`,
-            });
-            return;
-          }
-          this.performRestart(decision, reason);
-        }, decision.delayMs);
-        return;
-      }
-    }
-  }
-
-  /** Stops a still-running instance before a restart or quarantine (unhealthy, timeouts). */
-  private async killForRecovery(
-    mode: 'immediate' | 'graceful' | 'dependencies',
-    why?: Reason,
-  ): Promise<void> {
-    const stopping: Reason = {
-      ...(why ?? { kind: 'probe' }),
-      message: `stopping the failing instance: ${why?.message ?? 'unhealthy'}`,
+    return {
+      failure: error ? { kind: 'start_failed', reason } : { kind: 'exit', code, signal, reason },
+      lastError: error ?? (code === 0 && !signal ? null : reason.message),
     };
-    if (mode === 'immediate') await this.stopInstance(stopping, 'SIGKILL', 0);
-    else await this.stopInstance(stopping);
+  }
+
+  /** The machine's `fail` effect: the healing engine decides, the machine is told. */
+  private judge(gen: number, failure: Failure, lastError: string | null): void {
+    this.lastError = lastError;
+    if (!isCleanExit(failure)) this.failedSinceUp = true;
+    let decision: Decision;
+    try {
+      const outcome = onFailure(
+        this.policy,
+        this.healing,
+        failure,
+        this.ctx.clock.now(),
+        this.ctx.random,
+      );
+      this.healing = outcome.state;
+      this.cancelStable();
+      this.notes(outcome.notes, failure.reason);
+      decision = outcome.decision;
+    } catch (err) {
+      decision = { do: 'none', why: `the healing engine failed: ${String(err)}` };
+    }
+    void this.dispatch({ type: 'decided', generation: gen, decision, stop: this.stopParams() });
   }
 
   /**
-   * Stops the live instance, if any: its exit is expected (no healing), the monitor ends, the
-   * service shows `stopping` until the whole group is gone.
+   * The machine's `stop` effect: the live instance's monitor ends and its group is stopped; its
+   * exit is expected (no healing). Answers `stopped` once the whole group is gone.
+   *
+   * An instance behind a balancer (a replica, or a failover backup) stopped for failing
+   * (`recovery`) is drained first (up to
+   * `stop.timeout`): it failed its probe, but requests already sent to it may still be answered,
+   * and a SIGKILL would cut them off. Its probes stop before the drain, so a passing one cannot
+   * put it back in the pool meanwhile. Should it exit by itself during the drain, that exit ends
+   * the stop (the decision that asked for it, a backoff or a hold, follows).
    */
-  private async stopInstance(
-    reason: Reason,
-    signal: NodeJS.Signals = this.spec.stop.signal as NodeJS.Signals,
-    timeoutMs: number = this.spec.stop.timeoutMs,
-    onSlow?: (ms: number) => void,
-  ): Promise<void> {
-    const proc = this.proc;
-    if (!proc) return;
-    const gen = this.generation;
-    this.stoppingGen = gen;
+  private async stopProcess(gen: number, stop: StopParams, recovery: boolean): Promise<void> {
     this.monitor?.stop();
     this.monitor = null;
-    this.setLifecycle('stopping', reason);
-    await stopService(proc, signal, timeoutMs, onSlow ? { onSlow } : {});
-    this.afterStopped(proc, gen);
-  }
-
-  private afterStopped(proc: ServiceProcess, gen: number): void {
-    if (this.proc === proc && this.generation === gen) {
-      this.proc = null;
-      this.ctx.recordProcess({ forget: proc.pid });
+    const drain =
+      this.instance?.drain ??
+      (this.ctx.drainBackup ? (ms: number) => this.ctx.drainBackup!(this.name, ms) : null);
+    if (recovery && this.proc && gen === this.generation && drain) {
+      try {
+        await drain(this.spec.stop.timeoutMs);
+      } catch (err) {
+        this.ctx.logger.warn(`${this.name}: draining: ${String(err)}`);
+      }
     }
-    this.timers.startup?.cancel();
-    this.timers.startup = null;
-    this.freeGate();
+    const proc = this.proc;
+    if (proc && gen === this.generation) {
+      const onSlow = this.onSlow;
+      try {
+        await this.launcher.stop(proc, stop.signal, stop.timeoutMs, onSlow ? { onSlow } : {});
+      } catch (err) {
+        this.ctx.logger.warn(`${this.name}: stopping: ${String(err)}`);
+      }
+      if (this.proc === proc && this.generation === gen) {
+        this.proc = null;
+        this.ctx.recordProcess({ forget: proc.pid });
+      }
+      this.freeGate();
+    }
+    await this.dispatch({ type: 'stopped', generation: gen });
   }
 
-  private performRestart(decision: Extract<Decision, { do: 'restart' }>, reason: Reason): void {
+  /** The machine's `restart` effect: a restart attempt begins (the `start` effect follows). */
+  private beginRestart(reason: Reason, decision: RestartDecision | null): void {
+    this.restartCount += 1;
+    this.lastRestart = { ts: this.ctx.clock.wallNow(), reason };
+    if (decision === null) {
+      // A dependent's recovery brought the attempt forward.
+      this.healingEvent('restart', reason);
+      return;
+    }
     if (decision.breakerTrial) {
       const step = onTrialStarted(this.healing, this.ctx.clock.now());
       this.healing = step.state;
@@ -943,11 +1032,6 @@ export class ServiceRunner {
         : decision.mode === 'graceful'
           ? 'graceful_restart'
           : 'dependency_restart';
-    const why: Reason = decision.breakerTrial
-      ? { ...reason, kind: 'breaker_trial', message: `breaker trial after: ${reason.message}` }
-      : reason;
-    this.restartCount += 1;
-    this.lastRestart = { ts: this.ctx.clock.wallNow(), reason: why };
     if (decision.mode === 'dependencies') {
       for (const dep of this.spec.dependsOn) {
         const facts = this.ctx.lookup(dep.name);
@@ -966,90 +1050,21 @@ export class ServiceRunner {
         }
       }
     }
-    this.healingEvent(action, why, {
+    this.healingEvent(action, reason, {
       attempt: decision.attempt,
       rung: decision.rung,
       delayMs: decision.delayMs,
     });
     this.pending = decision;
-    void this.tryStart(why);
   }
 
-  // ─── registered (external) services ────────────────────────────────────────────────────────
-
-  /** Marks this runner as a self-registered service reached at `url`. */
-  setExternal(ext: { url: string; healthPath: string | null; intervalMs: number }): void {
-    this.external = { ...ext, lastBeatMono: this.ctx.clock.now() };
-  }
-
-  heartbeat(): void {
-    if (!this.external)
-      throw new VigilError('CONFLICT', `${this.name} is not a registered service`);
-    this.external.lastBeatMono = this.ctx.clock.now();
-  }
-
-  private startExternal(reason: Reason): void {
-    const ext = this.external!;
-    this.monitor?.stop();
-    const gen = ++this.generation;
-    this.desired = 'up';
-    this.counters = initialCounters;
-    this.spawnedAtMono = this.ctx.clock.now();
-    this.startedAtWall = this.ctx.clock.wallNow();
-    this.setLifecycle('starting', reason);
-    const http = ext.healthPath !== null ? createProbeRunner(this.spec.health.probe) : null;
-    const noEnv = { cwd: this.spec.cwd, env: {}, isAlive: () => true, logMatched: () => false };
-    this.monitor = new HealthMonitor({
-      spec: this.spec.health,
-      clock: this.ctx.clock,
-      cadence: this.ctx.cadence,
-      startedAtMono: this.spawnedAtMono,
-      run: async () => {
-        const since = this.ctx.clock.now() - ext.lastBeatMono;
-        if (since > 2 * ext.intervalMs) {
-          return {
-            ok: false,
-            timedOut: true,
-            latencyMs: 0,
-            probe: 'process',
-            detail: `missed heartbeats: last one ${formatDuration(since)} ago (every ${formatDuration(ext.intervalMs)} expected)`,
-            ts: this.ctx.clock.wallNow(),
-          };
-        }
-        if (http) return http.run(this.spec.health.timeoutMs, noEnv);
-        return {
-          ok: true,
-          timedOut: false,
-          latencyMs: 0,
-          probe: 'process',
-          detail: `heartbeat ${formatDuration(since)} ago`,
-          ts: this.ctx.clock.wallNow(),
-        };
-      },
-      onResult: (result) => this.onProbe(gen, result),
+  /** The machine's `stack_restart` effect (recovery `stack_restart`). */
+  private stackRestart(reason: Reason, decision: StackRestartDecision): void {
+    this.healingEvent('stack_restart', reason, { attempt: decision.attempt });
+    this.ctx.restartStack({
+      kind: 'stack_restart',
+      message: `stack restart after ${this.name} failed: ${reason.message}`,
     });
-    this.monitor.start();
-  }
-
-  /** A registered service leaves (deregistration): Vigil stops watching it, for good. */
-  leave(reason: Reason): void {
-    if (!this.external) {
-      throw new VigilError('CONFLICT', `${this.name} is not a registered service`);
-    }
-    this.monitor?.stop();
-    this.monitor = null;
-    this.desired = 'down';
-    this.stoppedByUser = true;
-    this.setLifecycle('stopped', reason);
-  }
-
-  private refuseExternal(what: string): void {
-    if (this.external) {
-      throw new VigilError(
-        'CONFLICT',
-        `${this.name} registered itself over the API: Vigil does not ${what} its process`,
-      );
-    }
   }
 
   // ─── operations (serialised) ──────────────────────────────────────────────────────────────
@@ -1059,22 +1074,6 @@ export class ServiceRunner {
     reason: Reason,
     opts: { byUser?: boolean; signal?: NodeJS.Signals; onSlow?: (ms: number) => void } = {},
   ): Promise<void> {
-    if (this.external) {
-      // A shutdown or removal stops watching it; a person asking to stop it gets a clear refusal.
-      if (reason.kind !== 'shutdown' && reason.kind !== 'config_change') {
-        return Promise.reject(
-          new VigilError(
-            'CONFLICT',
-            `${this.name} registered itself over the API: Vigil does not stop its process`,
-          ),
-        );
-      }
-      this.monitor?.stop();
-      this.monitor = null;
-      this.desired = 'down';
-      this.setLifecycle('stopped', reason);
-      return Promise.resolve();
-    }
     return this.ops.run(() => this.doStop(reason, opts));
   }
 
@@ -1082,34 +1081,27 @@ export class ServiceRunner {
     reason: Reason,
     opts: { byUser?: boolean; signal?: NodeJS.Signals; onSlow?: (ms: number) => void },
   ): Promise<void> {
-    this.desired = 'down';
-    if (opts.byUser !== false) this.stoppedByUser = true;
     this.pending = null;
-    this.cancelTimers();
-    await this.stopInstance(
+    this.cancelStable();
+    this.onSlow = opts.onSlow;
+    const stopping = this.dispatch({
+      type: 'stop_requested',
       reason,
-      opts.signal ?? (this.spec.stop.signal as NodeJS.Signals),
-      this.spec.stop.timeoutMs,
-      opts.onSlow,
-    );
+      byUser: opts.byUser !== false,
+      stop: this.stopParams(opts.signal),
+    });
+    this.onSlow = undefined;
+    await stopping;
     // Descendants that left the process group (setsid) still carry their instance's marker: one
     // scan by the service's prefix covers every instance, the pending sweeps included.
-    if (this.sweepTimer) clearTimeout(this.sweepTimer);
-    this.sweepTimer = null;
-    this.unswept.clear();
-    await Promise.all([
-      this.sweeping,
-      killMarkedShared((m) => m.startsWith(this.marker), 'SIGKILL'),
-    ]);
-    if (this.lifecycle !== 'quarantined' && this.lifecycle !== 'completed')
-      this.setLifecycle('stopped', reason);
-    else this.trackReadiness();
+    await this.sweeper.all(this.marker);
+    await this.dispatch({ type: 'stop_finished', reason });
+    this.trackReadiness();
   }
 
   /** Starts a stopped service (manual). */
   start(reason: Reason): Promise<void> {
     return this.ops.run(async () => {
-      this.refuseExternal('start');
       if (refusesStart(this.lifecycle)) {
         throw new VigilError(
           'QUARANTINED',
@@ -1117,24 +1109,14 @@ export class ServiceRunner {
         );
       }
       if (this.proc || this.lifecycle === 'starting' || this.lifecycle === 'running') return;
-      this.cancelTimers();
+      this.cancelStable();
       this.beginUpCycle();
-      this.desired = 'up';
-      this.stoppedByUser = false;
-      await this.tryStart(reason);
+      await this.dispatch({ type: 'start_requested', reason });
     });
   }
 
   /** Restarts now (manual, config change, dependency recovery). Joins a restart already queued. */
   restart(reason: Reason, opts: { force?: boolean } = {}): Promise<void> {
-    if (this.external) {
-      return Promise.reject(
-        new VigilError(
-          'CONFLICT',
-          `${this.name} registered itself over the API: Vigil does not restart its process`,
-        ),
-      );
-    }
     const outcome = manualRestart(this.healing, opts.force ?? false);
     if (!outcome.allowed) {
       return Promise.reject(
@@ -1154,18 +1136,15 @@ export class ServiceRunner {
           ...reason,
           message: `quarantine cleared by forced restart (${reason.message})`,
         });
-      this.cancelTimers();
+      this.cancelStable();
       this.pending = null;
-      await this.stopInstance(reason);
+      await this.dispatch({ type: 'restart_requested', reason, stop: this.stopParams() });
       this.restartCount += 1;
       this.lastRestart = { ts: this.ctx.clock.wallNow(), reason };
       this.healingEvent('restart', reason, { attempt: 0 });
       this.failedSinceUp = false;
-      this.desired = 'up';
-      this.stoppedByUser = false;
       this.upRequestedAtMono = this.ctx.clock.now();
-      if (this.lifecycle !== 'stopped') this.setLifecycle('stopped', reason);
-      await this.tryStart(reason);
+      await this.dispatch({ type: 'relaunch', reason });
     });
     this.queuedRestart = run;
     return run;
@@ -1174,20 +1153,16 @@ export class ServiceRunner {
   /** Holds the service down until released. */
   quarantine(reason: Reason): Promise<void> {
     return this.ops.run(async () => {
-      this.refuseExternal('quarantine');
       this.healing = quarantineState(this.healing, reason.message, this.ctx.clock.now());
-      this.desired = 'down';
-      this.cancelTimers();
-      await this.stopInstance(reason);
-      this.healingEvent('quarantine', reason);
-      this.setLifecycle('quarantined', reason);
+      this.cancelStable();
+      this.pending = null;
+      await this.dispatch({ type: 'quarantine_requested', reason, stop: this.stopParams() });
     });
   }
 
   /** Clears quarantine (or a give-up) and brings the service back. */
   release(reason: Reason): Promise<void> {
     return this.ops.run(async () => {
-      this.refuseExternal('release');
       if (
         refusesRelease({
           lifecycle: this.lifecycle,
@@ -1205,10 +1180,7 @@ export class ServiceRunner {
       this.lastError = null;
       this.failedSinceUp = false;
       this.upRequestedAtMono = this.ctx.clock.now();
-      this.setLifecycle('stopped', reason);
-      this.desired = 'up';
-      this.stoppedByUser = false;
-      await this.tryStart(reason);
+      await this.dispatch({ type: 'relaunch', reason });
     });
   }
 
@@ -1216,13 +1188,8 @@ export class ServiceRunner {
   restartForRecovery(reason: Reason): void {
     if (this.lifecycle === 'quarantined') return;
     if (this.lifecycle === 'backoff') {
-      // Already on its way back: bring the attempt forward.
-      this.timers.backoff?.cancel();
-      this.timers.backoff = null;
-      this.restartCount += 1;
-      this.lastRestart = { ts: this.ctx.clock.wallNow(), reason };
-      this.healingEvent('restart', reason);
-      void this.tryStart(reason);
+      // Already on its way back: bring the attempt forward (if it is not under way already).
+      void this.dispatch({ type: 'retry_now', reason });
       return;
     }
     void this.restart(reason, { force: false }).catch(() => undefined);
@@ -1245,35 +1212,31 @@ export class ServiceRunner {
         const why: Reason = { kind: 'memory_limit', message: verdict.message };
         this.healingEvent('limit_exceeded', why);
         this.lastError = verdict.message;
-        this.fail({ kind: 'unhealthy', reason: why });
+        void this.dispatch({ type: 'limit_exceeded', generation: this.generation, reason: why });
         return;
       }
-      case 'processes':
+      case 'processes': {
         this.healingEvent('limit_exceeded', { kind: 'process_limit', message: verdict.message });
+        const marker = this.proc.marker;
         this.proc.signalGroup('SIGKILL');
-        killMarked(this.proc.marker, 'SIGKILL');
+        void this.launcher.sweep((m) => m === marker);
         return;
+      }
       case 'cpu':
         this.healingEvent('recommendation', { kind: 'probe', message: verdict.message });
         return;
     }
   }
 
-  private cancelTimers(): void {
-    for (const key of Object.keys(this.timers) as (keyof Timers)[]) {
-      if (key === 'overdue') continue;
-      this.timers[key]?.cancel();
-      this.timers[key] = null;
-    }
-    this.nextAttemptAtMono = null;
-  }
-
   /** Final: stop timers and close files (the process must already be stopped). */
   dispose(): void {
     this.disposed = true;
-    void this.sweepNow();
-    this.cancelTimers();
-    this.timers.overdue?.cancel();
+    void this.sweeper.now();
+    for (const key of Object.keys(this.timers) as (keyof Timers)[]) {
+      this.timers[key]?.cancel();
+      this.timers[key] = null;
+    }
+    this.readiness.cancel();
     this.monitor?.stop();
     this.freeGate();
     // A shared log belongs to the replicated service, which closes it.

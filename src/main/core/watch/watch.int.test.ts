@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { HealingEvent, VigilEvent } from '../../../shared/events.js';
 import { loadStack } from '../config/index.js';
 import { Supervisor } from '../supervisor.js';
-import { createApi } from '../api.js';
+import { createApi } from '../../api/api.js';
 import { LOOP_QUICK_MS, LOOP_RESTARTS } from './batch.js';
 import { EventLog, tempStack, type TempStack } from '../testing/fixtures.js';
 

@@ -8,7 +8,15 @@
  */
 import type { CallContext, CommandName, VigilApi } from '../../../shared/contract.js';
 import { VigilError } from '../../../shared/errors.js';
-import type { HealthEvent, LogEvent, ServiceEvent, VigilEvent } from '../../../shared/events.js';
+import type {
+  HealingAction,
+  HealingEvent,
+  HealthEvent,
+  LogEvent,
+  ServiceEvent,
+  StatusEvent,
+  VigilEvent,
+} from '../../../shared/events.js';
 import { displayStatus, type Health, type Lifecycle } from '../../../shared/model.js';
 import type {
   ActionResponse,
@@ -183,6 +191,9 @@ export class FakeVigil implements EventSource {
   private readonly listeners = new Set<(ev: VigilEvent) => void>();
   private readonly logs = new Map<string, LogLine[]>();
   private logSeq = 0;
+  /** Healing events recorded with `healingEvent`, oldest first. */
+  private readonly healing: HealingEvent[] = [];
+  private lastStatusEvent: StatusEvent | null = null;
   /** Commands that throw this error instead of answering (to test error paths). */
   readonly failures = new Map<CommandName, unknown>();
   /** Prometheus text served at /metrics. */
@@ -222,8 +233,8 @@ export class FakeVigil implements EventSource {
       success: true,
       system: this.system(),
       services: [...this.services.values()],
-      recent_healing: [],
-      last_status_event: null,
+      recent_healing: this.healing.slice(-20).reverse(),
+      last_status_event: this.lastStatusEvent,
     };
   }
 
@@ -299,6 +310,41 @@ export class FakeVigil implements EventSource {
       consecutiveFailures: ok ? 0 : 1,
       consecutiveSuccesses: ok ? 1 : 0,
     };
+    this.emit(ev);
+    return ev;
+  }
+
+  /** Records a healing event (getHealingHistory and the snapshot show it) and emits it. */
+  healingEvent(
+    service: string,
+    action: HealingAction,
+    extra: Partial<Omit<HealingEvent, 'type' | 'service' | 'action'>> = {},
+  ): HealingEvent {
+    const ev: HealingEvent = {
+      type: 'healing_event',
+      ts: FAKE_START + this.healing.length + 1,
+      service,
+      action,
+      reason: { kind: 'manual', message: `${action} of ${service}`, by: 'api' },
+      attempt: 1,
+      generation: 1,
+      ...extra,
+    };
+    this.healing.push(ev);
+    this.emit(ev);
+    return ev;
+  }
+
+  /** Records a whole-system event (the snapshot's `last_status_event`) and emits it. */
+  statusEvent(extra: Partial<Omit<StatusEvent, 'type'>> = {}): StatusEvent {
+    const ev: StatusEvent = {
+      type: 'status_update',
+      ts: FAKE_START,
+      system: 'healthy',
+      message: 'all services are healthy',
+      ...extra,
+    };
+    this.lastStatusEvent = ev;
     this.emit(ev);
     return ev;
   }
@@ -407,19 +453,54 @@ export class FakeVigil implements EventSource {
       getService: async (input, ctx) => {
         record('getService', input, ctx);
         const s = this.service(input.name);
-        return { ...s, spec: { name: s.name }, health_history: [], log_file: null };
+        return {
+          ...s,
+          spec: { name: s.name },
+          health_history: s.last_check ? [s.last_check] : [],
+          log_file: null,
+        };
       },
       getServiceHistory: async (input, ctx) => {
         record('getServiceHistory', input, ctx);
-        this.service(input.name);
+        const s = this.service(input.name);
+        const probe = s.last_check;
         return {
           success: true,
           service: input.name,
           since: FAKE_START,
           until: FAKE_START + 3_600_000,
-          health: [],
-          resources: [],
-          restarts: [],
+          health: probe
+            ? [
+                {
+                  ts: probe.ts,
+                  count: 1,
+                  ok: probe.ok ? 1 : 0,
+                  failed: probe.ok ? 0 : 1,
+                  timed_out: probe.timedOut ? 1 : 0,
+                  latency_avg_ms: probe.latencyMs,
+                  latency_max_ms: probe.latencyMs,
+                },
+              ]
+            : [],
+          resources:
+            s.metrics.cpu_percent !== null || s.metrics.rss_bytes !== null
+              ? [
+                  {
+                    ts: FAKE_START,
+                    cpu_percent: s.metrics.cpu_percent,
+                    rss_bytes: s.metrics.rss_bytes,
+                  },
+                ]
+              : [],
+          restarts: this.healing
+            .filter(
+              (e) =>
+                e.service === input.name &&
+                (e.action === 'restart' ||
+                  e.action === 'graceful_restart' ||
+                  e.action === 'dependency_restart'),
+            )
+            .map((e) => ({ ts: e.ts, reason: e.reason, action: e.action })),
         };
       },
       getHealthStatus: async (input, ctx) => {
@@ -455,27 +536,49 @@ export class FakeVigil implements EventSource {
       },
       getDependencies: async (input, ctx) => {
         record('getDependencies', input, ctx);
-        const names = [...this.services.keys()];
+        const services = [...this.services.values()];
+        const names = services.map((s) => s.name);
         return {
           success: true,
-          nodes: [...this.services.values()].map((s) => ({
+          nodes: services.map((s) => ({
             name: s.name,
             phase: s.phase,
             status: s.status,
             required: s.required,
           })),
-          edges: [],
+          edges: services.flatMap((s) =>
+            [...s.dependencies.required, ...s.dependencies.optional].map((dep) => ({
+              from: dep,
+              to: s.name,
+              condition: s.dependencies.conditions[dep] ?? 'healthy',
+              optional: s.dependencies.optional.includes(dep),
+            })),
+          ),
           phases: [names],
           startup_order: names,
           shutdown_order: [...names].reverse(),
-          dependencies: {},
+          dependencies: Object.fromEntries(
+            services.map((s) => [
+              s.name,
+              {
+                dependencies: s.dependencies.required,
+                optional_dependencies: s.dependencies.optional,
+                dependents: s.dependencies.dependents,
+                layer: s.dependencies.layer,
+              },
+            ]),
+          ),
           visualization: names.join('\n'),
         };
       },
       getHealingHistory: async (input, ctx) => {
         record('getHealingHistory', input, ctx);
         if (input.service !== undefined) this.service(input.service);
-        return { success: true, events: [] };
+        const events = this.healing
+          .filter((e) => input.service === undefined || e.service === input.service)
+          .reverse()
+          .slice(0, input.limit ?? 100);
+        return { success: true, events };
       },
       restartService: async (input, ctx) => {
         record('restartService', input, ctx);
@@ -551,6 +654,7 @@ export class FakeVigil implements EventSource {
       getStats: async (input, ctx) => {
         record('getStats', input, ctx);
         const n = this.services.size;
+        const restarts = [...this.services.values()].reduce((a, s) => a + s.restart_count, 0);
         return {
           success: true,
           metrics: {
@@ -561,14 +665,26 @@ export class FakeVigil implements EventSource {
             failed_services: 0,
             stopped_services: 0,
             quarantined_services: 0,
-            total_restarts: 0,
+            total_restarts: restarts,
             is_ready: true,
             initialized: true,
             uptime_ms: 1000,
             mttr_ms: null,
             uptime_percentage: { '1h': 100, '24h': 100, '7d': 100 },
           },
-          service_details: {},
+          service_details: Object.fromEntries(
+            [...this.services.values()].map((s) => [
+              s.name,
+              {
+                restarts: s.restart_count,
+                mttr_ms: null,
+                longest_outage_ms: 0,
+                uptime_percentage: { '1h': 100, '24h': 100, '7d': 100 },
+                breaker_trips: s.breaker.trips,
+                quarantines: 0,
+              },
+            ]),
+          ),
         };
       },
       getLogs: async (input, ctx) => {
@@ -584,7 +700,7 @@ export class FakeVigil implements EventSource {
           success: true,
           service: input.name,
           lines,
-          last_seq: all.length > 0 ? all[all.length - 1]!.seq : (input.since ?? 0),
+          last_seq: lines.length > 0 ? lines[lines.length - 1]!.seq : (input.since ?? 0),
           file: null,
         };
       },

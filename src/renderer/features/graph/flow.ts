@@ -7,6 +7,7 @@ import type { Edge, Node } from '@xyflow/react';
 import type { DisplayStatus, Health, Lifecycle } from '../../../shared/model.js';
 import type { ServiceView } from '../../../shared/views.js';
 import { notReadyText, startedWithoutText } from '../../../shared/notes.js';
+import { encodeStrip, instanceStrip } from '../services/replicas.js';
 import { healthTone, statusTone, type Tone } from './colors.js';
 import {
   NODE_HEIGHT,
@@ -46,6 +47,12 @@ export interface ServiceNodeData extends Record<string, unknown> {
   readonly dimmed: boolean;
   /** Where edges enter and leave: sides for left-to-right, top and bottom otherwise. */
   readonly direction: Direction;
+  /** A replicated service: "ready/desired" ("2/3"); empty otherwise. */
+  readonly instances: string;
+  /** How the count reads: all ready, some not, fewer than `min_ready`. */
+  readonly instancesTone: Tone;
+  /** Its instances' statuses as one string (see `encodeStrip`); empty when not replicated. */
+  readonly strip: string;
 }
 
 export type ServiceFlowNode = Node<ServiceNodeData, typeof SERVICE_NODE_TYPE>;
@@ -161,6 +168,15 @@ export function nodeData(
     selected,
     dimmed,
     direction,
+    instances: s.replicas ? `${s.replicas.ready}/${s.replicas.desired}` : '',
+    instancesTone: !s.replicas
+      ? 'off'
+      : s.replicas.ready < Math.max(1, s.replicas.min_ready)
+        ? 'bad'
+        : s.replicas.ready < s.replicas.desired
+          ? 'warn'
+          : 'ok',
+    strip: s.replicas ? encodeStrip(instanceStrip(s.replicas)) : '',
   };
 }
 

@@ -10,6 +10,7 @@ import {
   describeHealing,
   filterHealing,
   healingTone,
+  serviceOf,
 } from './timeline.js';
 
 /** Entries rendered at once; the filter narrows the rest down. */
@@ -95,7 +96,8 @@ export function Timeline() {
                 className="vg-link"
                 onClick={() => {
                   store.getState().setView('graph');
-                  store.getState().openPanel(e.service);
+                  // an instance's event (`api#1`) opens its service's panel
+                  store.getState().openPanel(serviceOf(e));
                 }}
               >
                 {e.service}

@@ -1,11 +1,12 @@
 /**
  * Live logs of one service: read from its ring by checkpoint on animation frames (never one render
  * per line), virtualised, with ANSI colours, search and a follow toggle. Every line is rendered as
- * text nodes.
+ * text nodes. A replicated service's lines are merged, each with its instance (`[api#1]`), and
+ * can be narrowed to one instance.
  */
 import { memo, useCallback, useEffect, useMemo, useRef, useState, type CSSProperties } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useDeps } from '../../app/context.js';
+import { useDeps, useVigil } from '../../app/context.js';
 import { formatClock } from '../../app/format.js';
 import { searchRing, type LogEntry } from '../../logs/ring.js';
 import { ansiRuns } from './ansi.js';
@@ -39,6 +40,20 @@ export const LogText = memo(function LogText(props: { line: string }) {
   );
 });
 
+/**
+ * A hue per instance index, so that the merged lines of one instance are easy to follow: from
+ * cyan to violet, away from the reds, ambers and greens that mean a status.
+ */
+export function instanceHue(id: string): number {
+  const n = Number(id.slice(id.lastIndexOf('#') + 1));
+  return Number.isInteger(n) && n >= 0 ? 185 + ((n * 47) % 120) : 210;
+}
+
+/** The instance filter as the view applies it: only one of this service's instances counts. */
+export function instanceFilterFor(service: string, logInstance: string | null): string | null {
+  return logInstance !== null && logInstance.startsWith(`${service}#`) ? logInstance : null;
+}
+
 export const LogRow = memo(function LogRow(props: {
   entry: LogEntry;
   index: number;
@@ -55,6 +70,14 @@ export const LogRow = memo(function LogRow(props: {
       data-seq={e.seq}
     >
       <span className="vg-log-time">{formatClock(e.ts)}</span>
+      {e.instance !== undefined ? (
+        <span
+          className="vg-log-instance"
+          style={{ '--hue': instanceHue(e.instance) } as CSSProperties}
+        >
+          [{e.instance}]
+        </span>
+      ) : null}
       <LogText line={e.line} />
     </div>
   );
@@ -64,12 +87,17 @@ export function LogView(props: {
   name: string;
   searchRef?: React.RefObject<HTMLInputElement | null>;
 }) {
-  const { logs, controller } = useDeps();
+  const { logs, controller, store } = useDeps();
   const ring = logs.ring(props.name);
+  const instanceList = useVigil(
+    (st) => st.services[props.name]?.replicas?.instances.map((i) => i.id).join('\n') ?? '',
+  );
+  const instances = useMemo(() => (instanceList ? instanceList.split('\n') : []), [instanceList]);
+  const instance = useVigil((st) => instanceFilterFor(props.name, st.logInstance));
   const [query, setQuery] = useState('');
   const [follow, setFollow] = useState(true);
   const [checkpoint, setCheckpoint] = useState(ring.version);
-  const [matches, setMatches] = useState<LogEntry[]>(() => searchRing(ring, ''));
+  const [matches, setMatches] = useState<LogEntry[]>(() => searchRing(ring, '', instance));
   const scroller = useRef<HTMLDivElement>(null);
   const lastSearch = useRef(0);
 
@@ -86,6 +114,7 @@ export function LogView(props: {
       if (!alive) return;
       const now = performance.now();
       const changed = ring.version !== seen;
+      // a new query or instance filter restarts this effect: its first tick searches again
       const queryChanged = query !== seenQuery;
       if (
         queryChanged ||
@@ -94,7 +123,7 @@ export function LogView(props: {
         seen = ring.version;
         seenQuery = query;
         lastSearch.current = now;
-        setMatches(searchRing(ring, query));
+        setMatches(searchRing(ring, query, instance));
         setCheckpoint(ring.version);
       }
       requestAnimationFrame(tick);
@@ -103,7 +132,7 @@ export function LogView(props: {
     return () => {
       alive = false;
     };
-  }, [ring, query]);
+  }, [ring, query, instance]);
 
   const virtualizer = useVirtualizer({
     count: matches.length,
@@ -127,10 +156,12 @@ export function LogView(props: {
   const dropped = ring.dropped;
   const summary = useMemo(() => {
     const lines = (n: number) => `${n} line${n === 1 ? '' : 's'}`;
-    const parts = [query ? `${matches.length} of ${lines(total)} match` : lines(total)];
+    const parts = [
+      query || instance !== null ? `${matches.length} of ${lines(total)} match` : lines(total),
+    ];
     if (dropped > 0) parts.push(`${dropped} older dropped`);
     return parts.join(' · ');
-  }, [query, matches.length, total, dropped]);
+  }, [query, instance, matches.length, total, dropped]);
 
   return (
     <section className="vg-logs" aria-label={`Logs of ${props.name}`}>
@@ -144,6 +175,25 @@ export function LogView(props: {
           value={query}
           onChange={(e) => setQuery(e.target.value)}
         />
+        {instances.length > 0 ? (
+          <select
+            className="vg-input vg-logs-instance"
+            aria-label="Instance"
+            value={instance ?? ''}
+            onChange={(e) => store.getState().setLogInstance(e.target.value || null)}
+            data-testid="log-instance-filter"
+          >
+            <option value="">All instances</option>
+            {instances.map((id) => (
+              <option key={id} value={id}>
+                {id}
+              </option>
+            ))}
+            {instance !== null && !instances.includes(instance) ? (
+              <option value={instance}>{instance} (gone)</option>
+            ) : null}
+          </select>
+        ) : null}
         <label className="vg-toggle">
           <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} />
           Follow
@@ -159,6 +209,8 @@ export function LogView(props: {
       >
         {total === 0 ? (
           <p className="vg-note vg-logs-empty">No output from {props.name} yet.</p>
+        ) : matches.length === 0 && instance !== null && !query ? (
+          <p className="vg-note vg-logs-empty">No output from {instance} yet.</p>
         ) : null}
         <div style={{ height: virtualizer.getTotalSize(), position: 'relative', width: '100%' }}>
           {items.map((item) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { ansiRuns, stripAnsi } from './ansi.js';
-import { LogRow, LogText } from './LogView.js';
+import { LogRow, LogText, instanceFilterFor, instanceHue } from './LogView.js';
 
 describe('ansiRuns', () => {
   it('returns one plain run for a line without escape codes', () => {
@@ -61,5 +61,47 @@ describe('log lines render as text, never as HTML', () => {
     expect(html).toContain('is-stderr');
     expect(html).toContain('data-seq="7"');
     expect(html).toContain('boom');
+  });
+});
+
+describe('the merged logs of a replicated service', () => {
+  const at = Date.UTC(2026, 0, 1, 10, 0, 0);
+
+  it('prefixes each line with its instance', () => {
+    const html = renderToStaticMarkup(
+      <LogRow
+        entry={{ seq: 3, ts: at, stream: 'stdout', line: 'GET /orders 200', instance: 'api#1' }}
+        index={0}
+        start={0}
+      />,
+    );
+    expect(html).toMatch(
+      /class="vg-log-instance"[^>]*>\[(?:<!-- -->)?api#1(?:<!-- -->)?\]<\/span>/,
+    );
+    expect(html.indexOf('api#1')).toBeLessThan(html.indexOf('GET /orders 200'));
+  });
+
+  it('a plain service has no prefix', () => {
+    const html = renderToStaticMarkup(
+      <LogRow entry={{ seq: 3, ts: at, stream: 'stdout', line: 'ready' }} index={0} start={0} />,
+    );
+    expect(html).not.toContain('vg-log-instance');
+  });
+
+  it("keeps the instance filter only on that instance's service", () => {
+    expect(instanceFilterFor('api', 'api#2')).toBe('api#2');
+    expect(instanceFilterFor('api', null)).toBeNull();
+    expect(instanceFilterFor('web', 'api#2')).toBeNull();
+    // a name that starts like another service's does not match it
+    expect(instanceFilterFor('api', 'api-stub#0')).toBeNull();
+  });
+
+  it('gives instances hues away from the status colours, and neighbours different ones', () => {
+    const hues = Array.from({ length: 20 }, (_, i) => instanceHue(`api#${i}`));
+    for (const h of hues) {
+      expect(h).toBeGreaterThanOrEqual(185);
+      expect(h).toBeLessThan(305);
+    }
+    for (let i = 1; i < hues.length; i++) expect(hues[i]).not.toBe(hues[i - 1]);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The panel of one service: its state, breaker and reasons, the actions that make sense now (with
- * the API's error when one comes back), health and resource charts, and live logs.
+ * the API's error when one comes back), a replicated service's instances, health and resource
+ * charts, and live logs.
  */
 import { useEffect, useRef, useState } from 'react';
 import type { ServiceDetailView, ServiceView, StatsResponse } from '../../../shared/views.js';
@@ -25,6 +26,7 @@ import {
   visibleActions,
   type ServiceAction,
 } from './actions.js';
+import { ReplicasSection } from './ReplicasSection.js';
 
 /** One service's figures from `getStats`. */
 export type ServiceStats = StatsResponse['service_details'][string];
@@ -242,6 +244,8 @@ function Actions(props: { s: ServiceView }) {
   const states = actionStates(props.s, busy);
   const shown = visibleActions(props.s);
   const run = (a: ServiceAction) => void controller.runAction(props.s.name, a);
+  /** Restart replaces a replicated service's instances one at a time. */
+  const rolling = (props.s.replicas?.instances.length ?? 0) > 1;
   if (shown.length === 0) {
     return (
       <p className="vg-note vg-panel-note" data-testid="registered-note">
@@ -257,13 +261,37 @@ function Actions(props: { s: ServiceView }) {
           type="button"
           className={`vg-btn${a === 'restart' ? ' is-primary' : ''}${a === 'quarantine' || a === 'force_restart' ? ' is-danger' : ''}`}
           disabled={!states[a].enabled}
-          title={states[a].enabled ? ACTION_LABEL[a] : states[a].why}
+          title={
+            !states[a].enabled
+              ? states[a].why
+              : a === 'restart' && rolling
+                ? 'Restart: replace the instances one at a time (no request is dropped)'
+                : ACTION_LABEL[a]
+          }
           onClick={() => run(a)}
           data-action={a}
         >
           {ACTION_LABEL[a]}
         </button>
       ))}
+      {rolling ? (
+        <button
+          type="button"
+          className="vg-btn"
+          disabled={!states.restart.enabled}
+          title={
+            states.restart.enabled
+              ? 'Stop every instance, then start them again (not one at a time)'
+              : states.restart.why
+          }
+          onClick={() =>
+            void controller.runReplicaAction(props.s.name, { kind: 'restart_all_at_once' })
+          }
+          data-action="restart_all_at_once"
+        >
+          Restart all at once
+        </button>
+      ) : null}
     </div>
   );
 }
@@ -310,7 +338,11 @@ export function ServicePanel(props: { searchRef: React.RefObject<HTMLInputElemen
   if (name === null || !s) return null;
   const tone = statusTone(s.status);
   return (
-    <aside className="vg-panel" aria-label={`Service ${name}`} data-testid="service-panel">
+    <aside
+      className={`vg-panel${s.replicas ? ' is-wide' : ''}`}
+      aria-label={`Service ${name}`}
+      data-testid="service-panel"
+    >
       <header className="vg-panel-head">
         <div className="vg-panel-title">
           <span className={`vg-dot tone-${tone}`} aria-hidden="true" />
@@ -366,6 +398,7 @@ export function ServicePanel(props: { searchRef: React.RefObject<HTMLInputElemen
       </div>
       {tab === 'overview' ? (
         <div className="vg-panel-body">
+          <ReplicasSection s={s} />
           <Facts s={s} detail={detail} stats={stats} />
           <HealthCharts name={name} />
         </div>
