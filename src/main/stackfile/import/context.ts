@@ -9,6 +9,8 @@ export interface ConvertContext {
   readonly fs: FsView;
   /** The environment `${VAR}` references resolve from when checking paths (process env). */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** CPU cores, for counts that depend on them (PM2 `instances: max`). */
+  readonly cpus: number;
 }
 
 export const realFs: FsView = {

@@ -57,7 +57,7 @@ describe('PM2 ecosystem.config.js', () => {
 
   it('is evaluated in a child process; printed output, functions and deploy do not get in the way', () => {
     const dir = copyFixture('pm2');
-    const r = importStack(path.join(dir, 'ecosystem.config.js'), { env });
+    const r = importStack(path.join(dir, 'ecosystem.config.js'), { env, cpus: 3 });
     const config = load(r, env);
     expect(r.format).toBe('pm2');
     expect(config.services.map((s) => s.name)).toEqual([
@@ -85,6 +85,12 @@ describe('PM2 ecosystem.config.js', () => {
     expect(api.env.GREETING).toBe('cost: ${PRICE} or $$5');
     expect(api.env.PORT).toBe('3000');
     expect(api.port).toBe(3000);
+    // instances: max in cluster mode: one instance per core, behind a balancer on PORT.
+    expect(api.replicas).toBe(3);
+    expect(api.balance).toEqual({ strategy: 'round_robin', mode: 'http' });
+    expect(r.yaml).toContain(
+      '# from instances: max (3 cores when imported) in cluster mode; each instance gets its own PORT behind the front port',
+    );
     expect(api.limits.memoryBytes).toBe(300 * 1024 ** 2);
     expect(api.stop).toEqual({ signal: 'SIGINT', timeoutMs: 5000 });
     // exp_backoff_restart_delay: 100ms growing by 1.5 up to PM2's 15s cap.
@@ -114,8 +120,6 @@ describe('PM2 ecosystem.config.js', () => {
     for (const expected of [
       /apps\[3\]\.onReady \(function\): not imported/,
       /^deploy: deploy not imported/,
-      /^apps\[0\]\.instances: instances: max not mapped: it depends on the CPU count/,
-      /^apps\[0\]\.exec_mode: exec_mode cluster with instances max not mapped/,
       /^apps\[0\]\.env_production: env_production not applied/,
       /^apps\[2\]\.cron_restart: /,
       /^apps\[0\]\.out_file: /,
@@ -124,6 +128,7 @@ describe('PM2 ecosystem.config.js', () => {
         messages.some((m) => expected.test(m)),
         String(expected),
       ).toBe(true);
+    expect(messages.filter((m) => /^apps\[0\]\.(instances|exec_mode)/.test(m))).toEqual([]);
     // No lines in an evaluated file: warnings carry the key path instead.
     expect(r.warnings.every((w) => w.line === undefined)).toBe(true);
   });
@@ -261,5 +266,35 @@ processes:
     const sup = await runUntilReady(config);
     expect(sup.runners.get('web')?.health).toBe('healthy');
     expect(sup.runners.get('ticker')?.lifecycle).toBe('running');
+  }, 30_000);
+
+  it('a PM2 app in cluster mode: its instances answer behind the balancer on PORT', async () => {
+    const [port] = await freePorts(1);
+    const dir = tempDir({
+      'ecosystem.config.cjs': `module.exports = {
+  apps: [{ name: 'web', script: 'svc.mjs', instances: 2, exec_mode: 'cluster', env: { PORT: ${port} } }],
+};\n`,
+      'svc.mjs': HTTP_SERVICE,
+    });
+    const r = importStack(path.join(dir, 'ecosystem.config.cjs'));
+    expect(r.warnings).toEqual([]);
+    const config = load(r);
+    expect(svc(config, 'web')).toMatchObject({
+      port,
+      replicas: 2,
+      balance: { strategy: 'round_robin', mode: 'http' },
+    });
+    const sup = await runUntilReady(config);
+    const answered = new Set<string>();
+    for (let i = 0; i < 8 && answered.size < 2; i++) {
+      const res = await fetch(`http://127.0.0.1:${port}/health`, {
+        signal: AbortSignal.timeout(5_000),
+      });
+      expect(res.status).toBe(200);
+      answered.add(res.headers.get('x-vigil-instance') ?? '');
+      await res.arrayBuffer();
+    }
+    expect([...answered].sort()).toEqual(['web#0', 'web#1']);
+    expect(sup.replicaSet('web').instances()).toHaveLength(2);
   }, 30_000);
 });

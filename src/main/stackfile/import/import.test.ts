@@ -232,6 +232,47 @@ describe('process-compose', () => {
     expect(svc(load(res, { APP_ROOT: d }), 'web').cwd).toBe(path.join(d, 'web'));
   });
 
+  it('replicas behind a probe port: a balanced front port; PC_REPLICA_NUM is pointed at VIGIL_REPLICA', () => {
+    const d = tempDir({
+      'process-compose.yaml': `processes:
+  web:
+    command: node web.js --port $((8000 + PC_REPLICA_NUM))
+    replicas: 3
+    readiness_probe:
+      http_get: { host: 127.0.0.1, port: 8000, path: /ready }
+  worker:
+    command: node worker.js
+    replicas: 2
+    environment: ["SHARD=shard-$PC_REPLICA_NUM"]
+  once:
+    command: node once.js
+    replicas: 1
+`,
+    });
+    const r = importStack(path.join(d, 'process-compose.yaml'), { env: ENV });
+    const config = load(r);
+    expect(svc(config, 'web')).toMatchObject({ replicas: 3, port: 8000 });
+    expect(svc(config, 'worker').replicas).toBe(2);
+    expect(svc(config, 'once').replicas).toBeUndefined();
+    for (const name of ['web', 'worker'])
+      expect(warningAt(r, `processes.${name}.replicas`).message).toBe(
+        'PC_REPLICA_NUM is not set under Vigil: use VIGIL_REPLICA (0-based too) instead, and $PORT for the port each instance listens on',
+      );
+    expect(r.warnings.map((w) => w.path)).toEqual([
+      'processes.web.replicas',
+      'processes.worker.replicas',
+    ]);
+  });
+
+  it('replicas that are not a whole number of at least 1 stay a warning', () => {
+    const d = tempDir({
+      'process-compose.yaml': 'processes:\n  web:\n    command: node web.js\n    replicas: 0\n',
+    });
+    const r = importStack(path.join(d, 'process-compose.yaml'), { env: ENV });
+    expect(svc(load(r), 'web').replicas).toBeUndefined();
+    expect(warningAt(r, 'processes.web.replicas').message).toContain('not mapped');
+  });
+
   it('points at the syntax error of a broken file', () => {
     const d = tempDir({ 'process-compose.yaml': 'processes:\n  web:\n    command: [node\n' });
     try {
@@ -413,8 +454,83 @@ describe('PM2 ecosystem files (JSON and YAML)', () => {
     });
     const r = importStack(path.join(d, 'ecosystem.config.yaml'), { env: ENV });
     const web = svc(load(r), 'web');
-    expect(web).toMatchObject({ replicas: 3, port: 3000, balance: { strategy: 'round_robin' } });
+    expect(web).toMatchObject({
+      replicas: 3,
+      port: 3000,
+      balance: { strategy: 'round_robin', mode: 'http' },
+    });
     expect(r.warnings.filter((w) => /instances|exec_mode/.test(w.path ?? ''))).toEqual([]);
+    expect(r.yaml).toContain('    port: 3000 # from env PORT\n');
+    expect(r.yaml).toContain(
+      '    replicas: 3 # from instances in cluster mode; each instance gets its own PORT behind the front port\n' +
+        '    # cluster mode: one port shared by the instances\n' +
+        '    balance: {strategy: round_robin, mode: http}\n',
+    );
+  });
+
+  /** One PM2 app with these extra keys, imported (on a machine with `cpus` cores) and loaded. */
+  function pm2App(keys: string, cpus = 4): { r: ImportResult; app: ServiceSpec } {
+    const d = tempDir({
+      'ecosystem.config.yaml': `apps:\n  - name: app\n    script: server.js\n${keys
+        .split('\n')
+        .map((l) => `    ${l}\n`)
+        .join('')}`,
+    });
+    const r = importStack(path.join(d, 'ecosystem.config.yaml'), { env: ENV, cpus });
+    return { r, app: svc(load(r), 'app') };
+  }
+
+  it.each([
+    ['instances: max', 4, 4],
+    ['instances: "max"', 6, 6],
+    ['instances: 0', 4, 4],
+    ['instances: -1', 4, 3],
+    ['instances: -2', 8, 6],
+    ['instances: -1', 1, 1],
+    ['instances: "3"', 8, 3],
+  ])('%s on %i cores runs %i instances', (keys, cpus, expected) => {
+    const { r, app } = pm2App(keys, cpus);
+    expect(app.replicas ?? 1).toBe(expected);
+    expect(r.warnings).toEqual([]);
+    if (expected > 1 && !/"3"/.test(keys))
+      expect(r.yaml).toContain(`(${cpus} cores when imported); each instance gets PORT`);
+  });
+
+  it('cluster mode with one instance and a port is balanced (rolling restarts, as pm2 reload)', () => {
+    const { r, app } = pm2App('exec_mode: cluster_mode\nenv: { PORT: 3100 }');
+    expect(app).toMatchObject({
+      replicas: 1,
+      port: 3100,
+      balance: { strategy: 'round_robin', mode: 'http' },
+    });
+    expect(r.warnings).toEqual([]);
+  });
+
+  it('fork mode with one instance stays a plain service', () => {
+    const { r, app } = pm2App('exec_mode: fork\ninstances: 1\nenv: { PORT: 3100 }');
+    expect(app.replicas).toBeUndefined();
+    expect(app.balance).toBeUndefined();
+    expect(r.yaml).not.toMatch(/replicas|balance/);
+    expect(r.warnings).toEqual([]);
+  });
+
+  it('cluster mode without a port: replicas, and a warning that nothing shares a port', () => {
+    const { r, app } = pm2App('exec_mode: cluster\ninstances: 2');
+    expect(app.replicas).toBe(2);
+    expect(app.balance).toBeUndefined();
+    expect(warningAt(r, 'apps[0].exec_mode').message).toMatch(
+      /^cluster mode shares one port among the instances, but the app sets no PORT in env/,
+    );
+  });
+
+  it('still warns about what has no counterpart: odd counts and modes, instance_var', () => {
+    const odd = pm2App('instances: lots\nexec_mode: thread\ninstance_var: INSTANCE_ID');
+    expect(odd.app.replicas).toBeUndefined();
+    expect(warningAt(odd.r, 'apps[0].instances').message).toBe(
+      'instances: lots not mapped: write a whole number, max or -N; one instance runs',
+    );
+    expect(warningAt(odd.r, 'apps[0].exec_mode').message).toContain('neither fork nor cluster');
+    expect(warningAt(odd.r, 'apps[0].instance_var').message).toContain('VIGIL_REPLICA');
   });
 
   it('maps a YAML ecosystem file, applying env_<name> when asked', () => {

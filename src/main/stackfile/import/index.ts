@@ -7,6 +7,7 @@
  * is checked with the stack loader against the place it is meant to be written.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { VigilError } from '../../../shared/errors.js';
 import { parseStack, type ConfigIssue } from '../../core/config/index.js';
@@ -40,6 +41,8 @@ export interface ImportOptions {
   readonly fs?: FsView;
   /** Time limit for evaluating a JavaScript ecosystem file. */
   readonly timeoutMs?: number;
+  /** CPU cores PM2's `instances: max` (and `-1`, ...) count from; default this machine's. */
+  readonly cpus?: number;
 }
 
 /** `vigil.yaml` beside the input. */
@@ -143,7 +146,11 @@ function formatOfData(file: string, value: unknown): 'process-compose' | 'pm2' {
 }
 
 function contextOf(opts: ImportOptions): ConvertContext {
-  return { fs: opts.fs ?? realFs, env: opts.env ?? process.env };
+  return {
+    fs: opts.fs ?? realFs,
+    env: opts.env ?? process.env,
+    cpus: Math.max(1, Math.floor(opts.cpus ?? os.availableParallelism())),
+  };
 }
 
 function fromEvaluated(file: string, ev: EvaluatedModule, opts: ImportOptions): Conversion {

@@ -71,8 +71,9 @@ const NOT_MAPPED: Readonly<Record<string, string>> = {
     'not mapped: every Vigil service starts with the stack; stop it with `vigil stop NAME`',
   namespace: 'not mapped: Vigil has no namespaces',
   source_map_support: 'not mapped: add --enable-source-maps to the node arguments if needed',
-  instance_var: 'not mapped: Vigil runs one instance per service',
-  increment_var: 'not mapped: Vigil runs one instance per service',
+  instance_var:
+    "not mapped: each instance's index (0-based) is in VIGIL_REPLICA, and its id (api#1) in VIGIL_INSTANCE",
+  increment_var: 'not mapped: each instance gets its own PORT; no other variable is incremented',
   filter_env: 'not mapped: services get Vigil’s environment plus their own',
   append_env_to_name: 'not mapped',
   vizion: 'not mapped: Vigil does not track versions of the source',
@@ -83,7 +84,6 @@ const NOT_MAPPED: Readonly<Record<string, string>> = {
   gid: 'not mapped: Vigil runs services as the user it runs as',
   user: 'not mapped: Vigil runs services as the user it runs as',
   kill_retry_time: 'not mapped',
-  exec_mode: 'not mapped',
 };
 
 const HANDLED = new Set([
@@ -107,6 +107,7 @@ const HANDLED = new Set([
   'kill_timeout',
   'max_memory_restart',
   'instances',
+  'exec_mode',
   // mapped to `watch:` (see watch.ts)
   'watch',
   'ignore_watch',
@@ -239,15 +240,6 @@ function convertApp(app: Dict, index: number, ac: AppContext): DraftService | nu
   for (const k of Object.keys(app)) {
     if (HANDLED.has(k) || /^env_./.test(k)) continue;
     const reason = NOT_MAPPED[k];
-    if (k === 'exec_mode') {
-      const n = num(app.instances);
-      if (text(app.exec_mode)?.startsWith('cluster') && (n === undefined || !(n > 1)))
-        warn(
-          [k],
-          `exec_mode cluster with instances ${String(app.instances ?? 1)} not mapped: Vigil runs the script as one process; set \`replicas:\` for more`,
-        );
-      continue;
-    }
     if (k === 'autostart' && app.autostart !== false) continue;
     warn([k], `${k}: ${reason ?? 'not a PM2 key Vigil knows; ignored'}`);
   }
@@ -420,23 +412,7 @@ function convertApp(app: Dict, index: number, ac: AppContext): DraftService | nu
       );
   }
 
-  // instances
-  if (app.instances !== undefined) {
-    const n = num(app.instances);
-    if (n !== undefined && Number.isInteger(n) && n > 1) {
-      svc.replicas = n;
-      const cluster = text(app.exec_mode)?.startsWith('cluster') === true;
-      // Cluster mode shares one port among the instances: Vigil's balancer does that on `port`.
-      if (cluster && svc.port !== undefined) svc.balance = { strategy: 'round_robin' };
-      keyComments.replicas = cluster
-        ? 'from instances in cluster mode; each instance gets its own PORT behind the front port'
-        : 'from instances; each instance gets PORT, VIGIL_REPLICA and VIGIL_INSTANCE';
-    } else if (n !== 1)
-      warn(
-        ['instances'],
-        `instances: ${String(app.instances)} not mapped: it depends on the CPU count; set \`replicas: N\` (or \`scale: { min, max }\`)`,
-      );
-  }
+  mapInstances(app, svc, ac.ctx.cpus, keyComments, warn);
   const watch = pm2Watch(app, warn);
   if (watch) {
     svc.watch = watch;
@@ -444,6 +420,71 @@ function convertApp(app: Dict, index: number, ac: AppContext): DraftService | nu
   }
   if (Object.keys(keyComments).length > 0) svc.keyComments = keyComments;
   return svc;
+}
+
+/**
+ * PM2's `instances` as a count: a number, `max` (or 0) for every core, `-N` for all but N; at
+ * least 1. Undefined when it is none of those.
+ */
+export function instanceCount(v: unknown, cpus: number): number | undefined {
+  if (v === undefined) return 1;
+  if (typeof v === 'string' && v.trim().toLowerCase() === 'max') return cpus;
+  const n = num(v);
+  if (n === undefined || !Number.isInteger(n)) return undefined;
+  if (n === 0) return cpus;
+  return Math.max(1, n < 0 ? cpus + n : n);
+}
+
+/**
+ * `instances` and `exec_mode`: more than one instance, or cluster mode, become `replicas`. Cluster
+ * mode shares one port among the workers; with a port (env PORT) Vigil's balancer does that on the
+ * front port, each instance listening on its own PORT.
+ */
+function mapInstances(
+  app: Dict,
+  svc: DraftService,
+  cpus: number,
+  keyComments: Record<string, string>,
+  warn: (key: KeyPath, msg: string) => void,
+): void {
+  const mode = text(app.exec_mode)?.trim().toLowerCase();
+  const cluster = mode === 'cluster' || mode === 'cluster_mode';
+  if (mode !== undefined && !cluster && mode !== 'fork' && mode !== 'fork_mode')
+    warn(
+      ['exec_mode'],
+      `exec_mode "${String(app.exec_mode)}" is neither fork nor cluster; read as fork`,
+    );
+  const n = instanceCount(app.instances, cpus);
+  if (n === undefined) {
+    warn(
+      ['instances'],
+      `instances: ${String(app.instances)} not mapped: write a whole number, max or -N; one instance runs`,
+    );
+    return;
+  }
+  // One instance needs nothing, unless a balancer in front gives it PM2's zero-downtime reload.
+  if (n === 1 && !(cluster && svc.port !== undefined)) return;
+  svc.replicas = n;
+  // A count taken from this machine's cores says so: another machine may want another.
+  const given = num(app.instances);
+  const source =
+    app.instances === undefined
+      ? 'cluster mode'
+      : given !== undefined && given > 0
+        ? `instances${cluster ? ' in cluster mode' : ''}`
+        : `instances: ${String(app.instances)} (${cpus} cores when imported)${cluster ? ' in cluster mode' : ''}`;
+  if (cluster && svc.port !== undefined) {
+    svc.balance = { strategy: 'round_robin', mode: 'http' };
+    keyComments.replicas = `from ${source}; each instance gets its own PORT behind the front port`;
+    keyComments.balance = 'cluster mode: one port shared by the instances';
+    return;
+  }
+  keyComments.replicas = `from ${source}; each instance gets PORT, VIGIL_REPLICA and VIGIL_INSTANCE`;
+  if (cluster)
+    warn(
+      ['exec_mode'],
+      'cluster mode shares one port among the instances, but the app sets no PORT in env: Vigil cannot put its balancer in front. Give the service `port:` (where clients connect) and have the app listen on $PORT',
+    );
 }
 
 /** PM2's `300M` / `1G` / `512K` / bytes -> a stack file size. */

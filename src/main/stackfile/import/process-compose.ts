@@ -349,6 +349,12 @@ function convertProcess(
     svc.replicas = replicas;
     keyComments.replicas =
       'from replicas; each instance gets PORT, VIGIL_REPLICA and VIGIL_INSTANCE';
+    const uses = [command, ...Object.values(env)].flat().some((x) => x.includes('PC_REPLICA_NUM'));
+    if (uses)
+      warn(
+        ['replicas'],
+        'PC_REPLICA_NUM is not set under Vigil: use VIGIL_REPLICA (0-based too) instead, and $PORT for the port each instance listens on',
+      );
   } else if (replicas !== undefined && replicas !== 1)
     warn(
       ['replicas'],

@@ -107,6 +107,7 @@ function decorateService(body: YAMLMap, draft: DraftService): void {
           v.flow = true;
       }
     }
+    if (key === 'balance' && isMap(value)) value.flow = true;
     if (key === 'depends_on' && isMap(value)) {
       for (const d of draft.dependsOn ?? []) {
         if (d.comment === undefined) continue;

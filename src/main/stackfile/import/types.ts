@@ -70,7 +70,7 @@ export interface DraftService {
   /** Instance count (process-compose `replicas`, PM2 `instances`). */
   replicas?: number;
   /** `balance` as written (PM2 cluster mode shares the port among instances). */
-  balance?: { strategy: 'round_robin' };
+  balance?: { strategy: 'round_robin'; mode: 'http' };
   /** `watch:` as written in the stack file. */
   watch?: { paths?: string[]; ignore?: string[]; debounce?: string };
   /** Lines shown above the service (where it came from). */
