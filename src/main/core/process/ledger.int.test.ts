@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProcessLedger, sweepOrphans } from './ledger.js';
+import { findMarked } from './marker.js';
 import { isAlive, readStartTime } from './procfs.js';
 import { Spawned, sh, waitFor } from './fixtures/harness.js';
 import type { ServiceProcess } from './spawn.js';
@@ -93,6 +94,10 @@ describe('sweepOrphans', () => {
     await waitFor(() => out.lines.length === 1, 5_000, 'pid');
     const escaped = Number(out.text()[0]);
     expect(isAlive(escaped)).toBe(true);
+    // `$!` is printed as soon as the shell forked: under load the child may still be in its
+    // execve, when /proc/PID/environ cannot be read. A real sweep runs long after that moment;
+    // the test waits until the descendant carries its marker where a scan can see it.
+    await waitFor(() => findMarked(proc.marker).includes(escaped), 5_000, 'the marker readable');
     const ledger = new ProcessLedger(dir);
     record(ledger, proc);
     const r = await sweepOrphans(ledger, { graceMs: 500 });
