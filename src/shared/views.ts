@@ -1,4 +1,7 @@
 /**
+ * Over 500 lines: only type declarations, one per wire shape of the contract, so that every
+ * transport, client and output schema reads them from one place.
+ *
  * What the API returns: the wire shapes of the contract. Keys are snake_case, like the stack file
  * and the payload shapes that existing scripts already read (`restart_count`,
  * `startup_order`, `composite_health`, `uptime_1h`, ...). Times are ISO-8601 strings on the wire

@@ -1,6 +1,7 @@
 /**
- * Over 500 lines: the launch, the assessment and the config reload share the runners' map and
- * the event fan-out.
+ * Over 500 lines: the launch, the assessment, the config reload and the replicated services'
+ * host callbacks (reserved ports, backup endpoints and drains) share the units' map and the event
+ * fan-out.
  *
  * The supervisor: wires the graph, the per-service runners, the history store and the event
  * stream together. It launches the stack phase by phase, keeps dependents waiting while their

@@ -1,6 +1,6 @@
 /**
- * Over 500 lines: thirteen small commands sharing one lookup of the running instance and one error
- * printer; each is a few dozen lines.
+ * Over 500 lines: the small commands that talk to a running Vigil (replica ones included) share
+ * one lookup of the running instance and one error printer; each is a few dozen lines.
  *
  * The commands that talk to a running Vigil over its REST API: `ps`, `restart`, `start`, `stop`,
  * `quarantine`, `release`, `deregister`, `watch`, `scale`, `failover`, `logs`, `report`, `down`.
